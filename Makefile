@@ -1,0 +1,63 @@
+# vserver: build, test, demo, install. `make` installs what is missing (Debian and npm packages)
+# and builds the commands into bin/.
+
+SHELL := /bin/bash
+PREFIX ?= /usr/local
+BUN := $(CURDIR)/node_modules/.bin/bun
+COMMANDS := vserver
+DEB_PACKAGES := crun runc catatonit busybox-static debootstrap iproute2 util-linux procps psmisc file tar
+
+.PHONY: all deps deb-deps npm-deps build test unit integration demo install uninstall typecheck clean bench
+
+all: build
+
+deb-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+npm-deps: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: deb-deps npm-deps
+
+build: deps
+	@mkdir -p dist bin
+	@for c in $(COMMANDS); do \
+	  $(BUN) build --target=bun --minify-syntax --minify-whitespace --external koffi src/cli/$$c.ts --outfile dist/$$c.js >/dev/null || exit 1; \
+	  { echo "#!$(BUN)"; cat dist/$$c.js; } > bin/$$c.tmp && chmod 755 bin/$$c.tmp && mv bin/$$c.tmp bin/$$c; \
+	done
+	@echo "built: $(addprefix bin/,$(COMMANDS))"
+
+typecheck: deps
+	node_modules/.bin/tsc -p .
+
+test: build
+	node_modules/.bin/tsc -p .
+	tests/run-all
+
+unit: build
+	$(BUN) test tests/unit
+
+integration: build
+	$(BUN) test --timeout 600000 tests/integration
+
+demo: build
+	demo/run
+
+install: build
+	@for c in $(COMMANDS); do install -m 755 bin/$$c $(DESTDIR)$(PREFIX)/sbin/$$c; done
+
+uninstall:
+	@for c in $(COMMANDS); do rm -f $(DESTDIR)$(PREFIX)/sbin/$$c; done
+
+bench: build
+	bench/run $(if $(QUICK),--quick,)
+
+clean:
+	rm -rf dist bin

@@ -1,0 +1,27 @@
+// What every command shares: turning errors into one plain line on stderr and an exit status.
+
+import { VsError } from "../errors";
+
+export function fail(prog: string, e: unknown): never {
+  if (e instanceof VsError) {
+    process.stderr.write(`${prog}: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  const err = e as NodeJS.ErrnoException;
+  const msg = err?.code && err?.path ? `${err.path}: ${err.message}` : err?.message ?? String(e);
+  process.stderr.write(`${prog}: ${msg}\n`);
+  process.exit(1);
+}
+
+export async function runMain(prog: string, main: (argv: string[]) => Promise<number | void> | number | void): Promise<void> {
+  try {
+    const code = await main(process.argv.slice(2));
+    process.exit(code ?? 0);
+  } catch (e) {
+    fail(prog, e);
+  }
+}
+
+export function warn(prog: string, message: string): void {
+  process.stderr.write(`${prog}: warning: ${message}\n`);
+}

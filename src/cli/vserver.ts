@@ -1,0 +1,247 @@
+// vserver [global options] NAME COMMAND [ARGS...]   and   vserver --list [--json]
+// util-vserver's front-end: verbs, arguments and exit codes as in its vserver(8).
+
+import { parseArgs } from "node:util";
+import { isatty } from "node:tty";
+import { AlreadyRunningError, NotRunningError, UsageError } from "../errors";
+import { makeEnv } from "../control/env";
+import * as plane from "../control/plane";
+import { allStatuses } from "../control/info";
+import { BUILD_METHODS, type BuildMethod } from "../control/build";
+import { formatGuestList, formatStatus } from "../pure/format/guest-status";
+import { runMain, warn } from "./main";
+
+const PROG = "vserver";
+
+export const HELP = `Usage: vserver [--silent] NAME COMMAND [ARGS...]
+       vserver --list [--json]
+
+Manage the virtual private server (guest) NAME, configured in /etc/vservers/NAME/.
+
+Commands:
+  build -m METHOD [OPTIONS] [-- METHOD-ARGS]   make a new guest (see 'vserver NAME build --help')
+  start                  start the guest (hooks, mounts, limits, init)
+  stop                   stop it: its stop command, then apps/init/killseq until no process is left
+  restart                stop (if running), then start
+  condrestart            restart only if running
+  running                exit 0 if the guest runs, 1 if not
+  status [--json]        state, context, processes, uptime and log file; exit 0 running, 3 stopped
+  enter                  an interactive shell on a fresh pty inside the guest
+  exec CMD [ARGS...]     run CMD as root in the guest; its exit status is returned
+  suexec USER CMD [ARGS...]  run CMD as USER (name or uid) in the guest
+  service SVC ACTION     run /etc/init.d/SVC ACTION in the guest
+  delete [--force]       stop and remove the guest's root and config (asks unless --force)
+  convert                write /etc/vservers/NAME/ from a legacy /etc/vservers/NAME.conf
+
+Global options:
+  --silent, -s           no progress output or warnings
+  --list [--json]        every guest with its context, state, init style and root
+  --help, --version
+
+Environment:
+  VSERVER_ROOT=DIR       put all state (config, guests, run, cache, logs) under DIR
+  VSERVER_RUNTIME=crun|runc   the OCI runtime (default: crun, else runc)
+`;
+
+const BUILD_HELP = `Usage: vserver NAME build -m METHOD [OPTIONS] [-- METHOD-ARGS]
+
+Methods and their arguments:
+  busybox                         a small guest from the host's static busybox
+  skeleton [-- CMD ARGS...]       the directory tree and config only; CMD may fill the tree
+  debootstrap -d SUITE [-m MIRROR] [-- DEBOOTSTRAP-OPTIONS]
+                                  a Debian guest; packages are cached for the next build
+  clone -s GUEST|DIR              a copy of another guest (its config too), with its own context
+  template -t ARCHIVE             a guest from a root-filesystem tarball
+
+Options:
+  --context N          the context number (default: the next free one from 40000)
+  --hostname H         uts/nodename (default: NAME)
+  --initstyle S        sysv (default), plain, minit, gentoo, openrc, arch
+  --flags F[,F...]     context flags (cflags)
+  --interface [name=][dev:]IP[/PREFIX]   an address (repeatable)
+  --force              replace an existing stopped guest of that name
+  --quiet              no progress output
+`;
+
+async function confirm(question: string): Promise<boolean> {
+  process.stdout.write(`${question} [y/N] `);
+  for await (const line of console) return /^y(es)?$/i.test(line.trim());
+  return false;
+}
+
+function buildCommand(name: string, args: string[]) {
+  const dd = args.indexOf("--");
+  const own = dd < 0 ? args : args.slice(0, dd);
+  const methodArgs = dd < 0 ? [] : args.slice(dd + 1);
+  const { values } = parseArgs({
+    args: own,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      method: { type: "string", short: "m" },
+      context: { type: "string" },
+      hostname: { type: "string" },
+      initstyle: { type: "string" },
+      flags: { type: "string", multiple: true },
+      interface: { type: "string", multiple: true },
+      force: { type: "boolean" },
+      quiet: { type: "boolean", short: "q" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(BUILD_HELP);
+    return null;
+  }
+  if (!values.method) throw new UsageError(`build: -m METHOD is required (one of ${BUILD_METHODS.join(", ")}).`);
+  return {
+    name,
+    method: values.method as BuildMethod,
+    context: values.context,
+    hostname: values.hostname,
+    initstyle: values.initstyle,
+    flags: values.flags?.flatMap((f) => f.split(",")).map((f) => f.trim()).filter(Boolean),
+    interfaces: values.interface,
+    force: !!values.force,
+    quiet: !!values.quiet,
+    methodArgs,
+  };
+}
+
+function wrapParse<T>(verb: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${verb}: ${(e as Error).message}`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let silent = false;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--silent" || a === "-s") silent = true;
+    else if (a === "--sync" || a === "-v" || a === "--verbose" || a === "--debug" || a === "--defaulttty") continue;
+    else break;
+  }
+  const rest = argv.slice(i);
+  const env = makeEnv({ quiet: silent, warn: silent ? () => {} : (m) => warn(PROG, m) });
+
+  if (rest.length === 0 || rest[0] === "--help" || rest[0] === "-h") {
+    process.stdout.write(HELP);
+    return rest.length === 0 ? 2 : 0;
+  }
+  if (rest[0] === "--version") {
+    process.stdout.write("vserver 0.1.0\n");
+    return 0;
+  }
+  if (rest[0] === "--list") {
+    const json = rest.includes("--json");
+    const unknown = rest.slice(1).filter((a) => a !== "--json");
+    if (unknown.length) throw new UsageError(`--list: unknown argument '${unknown[0]}'.`);
+    const all = allStatuses(env);
+    process.stdout.write(json ? JSON.stringify(all, null, 2) + "\n" : formatGuestList(all));
+    return 0;
+  }
+  if (rest[0]!.startsWith("-")) throw new UsageError(`unknown option '${rest[0]}'; see 'vserver --help'.`);
+  const [name, verb, ...args] = rest as [string, string | undefined, ...string[]];
+  if (!verb) throw new UsageError(`no command given for '${name}'; see 'vserver --help'.`);
+
+  switch (verb) {
+    case "build": {
+      const req = wrapParse("build", () => buildCommand(name, args));
+      if (!req) return 0;
+      const r = await plane.build(env, { ...req, quiet: req.quiet || silent });
+      if (!silent) process.stdout.write(`guest '${r.name}' built: context ${r.context}, root ${r.vdir}, config ${r.cfgDir}\n`);
+      return 0;
+    }
+    case "start": {
+      noArgs(verb, args);
+      try {
+        const r = await plane.start(env, name);
+        if (!silent) process.stdout.write(`guest '${name}' started at context ${r.context}\n`);
+      } catch (e) {
+        if (!(e instanceof AlreadyRunningError)) throw e;
+        env.warn(e.message);
+      }
+      return 0;
+    }
+    case "stop": {
+      noArgs(verb, args);
+      try {
+        await plane.stop(env, name);
+      } catch (e) {
+        if (!(e instanceof NotRunningError)) throw e;
+        env.warn(e.message);
+      }
+      return 0;
+    }
+    case "restart":
+    case "condrestart": {
+      noArgs(verb, args);
+      await plane.restart(env, name, verb === "condrestart");
+      return 0;
+    }
+    case "running": {
+      noArgs(verb, args);
+      return plane.status(env, name).running ? 0 : 1;
+    }
+    case "status": {
+      const json = args.includes("--json");
+      if (args.some((a) => a !== "--json")) throw new UsageError(`status: unknown argument '${args.find((a) => a !== "--json")}'.`);
+      const s = plane.status(env, name);
+      process.stdout.write(json ? JSON.stringify(s, null, 2) + "\n" : formatStatus(s));
+      return s.running ? 0 : 3;
+    }
+    case "enter":
+      noArgs(verb, args);
+      return plane.enter(env, name);
+    case "exec": {
+      if (!args.length) throw new UsageError("exec: no command given.");
+      const cmd = args[0] === "--" ? args.slice(1) : args;
+      return plane.exec(env, name, { argv: cmd });
+    }
+    case "suexec": {
+      const [user, ...cmd] = args;
+      if (!user || !cmd.length) throw new UsageError("suexec: usage is 'vserver NAME suexec USER CMD [ARGS...]'.");
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_.-]+)?$/.test(user)) throw new UsageError(`suexec: '${user}' is not a user name or uid.`);
+      return plane.exec(env, name, { argv: cmd, user });
+    }
+    case "service": {
+      const [svc, action, ...more] = args;
+      if (!svc || !action) throw new UsageError("service: usage is 'vserver NAME service SERVICE start|stop|restart|status'.");
+      if (!/^[A-Za-z0-9_.@-]+$/.test(svc)) throw new UsageError(`service: '${svc}' is not a service name.`);
+      return plane.exec(env, name, { argv: [`/etc/init.d/${svc}`, action, ...more] });
+    }
+    case "delete": {
+      const force = args.includes("--force") || silent;
+      if (args.some((a) => a !== "--force")) throw new UsageError(`delete: unknown argument '${args.find((a) => a !== "--force")}'.`);
+      const ok = await plane.remove(env, name, {
+        force,
+        confirm: isatty(0) ? () => confirm(`Delete guest '${name}' with its root and config?`) : undefined,
+      });
+      if (!ok) {
+        process.stdout.write("nothing deleted\n");
+        return 1;
+      }
+      return 0;
+    }
+    case "convert": {
+      noArgs(verb, args);
+      const warnings = await plane.convert(env, name);
+      for (const w of warnings) env.warn(w);
+      if (!silent) process.stdout.write(`wrote ${env.paths.confDir}/${name}/ from ${env.paths.confDir}/${name}.conf\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command '${verb}'; see 'vserver --help'.`);
+  }
+}
+
+function noArgs(verb: string, args: string[]): void {
+  if (args.length) throw new UsageError(`${verb}: unexpected argument '${args[0]}'.`);
+}
+
+if (import.meta.main) runMain(PROG, main);

@@ -1,0 +1,251 @@
+// `vserver NAME build -m METHOD ...`: a new guest, config and root. The work happens under
+// temporary names that are renamed into place only when everything succeeded, so a failed or
+// interrupted build (even kill -9) leaves no guest behind; debris of a killed build is removed by
+// the next build of that name.
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { ConfigError, UsageError, VsError, AlreadyRunningError } from "../errors";
+import { readConfigTree, writeConfigEntries } from "../drivers/config-store";
+import { populateBusybox } from "../drivers/build/busybox";
+import { populateSkeleton } from "../drivers/build/skeleton";
+import { parseDebootstrapArgs, populateDebootstrap } from "../drivers/build/debootstrap";
+import { copyGuestRoot, extractTemplate } from "../drivers/build/copy-tree";
+import { hostResolvConf, writeIdentity } from "../drivers/build/guest-tree";
+import { allRunRecords } from "../drivers/run-state";
+import { procStartTime } from "../drivers/run-state";
+import { integer } from "../pure/config/values";
+import { BUILD_START, nextFreeContext, STATIC_MAX, STATIC_MIN } from "../pure/context-alloc";
+import { DEFAULT_FSTAB } from "../pure/config/fstab";
+import { INIT_STYLES } from "../pure/config/guest-config";
+import { parseCflags } from "../pure/config/cflags";
+import type { ConfigEntry } from "../pure/config/tree";
+import type { Env } from "./env";
+import { cfgDirOf, checkName, guestExists, listGuestNames, loadGuest } from "./guests";
+import { interfaceConfigEntries } from "./build-interfaces";
+
+export const BUILD_METHODS = ["busybox", "skeleton", "debootstrap", "clone", "template"] as const;
+export type BuildMethod = (typeof BUILD_METHODS)[number];
+
+export interface BuildRequest {
+  name: string;
+  method: BuildMethod;
+  context?: string;
+  hostname?: string;
+  initstyle?: string;
+  flags?: string[];
+  interfaces?: string[];
+  force: boolean;
+  quiet: boolean;
+  methodArgs: string[];
+}
+
+export interface BuildResult {
+  name: string;
+  context: number;
+  vdir: string;
+  cfgDir: string;
+}
+
+/** Contexts named in every guest's config plus those of running guests. */
+export function usedContexts(env: Env): Map<number, string> {
+  const used = new Map<number, string>();
+  for (const n of listGuestNames(env)) {
+    try {
+      const c = readFileSync(`${cfgDirOf(env, n)}/context`, "utf8").trim();
+      if (/^\d+$/.test(c)) used.set(Number(c), n);
+    } catch {}
+  }
+  for (const r of allRunRecords(env.paths)) used.set(r.context, r.name);
+  return used;
+}
+
+function debrisOf(dir: string, name: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.startsWith(`.${name}.build-`)).map((f) => `${dir}/${f}`);
+  } catch {
+    return [];
+  }
+}
+
+/** Remove the temporary trees of builds of this name whose process is gone. */
+function removeDebris(env: Env, name: string): void {
+  for (const dir of [env.paths.confDir, env.paths.vdirBase]) {
+    for (const d of debrisOf(dir, name)) {
+      const pid = Number(/\.build-(\d+)$/.exec(d)?.[1]);
+      if (!pid || procStartTime(pid) === undefined) rmSync(d, { recursive: true, force: true });
+    }
+  }
+}
+
+function parseMethodArgs(method: BuildMethod, args: string[]) {
+  const opt = (names: string[]) => {
+    const i = args.findIndex((a) => names.includes(a));
+    if (i < 0) return undefined;
+    const v = args[i + 1];
+    if (v === undefined) throw new UsageError(`${method} method: ${args[i]} needs a value.`);
+    return v;
+  };
+  if (method === "clone") {
+    const src = opt(["-s", "--source"]);
+    if (!src) throw new UsageError("clone method: -s OTHER (the guest or directory to copy) is required.");
+    return { source: src };
+  }
+  if (method === "template") {
+    const t = opt(["-t", "--template"]);
+    if (!t) throw new UsageError("template method: -t ARCHIVE (a root-filesystem tarball) is required.");
+    return { archive: t };
+  }
+  return {};
+}
+
+export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResult> {
+  checkName(req.name);
+  if (!(BUILD_METHODS as readonly string[]).includes(req.method)) {
+    throw new UsageError(`unknown build method '${req.method}' (one of ${BUILD_METHODS.join(", ")}).`);
+  }
+  if (req.initstyle && !(INIT_STYLES as readonly string[]).includes(req.initstyle)) {
+    throw new UsageError(`--initstyle: unknown init style '${req.initstyle}' (one of ${INIT_STYLES.join(", ")}).`);
+  }
+  if (req.hostname !== undefined && (!req.hostname || req.hostname.length > 64 || /[\s/]/.test(req.hostname))) {
+    throw new UsageError(`--hostname: '${req.hostname}' is not a valid host name.`);
+  }
+  if (req.flags?.length) parseCflags(req.flags, "--flags");
+  const ifaceEntries = interfaceConfigEntries(req.interfaces ?? []);
+  const methodOpts = parseMethodArgs(req.method, req.methodArgs);
+  const debootstrapArgs = req.method === "debootstrap" ? parseDebootstrapArgs(req.methodArgs) : undefined;
+
+  removeDebris(env, req.name);
+  const cfgDir = cfgDirOf(env, req.name);
+  const vdir = `${env.paths.vdirBase}/${req.name}`;
+  if (guestExists(env, req.name) || existsSync(vdir)) {
+    if (!req.force) {
+      throw new VsError(`guest '${req.name}' already exists (${guestExists(env, req.name) ? cfgDir : vdir}); use --force to replace it.`, { guest: req.name });
+    }
+    const running = allRunRecords(env.paths).find((r) => r.name === req.name);
+    if (running) throw new AlreadyRunningError(`guest '${req.name}' is running; stop it before replacing it with --force.`, { guest: req.name });
+  }
+
+  // Context number.
+  const used = usedContexts(env);
+  used.forEach((owner, n) => owner === req.name && used.delete(n));
+  let context: number;
+  if (req.context !== undefined) {
+    context = integer(req.context, "--context", { min: STATIC_MIN, max: STATIC_MAX, what: `a context number from ${STATIC_MIN} to ${STATIC_MAX}` });
+    if (used.has(context)) throw new UsageError(`--context: context ${context} is already used by guest '${used.get(context)}'.`);
+  } else {
+    let next: number | undefined;
+    try {
+      const raw = readFileSync(`${env.paths.defaultsDir}/context.next`, "utf8").trim();
+      next = integer(raw, `${env.paths.defaultsDir}/context.next`, { min: STATIC_MIN, max: STATIC_MAX });
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+    }
+    const n = nextFreeContext(used.keys(), { start: BUILD_START, next });
+    if (n === undefined) throw new VsError("no free context number is left between 40000 and 49151.");
+    context = n;
+  }
+
+  const tmpCfg = `${env.paths.confDir}/.${req.name}.build-${process.pid}`;
+  const tmpRoot = `${env.paths.vdirBase}/.${req.name}.build-${process.pid}`;
+  const cleanup = () => {
+    rmSync(tmpCfg, { recursive: true, force: true });
+    rmSync(tmpRoot, { recursive: true, force: true });
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    cleanup();
+    process.stderr.write(`vserver: build of '${req.name}' interrupted; nothing was kept.\n`);
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+  try {
+    mkdirSync(env.paths.confDir, { recursive: true, mode: 0o755 });
+    mkdirSync(env.paths.vdirBase, { recursive: true, mode: 0o755 });
+    mkdirSync(tmpRoot, { mode: 0o755 });
+    mkdirSync(tmpCfg, { mode: 0o755 });
+    mkdirSync(env.paths.logDir, { recursive: true, mode: 0o750 });
+    const log = `${env.paths.logDir}/${req.name}.build.log`;
+    writeFileSync(log, `=== ${new Date().toISOString()} build of '${req.name}' with ${req.method}\n`);
+    const hostname = req.hostname ?? req.name;
+    let style = req.initstyle;
+    const extraConfig: Array<[string, ConfigEntry]> = [];
+
+    switch (req.method) {
+      case "busybox":
+        populateBusybox(tmpRoot);
+        break;
+      case "skeleton": {
+        const cmd = req.methodArgs[0] === "--" ? req.methodArgs.slice(1) : req.methodArgs;
+        await populateSkeleton(tmpRoot, cmd, req.quiet);
+        break;
+      }
+      case "debootstrap": {
+        const a = debootstrapArgs!;
+        if ((style ?? "sysv") === "sysv") a.extra = withInclude(a.extra, "sysv-rc");
+        await populateDebootstrap(tmpRoot, a, { cacheDir: env.paths.cacheDir, defaultsDir: env.paths.defaultsDir, quiet: req.quiet, log });
+        break;
+      }
+      case "clone": {
+        const src = (methodOpts as { source: string }).source;
+        let srcRoot = src;
+        if (!src.startsWith("/")) {
+          const other = loadGuest(env, src);
+          srcRoot = other.vdir;
+          // The clone keeps the source's settings, minus what makes a guest itself.
+          const skip = new Set(["context", "name", "vdir", "run", "cache", "uts/nodename", "interfaces"]);
+          for (const [rel, e] of readConfigTree(other.cfgDir)) {
+            const top = rel.split("/")[0]!;
+            if (skip.has(rel) || skip.has(top) || e.kind === "dir") continue;
+            extraConfig.push([rel, e]);
+          }
+        }
+        await copyGuestRoot(srcRoot, tmpRoot, req.quiet);
+        break;
+      }
+      case "template":
+        await extractTemplate((methodOpts as { archive: string }).archive, tmpRoot, req.quiet);
+        break;
+    }
+
+    writeIdentity(tmpRoot, { hostname, resolvConf: hostResolvConf(env.paths.defaultsDir) });
+
+    const entries: Array<[string, ConfigEntry]> = [
+      ...extraConfig.filter(([rel]) => !(rel === "apps/init/style" && style)),
+      ["context", { kind: "file", content: `${context}\n`, executable: false }],
+      ["uts/nodename", { kind: "file", content: `${hostname}\n`, executable: false }],
+      ["vdir", { kind: "link", target: vdir }],
+      ...ifaceEntries,
+    ];
+    if (!extraConfig.some(([r]) => r === "fstab")) entries.push(["fstab", { kind: "file", content: DEFAULT_FSTAB, executable: false }]);
+    if (style) entries.push(["apps/init/style", { kind: "file", content: `${style}\n`, executable: false }]);
+    if (req.flags?.length) entries.push(["cflags", { kind: "file", content: req.flags.join("\n") + "\n", executable: false }]);
+    writeConfigEntries(tmpCfg, entries);
+
+    if (req.force) {
+      rmSync(cfgDir, { recursive: true, force: true });
+      rmSync(vdir, { recursive: true, force: true });
+    }
+    renameSync(tmpRoot, vdir);
+    renameSync(tmpCfg, cfgDir);
+    return { name: req.name, context, vdir, cfgDir };
+  } catch (e) {
+    cleanup();
+    throw e;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
+  }
+}
+
+/** Add a package to debootstrap's --include list. */
+export function withInclude(extra: string[], pkg: string): string[] {
+  const i = extra.findIndex((x) => x.startsWith("--include="));
+  if (i < 0) return [...extra, `--include=${pkg}`];
+  const list = extra[i]!.slice("--include=".length).split(",").filter(Boolean);
+  if (!list.includes(pkg)) list.push(pkg);
+  const out = [...extra];
+  out[i] = `--include=${list.join(",")}`;
+  return out;
+}

@@ -1,0 +1,43 @@
+// Running a guest's own start or stop command inside it, with its output in the guest's log.
+
+import { appendFileSync } from "node:fs";
+import { NotFoundError, ToolError } from "../errors";
+import { execLogged } from "../drivers/runtime/oci-runtime";
+import type { GuestConfig } from "../pure/config/guest-config";
+import type { Env } from "./env";
+
+export function logFileOf(env: Env, name: string): string {
+  return `${env.paths.logDir}/${name}.log`;
+}
+
+/** The runtime's own report that the command does not exist in the guest (crun and runc wording). */
+export function isMissingExecutable(stderr: string): boolean {
+  return /executable file `?[^ ]*`? not found|exec: "[^"]*": stat [^:]*: no such file/i.test(stderr);
+}
+
+/**
+ * Run the first of the candidate commands that exists in the guest. With `fatal`, a failing
+ * command (or none existing) throws; otherwise the outcome is only logged.
+ */
+export function runInitCommand(
+  env: Env, g: GuestConfig, candidates: string[][], logFd: number, what: string,
+  opts: { fatal: boolean; timeoutSeconds?: number },
+): void {
+  const rt = env.runtime();
+  const log = logFileOf(env, g.name);
+  const errLog = `${env.paths.runDir}/.bundles/${g.name}/exec-${what}.log`;
+  for (const cmd of candidates) {
+    const r = execLogged(rt, g.name, cmd, logFd, errLog, { timeoutSeconds: opts.timeoutSeconds, noNewPrivs: g.noNewPrivileges });
+    if (r.error) appendFileSync(log, `${rt.name}: ${r.error}\n`);
+    if (r.code !== 0 && isMissingExecutable(r.error)) continue;
+    if (r.code !== 0) {
+      const msg = `the guest's ${what} command '${cmd.join(" ")}' failed with exit status ${r.code}${r.error ? ` (${r.error})` : ""}; see ${log}.`;
+      if (opts.fatal) throw new ToolError(msg, { guest: g.name });
+      appendFileSync(log, `=== ${msg}\n`);
+    }
+    return;
+  }
+  if (candidates.length && opts.fatal) {
+    throw new NotFoundError(`the guest has none of the ${what} commands ${candidates.map((c) => c[0]).join(", ")}; set apps/init/cmd.${what} or apps/init/style.`, { guest: g.name, file: `${g.cfgDir}/apps/init/style` });
+  }
+}

@@ -1,0 +1,50 @@
+// Read-only views of guests: status, the list, and the facts behind them.
+
+import type { GuestConfig } from "../pure/config/guest-config";
+import { cgroupPids } from "../drivers/cgroup/guest-cgroups";
+import { isAlive, readRunRecord, type RunRecord } from "../drivers/run-state";
+import type { Env } from "./env";
+import { listGuestNames, loadGuest } from "./guests";
+import { logFileOf } from "./guest-commands";
+
+export interface GuestStatus {
+  name: string;
+  running: boolean;
+  context: number | undefined;
+  initStyle: string;
+  vdir: string;
+  cfgDir: string;
+  pid?: number;
+  processes?: number;
+  uptimeSeconds?: number;
+  log: string;
+}
+
+export function liveRecord(env: Env, name: string): RunRecord | undefined {
+  const r = readRunRecord(env.paths, name);
+  return r && isAlive(r) ? r : undefined;
+}
+
+export function guestStatus(env: Env, g: GuestConfig): GuestStatus {
+  const rec = liveRecord(env, g.name);
+  const s: GuestStatus = {
+    name: g.name, running: !!rec, context: rec?.context ?? g.context, initStyle: g.initStyle,
+    vdir: g.vdir, cfgDir: g.cfgDir, log: logFileOf(env, g.name),
+  };
+  if (rec) {
+    s.pid = rec.pid;
+    s.processes = cgroupPids(rec.cgroupPath).length;
+    s.uptimeSeconds = Math.max(0, Math.round((Date.now() - rec.startedAt) / 1000));
+  }
+  return s;
+}
+
+export function allStatuses(env: Env): Array<GuestStatus | { name: string; error: string }> {
+  return listGuestNames(env).map((n) => {
+    try {
+      return guestStatus(env, loadGuest(env, n));
+    } catch (e) {
+      return { name: n, error: (e as Error).message };
+    }
+  });
+}

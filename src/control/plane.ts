@@ -1,0 +1,128 @@
+// The control plane: the one entry point for every operation on a guest, like the old
+// multiplexed vserver() system call. Each operation is validated once, runs under the guest's
+// lock when it changes state, and is recorded in the event journal, whatever its outcome. The
+// CLI (and later an API) are thin layers over these functions.
+
+import { existsSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { isatty } from "node:tty";
+import { AlreadyRunningError, NotRunningError, UsageError, VsError } from "../errors";
+import { acquireLock } from "../drivers/lock";
+import { record } from "../drivers/journal";
+import { writeConfigEntries } from "../drivers/config-store";
+import { legacyToEntries } from "../pure/config/legacy-conf";
+import type { Env } from "./env";
+import { buildGuest, type BuildRequest, type BuildResult } from "./build";
+import { checkName, cfgDirOf, guestExists, loadGuest } from "./guests";
+import { startGuest, type StartResult } from "./start";
+import { stopGuest } from "./stop";
+import { enterShell, execInGuest, requireEnterable, requireRunning, type ExecRequest } from "./exec";
+import { guestStatus, type GuestStatus } from "./info";
+import { teardownGuest } from "./teardown";
+import { readRunRecord } from "../drivers/run-state";
+
+async function operate<T>(env: Env, op: string, name: string, lock: boolean, fn: () => Promise<T>, detail: (r: T) => Record<string, unknown> = () => ({})): Promise<T> {
+  checkName(name);
+  const l = lock ? await acquireLock(env.paths.lockDir, name, `guest '${name}'`) : undefined;
+  try {
+    const r = await fn();
+    record(env.paths.logDir, { op, guest: name, ok: true, ...detail(r) });
+    return r;
+  } catch (e) {
+    record(env.paths.logDir, { op, guest: name, ok: false, error: (e as Error).message, kind: (e as Error).name });
+    throw e;
+  } finally {
+    l?.release();
+  }
+}
+
+export function build(env: Env, req: BuildRequest): Promise<BuildResult> {
+  return operate(env, "build", req.name, true, () => buildGuest(env, req), (r) => ({ context: r.context, method: req.method }));
+}
+
+export function start(env: Env, name: string): Promise<StartResult> {
+  return operate(env, "start", name, true, async () => startGuest(env, loadGuest(env, name, { reportWarnings: true })), (r) => ({ context: r.context, pid: r.pid }));
+}
+
+export function stop(env: Env, name: string): Promise<void> {
+  return operate(env, "stop", name, true, async () => {
+    await stopGuest(env, loadGuest(env, name, { reportWarnings: true }));
+  });
+}
+
+export function restart(env: Env, name: string, onlyIfRunning: boolean): Promise<StartResult | undefined> {
+  return operate(env, onlyIfRunning ? "condrestart" : "restart", name, true, async () => {
+    const g = loadGuest(env, name, { reportWarnings: true });
+    try {
+      await stopGuest(env, g);
+    } catch (e) {
+      if (!(e instanceof NotRunningError)) throw e;
+      if (onlyIfRunning) return undefined;
+    }
+    return startGuest(env, g);
+  });
+}
+
+export function status(env: Env, name: string): GuestStatus {
+  checkName(name);
+  return guestStatus(env, loadGuest(env, name));
+}
+
+export function exec(env: Env, name: string, req: ExecRequest): Promise<number> {
+  return operate(env, "exec", name, false, () => execInGuest(env, loadGuest(env, name), req), (code) => ({ argv0: req.argv[0], exit: code }));
+}
+
+export function enter(env: Env, name: string): Promise<number> {
+  return operate(env, "enter", name, false, async () => {
+    const g = loadGuest(env, name);
+    requireEnterable(g, "enter");
+    requireRunning(env, g);
+    if (!isatty(0)) throw new UsageError("enter needs a terminal on standard input; use 'exec' for commands.");
+    return execInGuest(env, g, { argv: enterShell(env, g), tty: true });
+  });
+}
+
+export interface DeleteOptions {
+  /** Called to confirm unless force; returns true to go on. */
+  confirm?: () => Promise<boolean>;
+  force: boolean;
+}
+
+export function remove(env: Env, name: string, o: DeleteOptions): Promise<boolean> {
+  return operate(env, "delete", name, true, async () => {
+    const g = loadGuest(env, name);
+    if (!o.force) {
+      if (!o.confirm) throw new UsageError(`delete of '${name}' needs confirmation: run it on a terminal or give --force.`);
+      if (!(await o.confirm())) return false;
+    }
+    try {
+      await stopGuest(env, g);
+    } catch (e) {
+      if (!(e instanceof NotRunningError)) throw e;
+    }
+    await teardownGuest(env, name, readRunRecord(env.paths, name)?.context ?? g.context);
+    rmSync(g.vdir, { recursive: true, force: true });
+    rmSync(`${env.paths.cacheDir}/${name}`, { recursive: true, force: true });
+    rmSync(g.cfgDir, { recursive: true, force: true });
+    return true;
+  });
+}
+
+/** Write /etc/vservers/NAME/ from a legacy NAME.conf (read as data, never executed). */
+export function convert(env: Env, name: string): Promise<string[]> {
+  return operate(env, "convert", name, true, async () => {
+    const legacy = `${env.paths.confDir}/${name}.conf`;
+    if (!existsSync(legacy)) throw new VsError(`there is no legacy config ${legacy} to convert.`, { guest: name, file: legacy });
+    if (guestExists(env, name)) throw new AlreadyRunningError(`guest '${name}' already has a config directory (${cfgDirOf(env, name)}); nothing converted.`, { guest: name });
+    const res = legacyToEntries(readFileSync(legacy, "utf8"), legacy);
+    const dir = cfgDirOf(env, name);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    try {
+      writeConfigEntries(dir, [...res.entries, ["vdir", { kind: "link", target: `${env.paths.vdirBase}/${name}` }]]);
+      loadGuest(env, name); // the result must parse
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    return res.warnings;
+  });
+}

@@ -1,0 +1,136 @@
+// `vserver NAME start` (reference §6.2, in what a user can observe): hooks at their points, the
+// guest's mounts, limits and namespaces through the OCI runtime, its services started by its
+// init style, and on any failure everything removed again.
+
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, appendFileSync, existsSync, statSync } from "node:fs";
+import { arch } from "node:os";
+import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } from "../errors";
+import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
+import { runHooks, type HookContext } from "../drivers/hooks";
+import { which } from "../drivers/process";
+import { allRunRecords, isAlive, procStartTime, writeRunRecord } from "../drivers/run-state";
+import { containerState, createContainer, runDetached, startContainer } from "../drivers/runtime/oci-runtime";
+import type { GuestConfig } from "../pure/config/guest-config";
+import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
+import { buildOciSpec } from "../pure/spec/oci-spec";
+import type { Env } from "./env";
+import { initPlan } from "./init-style";
+import { logFileOf, runInitCommand } from "./guest-commands";
+import { attachGuestNetwork, setupGuestNetwork } from "./network";
+import { bundleDir, teardownGuest, viewLock } from "./teardown";
+
+export interface StartResult {
+  context: number;
+  pid: number;
+  log: string;
+}
+
+export function hookContext(env: Env, g: GuestConfig, context?: number): HookContext {
+  return { name: g.name, cfgDir: g.cfgDir, defaultsDir: env.paths.defaultsDir, vdir: g.vdir, context, log: logFileOf(env, g.name) };
+}
+
+function hostMemoryBytes(): number {
+  const m = /MemTotal:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "utf8"));
+  return m ? Number(m[1]) * 1024 : 1 << 30;
+}
+
+function unameMachine(): string {
+  return arch() === "arm64" ? "aarch64" : "x86_64";
+}
+
+function reaperBinary(): string {
+  const p = which("catatonit");
+  if (!p) throw new ToolError("catatonit (the guests' PID 1 reaper) is not installed; run 'make' or 'apt-get install catatonit'.");
+  return p;
+}
+
+function pickContext(env: Env, g: GuestConfig): number {
+  const others = allRunRecords(env.paths).filter((r) => r.name !== g.name && isAlive(r));
+  if (g.context !== undefined) {
+    const clash = others.find((r) => r.context === g.context);
+    if (clash) {
+      throw new ConfigError(`${g.cfgDir}/context: context ${g.context} is already used by the running guest '${clash.name}'.`, { guest: g.name, file: `${g.cfgDir}/context` });
+    }
+    return g.context;
+  }
+  const n = nextFreeContext(others.map((r) => r.context), { start: DYNAMIC_MIN, max: DYNAMIC_MAX });
+  if (n === undefined) throw new VsError("no free dynamic context number is left.", { guest: g.name });
+  return n;
+}
+
+export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult> {
+  const rt = env.runtime();
+  const existing = containerState(rt, g.name);
+  if (existing?.status === "running") {
+    throw new AlreadyRunningError(`guest '${g.name}' is already running.`, { guest: g.name });
+  }
+  if (!existsSync(g.vdir) || !statSync(g.vdir).isDirectory()) {
+    throw new NotFoundError(`the root of guest '${g.name}' (${g.vdir}) does not exist; build the guest first.`, { guest: g.name, file: `${g.cfgDir}/vdir` });
+  }
+  const context = pickContext(env, g);
+  // Leftovers of a start or stop that was killed: clear them before anything new is made.
+  if (existing) await teardownGuest(env, g.name, context);
+
+  const log = logFileOf(env, g.name);
+  mkdirSync(env.paths.logDir, { recursive: true, mode: 0o750 });
+  appendFileSync(log, `=== ${new Date().toISOString()} start of '${g.name}' (context ${context})\n`);
+  const hooks = hookContext(env, g, context);
+  runHooks(hooks, "initialize");
+  runHooks(hooks, "prepre-start");
+
+  const plan = initPlan(g);
+  const cgroupsPath = guestCgroupPath(env.paths.cgroupParent, context);
+  let created = false;
+  let logFd = -1;
+  try {
+    const net = await setupGuestNetwork(env, g);
+    const spec = buildOciSpec(g, {
+      cgroupsPath,
+      reaperPath: plan.pid1[0]!.startsWith("/dev/.vserver") ? reaperBinary() : "",
+      hostMemoryBytes: hostMemoryBytes(),
+      arch: unameMachine(),
+      netnsPath: net.netnsPath,
+      args: plan.pid1,
+    });
+    const bundle = bundleDir(env, g.name);
+    mkdirSync(bundle, { recursive: true, mode: 0o700 });
+    writeFileSync(`${bundle}/config.json`, JSON.stringify(spec, null, 1));
+
+    runHooks(hooks, "pre-start");
+
+    logFd = openSync(log, "a", 0o640);
+    const lock = await viewLock(env);
+    try {
+      created = true;
+      if (g.cgroupFiles.length) {
+        createContainer(rt, g.name, bundle, logFd);
+        writeCgroupFiles(cgroupsPath, g.cgroupFiles, g.cfgDir);
+        startContainer(rt, g.name);
+      } else {
+        runDetached(rt, g.name, bundle, logFd);
+      }
+    } finally {
+      lock.release();
+    }
+    const state = containerState(rt, g.name);
+    if (!state || state.status !== "running") {
+      throw new ToolError(`the guest's PID 1 (${plan.pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
+    }
+    const pidStart = procStartTime(state.pid) ?? "";
+    writeRunRecord(env.paths, {
+      name: g.name, context, pid: state.pid, pidStart, startedAt: Date.now(), runtime: rt.name,
+      cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath,
+    });
+    await attachGuestNetwork(env, g, state.pid, net);
+    runInitCommand(env, g, plan.start, logFd, "start", { fatal: true });
+    runHooks(hooks, "post-start");
+    return { context, pid: state.pid, log };
+  } catch (e) {
+    if (created) await teardownGuest(env, g.name, context);
+    else await teardownGuest(env, g.name, context).catch(() => {});
+    appendFileSync(log, `=== start failed: ${(e as Error).message}\n`);
+    throw e;
+  } finally {
+    if (logFd >= 0) closeSync(logFd);
+  }
+}

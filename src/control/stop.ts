@@ -1,0 +1,96 @@
+// `vserver NAME stop` (reference §6.3): pre-stop hook, the guest's stop command, the kill
+// sequence until no process is left, then everything start made is removed and the post-stop
+// hooks run. A guest that is not running still gets its leftovers removed.
+
+import { openSync, closeSync, appendFileSync, mkdirSync } from "node:fs";
+import { NotRunningError } from "../errors";
+import { cgroupPids } from "../drivers/cgroup/guest-cgroups";
+import { runHooks } from "../drivers/hooks";
+import { isAlive, procStartTime, readRunRecord, type RunRecord } from "../drivers/run-state";
+import { containerState, killContainer } from "../drivers/runtime/oci-runtime";
+import type { GuestConfig } from "../pure/config/guest-config";
+import type { KillStep } from "../pure/config/killseq";
+import type { Env } from "./env";
+import { initPlan } from "./init-style";
+import { REAPER_IN_GUEST } from "../pure/spec/oci-spec";
+import { logFileOf, runInitCommand } from "./guest-commands";
+import { hookContext } from "./start";
+import { teardownGuest } from "./teardown";
+
+/** How long the guest's own stop command may take before the kill sequence starts. */
+const STOP_COMMAND_TIMEOUT = 30;
+
+/** Gone or a zombie: a guest's PID 1 is reaped by the host's init, which may take its time. */
+function pidGone(pid: number): boolean {
+  return procStartTime(pid) === undefined;
+}
+
+async function waitUntil(cond: () => boolean, seconds: number): Promise<boolean> {
+  const deadline = Date.now() + seconds * 1000;
+  let delay = 10;
+  while (!cond()) {
+    if (Date.now() >= deadline) return false;
+    await Bun.sleep(delay);
+    delay = Math.min(delay * 2, 200);
+  }
+  return true;
+}
+
+/**
+ * Signal the guest's processes step by step. While PID 1 is our reaper, earlier steps spare it so
+ * that services get their signal and time to exit (PID 1's death would SIGKILL them at once).
+ */
+export async function killSequence(env: Env, rec: RunRecord, steps: KillStep[], reaperIsPid1: boolean): Promise<void> {
+  const rt = env.runtime();
+  for (const step of steps) {
+    const final = step.signal === "SIGKILL";
+    if (final) {
+      killContainer(rt, rec.name, "KILL", true);
+      for (const p of cgroupPids(rec.cgroupPath)) try { process.kill(p, "SIGKILL"); } catch {}
+      await waitUntil(() => pidGone(rec.pid) && cgroupPids(rec.cgroupPath).length === 0, Math.max(step.waitSeconds, 5));
+      return;
+    }
+    const targets = cgroupPids(rec.cgroupPath).filter((p) => !(reaperIsPid1 && p === rec.pid));
+    if (targets.length === 0 && !reaperIsPid1) {
+      if (pidGone(rec.pid)) return;
+    }
+    for (const p of targets) try { process.kill(p, step.signal as NodeJS.Signals); } catch {}
+    const done = reaperIsPid1
+      ? () => cgroupPids(rec.cgroupPath).every((p) => p === rec.pid)
+      : () => pidGone(rec.pid) && cgroupPids(rec.cgroupPath).length === 0;
+    await waitUntil(done, step.waitSeconds);
+  }
+}
+
+export interface StopResult {
+  wasRunning: boolean;
+}
+
+export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
+  const rt = env.runtime();
+  const state = containerState(rt, g.name);
+  const rec = readRunRecord(env.paths, g.name);
+  const running = state?.status === "running" && rec !== undefined && isAlive(rec);
+  const hooks = hookContext(env, g, rec?.context ?? g.context);
+  if (!running) {
+    // Nothing to stop, but a killed start or stop may have left things behind.
+    await teardownGuest(env, g.name, rec?.context ?? g.context);
+    throw new NotRunningError(`guest '${g.name}' is not running.`, { guest: g.name });
+  }
+  mkdirSync(env.paths.logDir, { recursive: true });
+  const log = logFileOf(env, g.name);
+  appendFileSync(log, `=== ${new Date().toISOString()} stop of '${g.name}'\n`);
+  runHooks(hooks, "pre-stop");
+  const plan = initPlan(g);
+  const logFd = openSync(log, "a");
+  try {
+    runInitCommand(env, g, plan.stop, logFd, "stop", { fatal: false, timeoutSeconds: STOP_COMMAND_TIMEOUT });
+  } finally {
+    closeSync(logFd);
+  }
+  await killSequence(env, rec!, g.killSeq, plan.pid1[0] === REAPER_IN_GUEST);
+  await teardownGuest(env, g.name, rec!.context);
+  runHooks(hooks, "post-stop");
+  runHooks(hooks, "postpost-stop");
+  return { wasRunning: true };
+}

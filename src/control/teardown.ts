@@ -1,0 +1,42 @@
+// Removing everything a guest's start made: the runtime container, its cgroups, the run record,
+// the bundle, and (when no guest is left) the runtime's cgroup view. Used by stop, by a failed
+// start, and by a start or stop that finds the leftovers of a killed command.
+
+import { rmSync } from "node:fs";
+import { removeGuestCgroups } from "../drivers/cgroup/guest-cgroups";
+import { acquireLock } from "../drivers/lock";
+import { removeRunRecord } from "../drivers/run-state";
+import { releaseView } from "../drivers/runtime/cgroup-view";
+import { deleteContainer, listContainers } from "../drivers/runtime/oci-runtime";
+import type { Env } from "./env";
+import { teardownGuestNetwork } from "./network";
+
+export function bundleDir(env: Env, name: string): string {
+  return `${env.paths.runDir}/.bundles/${name}`;
+}
+
+export async function teardownGuest(env: Env, name: string, context: number | undefined): Promise<void> {
+  const rt = env.runtime();
+  deleteContainer(rt, name);
+  removeGuestCgroups(env.paths.cgroupParent, context);
+  teardownGuestNetwork(env, name);
+  removeRunRecord(env.paths, name);
+  rmSync(bundleDir(env, name), { recursive: true, force: true });
+  await releaseViewIfUnused(env);
+}
+
+/** The global lock that orders creating the runtime's view (start) against releasing it. */
+export function viewLock(env: Env) {
+  return acquireLock(env.paths.lockDir, ".runtime-view", "the runtime's cgroup view", 60);
+}
+
+export async function releaseViewIfUnused(env: Env): Promise<void> {
+  const rt = env.runtime();
+  if (!rt.view) return;
+  const lock = await viewLock(env);
+  try {
+    if (listContainers(rt).length === 0) releaseView(rt.view);
+  } finally {
+    lock.release();
+  }
+}

@@ -1,0 +1,69 @@
+// The cgroups of guests: /<parent>/<context> in every hierarchy. We create only the parent's
+// children through the runtime, and remove the parent ourselves when the last guest is gone;
+// cgroups we did not create are never touched.
+
+import { readdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from "node:fs";
+import { ConfigError } from "../../errors";
+import { cgroupHost, hierarchyFor, type CgroupHost } from "./hierarchies";
+
+export function guestCgroupPath(parent: string, context: number): string {
+  return `/${parent}/${context}`;
+}
+
+/** Every directory that holds this cgroup path, in the hierarchies that the host view shows. */
+export function cgroupDirs(path: string, host: CgroupHost = cgroupHost()): string[] {
+  return host.hierarchies.map((h) => `${h.mount}${path}`).filter((d) => existsSync(d));
+}
+
+/** Remove a guest's leftover cgroup directories (after the runtime is done with them) and the parent if empty. */
+export function removeGuestCgroups(parent: string, context: number | undefined, host: CgroupHost = cgroupHost()): void {
+  for (const h of host.hierarchies) {
+    if (context !== undefined) tryRmdir(`${h.mount}/${parent}/${context}`);
+    tryRmdir(`${h.mount}/${parent}`);
+  }
+}
+
+function tryRmdir(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Busy (processes or children left) or already gone: both mean "not ours to remove now".
+  }
+}
+
+/** Write cgroup/<file> settings into the guest's cgroup, in the hierarchy of the file's controller. */
+export function writeCgroupFiles(path: string, files: Array<[string, string]>, cfgDir: string, host: CgroupHost = cgroupHost()): void {
+  for (const [name, value] of files) {
+    const controller = name.split(".")[0]!;
+    const h = hierarchyFor(host, controller);
+    const file = `${cfgDir}/cgroup/${name}`;
+    if (!h) throw new ConfigError(`${file}: this host has no '${controller}' cgroup controller.`, { file });
+    try {
+      writeFileSync(`${h.mount}${path}/${name}`, value);
+    } catch (e) {
+      throw new ConfigError(`${file}: the kernel refused '${value}' for ${name}: ${(e as Error).message}`, { file });
+    }
+  }
+}
+
+/** Context numbers that have a cgroup under our parent (running guests, or leftovers). */
+export function contextsWithCgroups(parent: string, host: CgroupHost = cgroupHost()): number[] {
+  const set = new Set<number>();
+  for (const h of host.hierarchies) {
+    try {
+      for (const d of readdirSync(`${h.mount}/${parent}`)) if (/^\d+$/.test(d)) set.add(Number(d));
+    } catch {}
+  }
+  return [...set].sort((a, b) => a - b);
+}
+
+/** PIDs in a guest's cgroup (from the pids or first v1 hierarchy, or the v2 tree). */
+export function cgroupPids(path: string, host: CgroupHost = cgroupHost()): number[] {
+  const h = hierarchyFor(host, "pids") ?? host.hierarchies[0];
+  if (!h) return [];
+  try {
+    return readFileSync(`${h.mount}${path}/cgroup.procs`, "utf8").split("\n").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}

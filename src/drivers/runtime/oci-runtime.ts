@@ -1,0 +1,166 @@
+// The OCI runtime (crun by default, runc as the alternative), driven through its command line.
+// Every call goes through one argv builder so that the state directory, the cgroup manager and
+// the hidden-cgroup2 view (cgroup-view.ts) are the same for all calls on a container.
+
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { ToolError } from "../../errors";
+import { run, runInteractive, runOk, which } from "../process";
+import { cgroupHost } from "../cgroup/hierarchies";
+import { ensureView, needsHiddenView, viewIsLive, viewPaths, type ViewPaths } from "./cgroup-view";
+
+export type RuntimeName = "crun" | "runc";
+
+export interface Runtime {
+  name: RuntimeName;
+  binary: string;
+  stateDir: string;
+  /** Set when crun must run in the hidden-cgroup2 view. */
+  view?: ViewPaths;
+}
+
+export interface ContainerState {
+  status: "created" | "running" | "stopped" | "paused" | string;
+  pid: number;
+}
+
+export function chooseRuntime(stateDir: string, configured?: string): Runtime {
+  const want = (configured ?? process.env.VSERVER_RUNTIME ?? "").trim();
+  if (want && want !== "crun" && want !== "runc") {
+    throw new ToolError(`unknown OCI runtime '${want}' (VSERVER_RUNTIME or .defaults/runtime must say crun or runc).`);
+  }
+  const order: RuntimeName[] = want ? [want as RuntimeName] : ["crun", "runc"];
+  for (const name of order) {
+    const binary = which(name);
+    if (!binary) continue;
+    const rt: Runtime = { name, binary, stateDir: `${stateDir}/${name}` };
+    if (needsHiddenView(cgroupHost(), name)) rt.view = viewPaths(stateDir);
+    return rt;
+  }
+  throw new ToolError(`no OCI runtime found: install crun (or runc); 'make' does this.`);
+}
+
+function prefix(rt: Runtime, create: boolean): string[] {
+  if (!rt.view) return [];
+  if (create) return ensureView(rt.view, cgroupHost().unified!.mount);
+  if (!viewIsLive(rt.view)) return []; // nothing can be running: calls will find no container
+  return ["nsenter", `--mount=${rt.view.file}`, "--"];
+}
+
+export function runtimeArgv(rt: Runtime, args: string[], create = false): string[] {
+  const global = ["--root", rt.stateDir];
+  if (rt.name === "crun") global.push("--cgroup-manager=cgroupfs");
+  return [...prefix(rt, create), rt.binary, ...global, ...args];
+}
+
+export function containerState(rt: Runtime, id: string): ContainerState | undefined {
+  if (!existsSync(`${rt.stateDir}/${id}`)) return undefined;
+  const r = run(runtimeArgv(rt, ["state", id]));
+  if (r.code !== 0) return undefined;
+  try {
+    const s = JSON.parse(r.stdout);
+    return { status: s.status, pid: s.pid };
+  } catch {
+    return undefined;
+  }
+}
+
+export function listContainers(rt: Runtime): string[] {
+  if (!existsSync(rt.stateDir)) return [];
+  const r = run(runtimeArgv(rt, ["list", "-q"]));
+  return r.code === 0 ? r.stdout.split("\n").map((l) => l.trim()).filter(Boolean) : [];
+}
+
+/**
+ * The runtime's own error messages, from its --log file. Its stderr cannot be a pipe we read: the
+ * guest inherits it and would hold it open for its whole life.
+ */
+function runtimeError(logFile: string, fallback: string): string {
+  try {
+    const lines = readFileSync(logFile, "utf8").split("\n").filter(Boolean);
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const l = lines[i]!;
+      try {
+        const j = JSON.parse(l);
+        if (j.level === "error" || j.level === "fatal" || !j.level) return String(j.msg ?? l);
+      } catch {
+        return l;
+      }
+    }
+  } catch {}
+  return fallback;
+}
+
+function withLog(rt: Runtime, logFile: string, args: string[], create: boolean): string[] {
+  const argv = runtimeArgv(rt, args, create);
+  const at = argv.indexOf(rt.binary) + 1;
+  argv.splice(at, 0, `--log=${logFile}`, "--log-format=json");
+  return argv;
+}
+
+/** Start a container detached; its stdout and stderr (and those of PID 1) go to logFd. */
+export function runDetached(rt: Runtime, id: string, bundle: string, logFd: number): void {
+  const errLog = `${bundle}/runtime.log`;
+  rmSync(errLog, { force: true });
+  const r = Bun.spawnSync(withLog(rt, errLog, ["run", "--detach", "--bundle", bundle, id], true), { stdin: "ignore", stdout: logFd, stderr: logFd });
+  if (r.exitCode !== 0) {
+    throw new ToolError(`${rt.name} could not start the guest: ${runtimeError(errLog, `exit status ${r.exitCode}`)}`);
+  }
+}
+
+/** create + (caller writes cgroup files) + start, for settings the OCI spec cannot carry. */
+export function createContainer(rt: Runtime, id: string, bundle: string, logFd: number): void {
+  const errLog = `${bundle}/runtime.log`;
+  rmSync(errLog, { force: true });
+  const r = Bun.spawnSync(withLog(rt, errLog, ["create", "--bundle", bundle, id], true), { stdin: "ignore", stdout: logFd, stderr: logFd });
+  if (r.exitCode !== 0) throw new ToolError(`${rt.name} could not create the guest: ${runtimeError(errLog, `exit status ${r.exitCode}`)}`);
+}
+
+/** Run a command in the guest detached from us: output to logFd; returns status and the runtime's error, if any. */
+export function execLogged(rt: Runtime, id: string, args: string[], logFd: number, errLog: string, o: { timeoutSeconds?: number; noNewPrivs?: boolean } = {}): { code: number; error: string } {
+  rmSync(errLog, { force: true });
+  const timeoutSeconds = o.timeoutSeconds;
+  const r = Bun.spawnSync(withLog(rt, errLog, ["exec", ...(o.noNewPrivs ? ["--no-new-privs"] : []), id, ...args], false), {
+    stdin: "ignore", stdout: logFd, stderr: logFd,
+    timeout: timeoutSeconds ? timeoutSeconds * 1000 : undefined, killSignal: "SIGKILL",
+  });
+  const code = r.exitCode ?? 137;
+  return { code, error: code === 0 ? "" : runtimeError(errLog, "") };
+}
+
+export function startContainer(rt: Runtime, id: string): void {
+  runOk(runtimeArgv(rt, ["start", id]), {}, `${rt.name} start`);
+}
+
+export function killContainer(rt: Runtime, id: string, signal: string, all: boolean): boolean {
+  const args = ["kill", ...(all ? ["--all"] : []), id, signal.replace(/^SIG/, "")];
+  return run(runtimeArgv(rt, args)).code === 0;
+}
+
+export function deleteContainer(rt: Runtime, id: string): void {
+  run(runtimeArgv(rt, ["delete", "--force", id]));
+}
+
+export interface ExecOptions {
+  tty: boolean;
+  /** Set no_new_privs on the new process (runtimes do not take it from config.json for exec). */
+  noNewPrivs?: boolean;
+  env?: string[];
+  cwd?: string;
+  user?: string;
+  /** stdio of the runtime process: inherit, or fds. */
+  stdio?: ["inherit" | "ignore" | number, "inherit" | "ignore" | number, "inherit" | "ignore" | number];
+}
+
+export function execArgv(rt: Runtime, id: string, args: string[], o: ExecOptions): string[] {
+  const flags: string[] = [];
+  if (o.tty) flags.push("--tty");
+  if (o.noNewPrivs) flags.push("--no-new-privs");
+  for (const e of o.env ?? []) flags.push("--env", e);
+  if (o.cwd) flags.push("--cwd", o.cwd);
+  if (o.user) flags.push("--user", o.user);
+  return runtimeArgv(rt, ["exec", ...flags, id, ...args]);
+}
+
+export async function execInteractive(rt: Runtime, id: string, args: string[], o: ExecOptions): Promise<number> {
+  return runInteractive(execArgv(rt, id, args, o), { stdio: o.stdio });
+}

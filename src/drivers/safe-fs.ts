@@ -1,0 +1,136 @@
+// File work inside a guest root from the host. A guest's root is hostile: any path in it may be a
+// symlink to the host's /etc, or a `..` chain. Every path here is resolved by the kernel with
+// openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), which treats the guest root as "/" for every
+// component, symlinks and `..` included, so nothing we write can land outside it. The final
+// component is opened with O_NOFOLLOW as well. Node and Bun lack openat2: koffi calls it.
+
+import { closeSync, writeSync, fstatSync, openSync, constants } from "node:fs";
+import { VsError } from "../errors";
+
+const SYS_openat2 = process.arch === "arm64" ? 437 : 437;
+const SYS_mkdirat = process.arch === "arm64" ? 34 : 258;
+const SYS_unlinkat = process.arch === "arm64" ? 35 : 263;
+const RESOLVE_NO_MAGICLINKS = 0x02;
+const RESOLVE_IN_ROOT = 0x10;
+const O_PATH = 0o10000000;
+const O_DIRECTORY = 0o200000;
+const O_NOFOLLOW = 0o400000;
+const O_CLOEXEC = 0o2000000;
+
+let libc: { syscall: (...a: unknown[]) => number; errno: () => number; how: unknown; pointer: (t: unknown) => unknown } | undefined;
+
+/** koffi is loaded on first use only: it costs ~15 ms, and most commands never write into a guest root. */
+function lib() {
+  if (libc) return libc;
+  const koffi = require("koffi");
+  const l = koffi.load("libc.so.6");
+  const syscall = l.func("long syscall(long number, ...)");
+  const errnoLoc = l.func("int *__errno_location()");
+  libc = {
+    syscall: (...a: unknown[]) => Number(syscall(...a)),
+    errno: () => koffi.decode(errnoLoc(), "int") as number,
+    how: koffi.struct("open_how", { flags: "uint64_t", mode: "uint64_t", resolve: "uint64_t" }),
+    pointer: (t: unknown) => koffi.pointer(t),
+  };
+  return libc;
+}
+
+export class UnsafePathError extends VsError {}
+
+function openat2(dirfd: number, path: string, flags: number, mode: number): number {
+  const { syscall, errno, how: OpenHow, pointer } = lib();
+  const how = { flags: BigInt(flags | O_CLOEXEC), mode: BigInt(mode), resolve: BigInt(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) };
+  const fd = syscall(SYS_openat2, "int", dirfd, "str", path, pointer(OpenHow), how, "size_t", 24);
+  if (fd < 0) {
+    const e = new Error(`openat2 ${path}: errno ${errno()}`) as NodeJS.ErrnoException;
+    e.errno = errno();
+    e.code = errnoName(e.errno);
+    throw e;
+  }
+  return fd;
+}
+
+function errnoName(n: number): string {
+  return ({ 2: "ENOENT", 13: "EACCES", 17: "EEXIST", 18: "EXDEV", 20: "ENOTDIR", 21: "EISDIR", 40: "ELOOP" } as Record<number, string>)[n] ?? `E${n}`;
+}
+
+function splitParent(rel: string): { parent: string; base: string } {
+  const clean = rel.replace(/^\/+/, "").replace(/\/+$/, "");
+  const i = clean.lastIndexOf("/");
+  const base = i < 0 ? clean : clean.slice(i + 1);
+  if (!base || base === "." || base === "..") throw new UnsafePathError(`'${rel}' does not name a file.`);
+  return { parent: i < 0 ? "." : clean.slice(0, i), base };
+}
+
+/** A guest root opened once; every operation resolves below it. */
+export class GuestRoot {
+  private fd: number;
+  constructor(readonly root: string) {
+    this.fd = openSync(root, constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  private openParent(rel: string): { fd: number; base: string } {
+    const { parent, base } = splitParent(rel);
+    const fd = openat2(this.fd, parent, O_PATH | O_DIRECTORY, 0);
+    return { fd, base };
+  }
+
+  /**
+   * Create or replace a regular file. A symlink in its place is an error, never followed; with
+   * replaceSymlink the link itself is removed first (distributions link resolv.conf elsewhere).
+   */
+  writeFile(rel: string, content: string | Uint8Array, mode = 0o644, opts: { replaceSymlink?: boolean } = {}): void {
+    const { fd: dfd, base } = this.openParent(rel);
+    try {
+      if (opts.replaceSymlink) {
+        try {
+          const probe = openat2(dfd, base, O_PATH | O_NOFOLLOW, 0);
+          const isLink = fstatSync(probe).isSymbolicLink();
+          closeSync(probe);
+          if (isLink) lib().syscall(SYS_unlinkat, "int", dfd, "str", base, "int", 0);
+        } catch {}
+      }
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | O_NOFOLLOW;
+      const fd = openat2(dfd, base, flags, mode);
+      try {
+        if (!fstatSync(fd).isFile()) throw new UnsafePathError(`${this.root}/${rel} is not a regular file; not writing through it.`);
+        writeSync(fd, typeof content === "string" ? Buffer.from(content) : content);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ELOOP") {
+        throw new UnsafePathError(`${this.root}/${rel} is a symbolic link; not writing through it.`);
+      }
+      throw e;
+    } finally {
+      closeSync(dfd);
+    }
+  }
+
+  /** mkdir -p below the root; existing directories are fine, anything else in the way is an error. */
+  mkdirs(rel: string, mode = 0o755): void {
+    const parts = rel.replace(/^\/+/, "").split("/").filter(Boolean);
+    let cur = "";
+    for (const p of parts) {
+      cur = cur ? `${cur}/${p}` : p;
+      const { fd: dfd, base } = this.openParent(cur);
+      try {
+        const r = lib().syscall(SYS_mkdirat, "int", dfd, "str", base, "uint32_t", mode);
+        if (r < 0 && lib().errno() !== 17) throw new Error(`mkdir ${this.root}/${cur}: errno ${lib().errno()}`);
+        const check = openat2(dfd, base, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0);
+        closeSync(check);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOTDIR" || (e as NodeJS.ErrnoException).code === "ELOOP") {
+          throw new UnsafePathError(`${this.root}/${cur} is not a directory; not creating anything through it.`);
+        }
+        throw e;
+      } finally {
+        closeSync(dfd);
+      }
+    }
+  }
+}

@@ -1,0 +1,39 @@
+// A guest's fstab (reference §2.2): mounts done at start, targets relative to the guest root.
+
+import { ConfigError } from "../../errors";
+import { list } from "./values";
+
+export interface FstabEntry {
+  source: string;
+  /** Absolute path inside the guest. */
+  target: string;
+  type: string;
+  options: string[];
+}
+
+/** util-vserver's built-in default fstab for new guests. */
+export const DEFAULT_FSTAB = [
+  "none\t/proc\t\tproc\tdefaults\t\t0 0",
+  "none\t/tmp\t\ttmpfs\tsize=16m,mode=1777\t0 0",
+  "none\t/dev/pts\tdevpts\tgid=5,mode=620\t\t0 0",
+].join("\n") + "\n";
+
+export function parseFstab(content: string | undefined, file: string): FstabEntry[] {
+  const out: FstabEntry[] = [];
+  for (const line of list(content)) {
+    const f = line.split(/\s+/);
+    if (f.length < 3) {
+      throw new ConfigError(`${file}: line '${line}' needs at least a source, a mount point and a type.`, { file });
+    }
+    const [source, target, type, opts = "defaults"] = f as [string, string, string, string?];
+    if (!target.startsWith("/")) {
+      throw new ConfigError(`${file}: mount point '${target}' must be an absolute path inside the guest.`, { file });
+    }
+    if (target.split("/").includes("..")) {
+      throw new ConfigError(`${file}: mount point '${target}' must not contain '..'.`, { file });
+    }
+    const options = opts.split(",").filter((o) => o && o !== "defaults");
+    out.push({ source, target: target.replace(/\/+$/, "") || "/", type, options });
+  }
+  return out;
+}

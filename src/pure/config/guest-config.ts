@@ -1,0 +1,279 @@
+// The typed view of one guest's config directory, and the pure function that builds it from the
+// directory's contents plus /etc/vservers/.defaults. Every error names the file it came from.
+
+import { ConfigError } from "../../errors";
+import { applyCapabilityList, DEFAULT_CAPABILITIES, type CapName } from "./capabilities";
+import { parseFstab, DEFAULT_FSTAB, type FstabEntry } from "./fstab";
+import { childrenOf, fileContent, type ConfigTree } from "./tree";
+import { argv, hash, integer, limit, list, scalar } from "./values";
+import { unsupportedWarnings, type ConfigWarning } from "./known-keys";
+import { parseKillSeq, type KillStep } from "./killseq";
+import { parseCflags } from "./cflags";
+
+export const INIT_STYLES = ["sysv", "plain", "minit", "gentoo", "openrc", "arch"] as const;
+export type InitStyle = (typeof INIT_STYLES)[number];
+
+export interface Ulimit {
+  /** OCI name, e.g. RLIMIT_NOFILE. */
+  type: string;
+  soft: number;
+  hard: number;
+}
+
+export interface GuestConfig {
+  name: string;
+  cfgDir: string;
+  /** Absolute path of the guest root. */
+  vdir: string;
+  context: number | undefined;
+  nodename: string;
+  domainname: string | undefined;
+  initStyle: InitStyle;
+  runlevelStart: string;
+  runlevelStop: string;
+  cmdStart: string[] | undefined;
+  cmdStop: string[] | undefined;
+  cmdPrepare: string[] | undefined;
+  killSeq: KillStep[];
+  environment: string[];
+  capabilities: CapName[];
+  cflags: Set<string>;
+  nice: number | undefined;
+  cpuShares: number | undefined;
+  /** Whole-guest process limit (cgroup pids.max); undefined = no limit. */
+  pidsLimit: number | undefined;
+  /** Whole-guest memory limit in bytes; undefined = the built-in default, null = explicitly none. */
+  memoryLimit: number | null | undefined;
+  ulimits: Ulimit[];
+  /** cgroup/<file> settings written verbatim to the guest's cgroup. */
+  cgroupFiles: Array<[string, string]>;
+  sysctl: Array<[string, string]>;
+  fstab: FstabEntry[];
+  /** Own network namespace (spaces/net) even without interfaces. */
+  netNamespace: boolean;
+  shell: string[] | undefined;
+  seccomp: "default" | "unconfined";
+  noNewPrivileges: boolean;
+  warnings: ConfigWarning[];
+}
+
+/** Defaults applied to every guest that does not set its own (docs/configuration.md). */
+export const BUILTIN_LIMITS = {
+  pids: 4096,
+  /** Half of the host's memory is decided at start from /proc/meminfo; this is a ceiling. */
+  memoryFractionOfHost: 0.5,
+  cpuShares: 1024,
+};
+
+const PAGE = 4096;
+
+const RLIMIT_NAMES: Record<string, string> = {
+  cpu: "RLIMIT_CPU", data: "RLIMIT_DATA", fsize: "RLIMIT_FSIZE", locks: "RLIMIT_LOCKS",
+  memlock: "RLIMIT_MEMLOCK", nofile: "RLIMIT_NOFILE", nproc: "RLIMIT_NPROC", rss: "RLIMIT_RSS",
+  stack: "RLIMIT_STACK", core: "RLIMIT_CORE", as: "RLIMIT_AS", msgqueue: "RLIMIT_MSGQUEUE",
+  nice: "RLIMIT_NICE", rtprio: "RLIMIT_RTPRIO", sigpending: "RLIMIT_SIGPENDING",
+};
+
+export interface ConfigSources {
+  name: string;
+  cfgDir: string;
+  /** The guest's directory. */
+  guest: ConfigTree;
+  /** /etc/vservers/.defaults (may be empty). */
+  defaults: ConfigTree;
+  /** Default vdir base, used when the guest has no `vdir` link. */
+  vdirBase: string;
+}
+
+/** Keys that describe one guest's identity: never taken from .defaults. */
+const NO_DEFAULTS = new Set(["name", "context", "vdir", "uts/nodename", "uts/domainname"]);
+
+export function parseGuestConfig(src: ConfigSources): GuestConfig {
+  const { guest, defaults, cfgDir } = src;
+  const file = (rel: string) => `${cfgDir}/${rel}`;
+  const defFile = (rel: string) => `${cfgDir}/../.defaults/${rel}`;
+  /** The value of rel and the file it came from: the guest's, else the defaults'. */
+  const lookup = (rel: string): { content: string; path: string } | undefined => {
+    const g = fileContent(guest, rel);
+    if (g !== undefined) return { content: g, path: file(rel) };
+    if (NO_DEFAULTS.has(rel)) return undefined;
+    const d = fileContent(defaults, rel);
+    if (d !== undefined) return { content: d, path: defFile(rel) };
+    return undefined;
+  };
+  const sc = (rel: string) => {
+    const f = lookup(rel);
+    return f ? { value: scalar(f.content), path: f.path } : undefined;
+  };
+
+  const name = scalar(fileContent(guest, "name")) ?? src.name;
+
+  const vdirLink = guest.get("vdir");
+  let vdir = `${src.vdirBase}/${src.name}`;
+  if (vdirLink?.kind === "link") {
+    vdir = vdirLink.target.startsWith("/") ? vdirLink.target : `${cfgDir}/${vdirLink.target}`;
+  } else if (vdirLink?.kind === "file") {
+    // Some installations keep vdir as a one-line file rather than a symlink.
+    const v = scalar(vdirLink.content);
+    if (v) vdir = v;
+  }
+  if (!vdir.startsWith("/")) throw new ConfigError(`${file("vdir")}: the guest root must be an absolute path.`, { file: file("vdir") });
+
+  const ctxRaw = scalar(fileContent(guest, "context"));
+  const context = ctxRaw === undefined ? undefined : integer(ctxRaw, file("context"), { min: 2, max: 49151, what: "a context number from 2 to 49151" });
+
+  const nodename = scalar(fileContent(guest, "uts/nodename")) ?? name;
+  const domainname = scalar(fileContent(guest, "uts/domainname"));
+  for (const [v, rel] of [[nodename, "uts/nodename"], [domainname, "uts/domainname"]] as const) {
+    if (v !== undefined && (v.length > 64 || /[\s/]/.test(v))) {
+      throw new ConfigError(`${file(rel)}: '${v}' is not a valid host name (at most 64 characters, no spaces or slashes).`, { file: file(rel) });
+    }
+  }
+
+  const styleSrc = sc("apps/init/style");
+  const styleRaw = styleSrc?.value ?? "sysv";
+  if (!(INIT_STYLES as readonly string[]).includes(styleRaw)) {
+    throw new ConfigError(`${styleSrc!.path}: unknown init style '${styleRaw}' (one of ${INIT_STYLES.join(", ")}).`, { file: styleSrc!.path });
+  }
+  const initStyle = styleRaw as InitStyle;
+  const runlevel = sc("apps/init/runlevel")?.value;
+  const runlevelStart = sc("apps/init/runlevel.start")?.value ?? runlevel ?? (initStyle === "gentoo" || initStyle === "openrc" ? "default" : "3");
+  const runlevelStop = sc("apps/init/runlevel.stop")?.value ?? "6";
+
+  const killSrc = lookup("apps/init/killseq");
+  const killSeq = parseKillSeq(killSrc?.content, killSrc?.path ?? file("apps/init/killseq"));
+
+  const envSrc = lookup("apps/init/environment");
+  const environment = envSrc
+    ? hash(envSrc.content, envSrc.path).map(([k, v]) => `${k}=${v}`)
+    : ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
+
+  const bcapSrc = lookup("bcapabilities");
+  const capabilities = applyCapabilityList(DEFAULT_CAPABILITIES, list(bcapSrc?.content), bcapSrc?.path ?? file("bcapabilities"));
+
+  const cflagSrc = lookup("cflags") ?? lookup("flags");
+  const cflags = parseCflags(list(cflagSrc?.content), cflagSrc?.path ?? file("cflags"));
+
+  const niceSrc = sc("nice");
+  const nice = niceSrc?.value === undefined ? undefined : integer(niceSrc.value, niceSrc.path, { min: -20, max: 19 });
+
+  // Limits: rlimits/ are whole-guest limits (memory in pages, as util-vserver counts them).
+  const rl = (res: string) => {
+    for (const suffix of ["", ".hard", ".soft"]) {
+      const s = sc(`rlimits/${res}${suffix}`);
+      if (s?.value !== undefined) return { value: limit(s.value, s.path), set: true };
+    }
+    return { value: undefined, set: false };
+  };
+  const nproc = rl("nproc");
+  const pidsLimit = nproc.set ? nproc.value : BUILTIN_LIMITS.pids;
+  const rss = rl("rss");
+  const as = rl("as");
+  const memPages = [rss, as].filter((x) => x.set && x.value !== undefined).map((x) => x.value!);
+  const memSet = rss.set || as.set;
+  const memoryLimit = !memSet ? undefined : memPages.length ? Math.min(...memPages) * PAGE : null;
+
+  let cpuShares: number | undefined;
+  const sharesSrc = sc("cgroup/cpu.shares");
+  if (sharesSrc?.value !== undefined) cpuShares = integer(sharesSrc.value, sharesSrc.path, { min: 2, max: 262144 });
+  const sched = sc("sched/priority-bias");
+  if (cpuShares === undefined && sched?.value !== undefined) {
+    // A negative bias meant "more CPU" in the token-bucket scheduler; map it onto a weight.
+    const bias = Math.max(-20, Math.min(19, integer(sched.value, sched.path)));
+    cpuShares = Math.round(1024 * Math.pow(1.25, -bias));
+  }
+  if (cpuShares === undefined && nice !== undefined) cpuShares = Math.round(1024 * Math.pow(1.25, -nice));
+
+  const ulimits: Ulimit[] = [];
+  for (const entry of childrenOf(mergedDir(guest, defaults, "ulimits"), "ulimits")) {
+    const base = entry.replace(/\.(hard|soft)$/, "");
+    const ociName = RLIMIT_NAMES[base];
+    const rel = `ulimits/${entry}`;
+    const s = sc(rel);
+    if (!ociName) throw new ConfigError(`${file(rel)}: '${base}' is not a resource limit (one of ${Object.keys(RLIMIT_NAMES).join(", ")}).`, { file: file(rel) });
+    if (s?.value === undefined) continue;
+    const v = limit(s.value, s.path) ?? Number.MAX_SAFE_INTEGER;
+    let u = ulimits.find((x) => x.type === ociName);
+    if (!u) ulimits.push((u = { type: ociName, soft: v, hard: v }));
+    if (entry.endsWith(".soft")) u.soft = v;
+    else if (entry.endsWith(".hard")) u.hard = v;
+    else { u.soft = v; u.hard = v; }
+  }
+
+  const cgroupFiles: Array<[string, string]> = [];
+  for (const entry of childrenOf(mergedDir(guest, defaults, "cgroup"), "cgroup")) {
+    if (["name", "mnt", "subsys", "inherit", "base", "per-ss"].includes(entry)) continue;
+    const s = sc(`cgroup/${entry}`);
+    if (s?.value === undefined) continue;
+    if (!/^[a-z_]+\.[a-z_.]+$/.test(entry)) {
+      throw new ConfigError(`${s.path}: '${entry}' does not look like a cgroup control file (controller.setting).`, { file: s.path });
+    }
+    cgroupFiles.push([entry, s.value]);
+  }
+
+  const sysctl: Array<[string, string]> = [];
+  for (const d of childrenOf(guest, "sysctl")) {
+    const setting = scalar(fileContent(guest, `sysctl/${d}/setting`));
+    const value = scalar(fileContent(guest, `sysctl/${d}/value`));
+    if (!setting || value === undefined) {
+      throw new ConfigError(`${file(`sysctl/${d}`)}: needs both a 'setting' and a 'value' file.`, { file: file(`sysctl/${d}`) });
+    }
+    sysctl.push([setting, value]);
+  }
+
+  const fstabSrc = lookup("fstab");
+  const fstab = parseFstab(fstabSrc?.content ?? DEFAULT_FSTAB, fstabSrc?.path ?? file("fstab"));
+
+  const netSrc = sc("spaces/net");
+  const netNamespace = guest.has("spaces/net") && netSrc?.value !== "0";
+
+  const shellSrc = sc("shell");
+  const shell = shellSrc?.value ? shellSrc.value.split(/\s+/) : undefined;
+
+  const secSrc = sc("security/seccomp");
+  const seccompRaw = secSrc?.value ?? "default";
+  if (seccompRaw !== "default" && seccompRaw !== "unconfined") {
+    throw new ConfigError(`${secSrc!.path}: '${seccompRaw}' is not a seccomp setting (default or unconfined).`, { file: secSrc!.path });
+  }
+
+  return {
+    name,
+    cfgDir,
+    vdir: vdir.replace(/\/+$/, ""),
+    context,
+    nodename,
+    domainname,
+    initStyle,
+    runlevelStart,
+    runlevelStop,
+    cmdStart: argv(lookup("apps/init/cmd.start")?.content),
+    cmdStop: argv(lookup("apps/init/cmd.stop")?.content),
+    cmdPrepare: argv(lookup("apps/init/cmd.prepare")?.content),
+    killSeq,
+    environment,
+    capabilities,
+    cflags,
+    nice,
+    cpuShares,
+    pidsLimit,
+    memoryLimit,
+    ulimits,
+    cgroupFiles,
+    sysctl,
+    fstab,
+    netNamespace,
+    shell,
+    seccomp: seccompRaw,
+    noNewPrivileges: !guest.has("security/allow-new-privileges"),
+    warnings: unsupportedWarnings(guest, cfgDir),
+  };
+}
+
+/** The union of a directory in the guest's and the defaults' trees (for per-file fallbacks). */
+function mergedDir(guest: ConfigTree, defaults: ConfigTree, dir: string): ConfigTree {
+  const t: ConfigTree = new Map();
+  for (const tree of [defaults, guest]) {
+    for (const [k, v] of tree) if (k === dir || k.startsWith(dir + "/")) t.set(k, v);
+  }
+  return t;
+}

@@ -1,0 +1,44 @@
+// Text for `vserver NAME status` and `vserver --list`.
+
+export interface StatusView {
+  name: string;
+  running: boolean;
+  context: number | undefined;
+  initStyle: string;
+  vdir: string;
+  processes?: number;
+  uptimeSeconds?: number;
+  log: string;
+}
+
+export function formatDuration(seconds: number): string {
+  const d = Math.floor(seconds / 86400);
+  const h = Math.floor((seconds % 86400) / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (d) return `${d}d ${h}h ${m}m`;
+  if (h) return `${h}h ${m}m ${s}s`;
+  if (m) return `${m}m ${s}s`;
+  return `${s}s`;
+}
+
+export function formatStatus(s: StatusView): string {
+  if (!s.running) return `Vserver '${s.name}' is stopped\nLog: ${s.log}\n`;
+  return [
+    `Vserver '${s.name}' is running at context '${s.context}'`,
+    `Number of processes: ${s.processes ?? 0}`,
+    `Uptime: ${formatDuration(s.uptimeSeconds ?? 0)}`,
+    `Log: ${s.log}`,
+    "",
+  ].join("\n");
+}
+
+export function formatGuestList(rows: Array<StatusView | { name: string; error: string }>): string {
+  const lines = [["NAME", "CTX", "STATE", "INIT", "ROOT"]];
+  for (const r of rows) {
+    if ("error" in r) lines.push([r.name, "-", "broken", "-", r.error]);
+    else lines.push([r.name, r.context === undefined ? "-" : String(r.context), r.running ? "running" : "stopped", r.initStyle, r.vdir]);
+  }
+  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
+  return lines.map((l) => l.map((f, c) => (c === l.length - 1 ? f : f.padEnd(widths[c]!))).join("  ")).join("\n") + "\n";
+}

@@ -1,0 +1,63 @@
+// Where state lives. Everything hangs off one root so that tests and several installations never
+// touch each other or the host's real state: VSERVER_ROOT=/some/dir moves all of it.
+
+import { createHash } from "node:crypto";
+
+export interface Paths {
+  /** The root every other path is under; "/" for a normal installation. */
+  root: string;
+  /** /etc/vservers: one directory per guest, plus .defaults and .distributions. */
+  confDir: string;
+  defaultsDir: string;
+  /** Default base of guest roots (util-vserver's .defaults/vdirbase). */
+  vdirBase: string;
+  /** Runtime state: run files, bundles, locks, the runtime's own state. */
+  runDir: string;
+  lockDir: string;
+  /** The OCI runtime's --root: its container state, kept apart from the host's /run/crun. */
+  runtimeStateDir: string;
+  cacheDir: string;
+  logDir: string;
+  /** Name of our cgroup parent directory in every hierarchy. */
+  cgroupParent: string;
+}
+
+function join(root: string, rel: string): string {
+  return root === "/" ? "/" + rel : `${root.replace(/\/+$/, "")}/${rel}`;
+}
+
+/**
+ * The cgroup parent of an installation. The host's own installation uses "vservers"; any other
+ * root gets a name derived from it, so two test runs never share (or remove) each other's parent.
+ */
+export function cgroupParentFor(root: string): string {
+  if (root === "/") return "vservers";
+  const h = createHash("sha256").update(root).digest("hex").slice(0, 8);
+  return `vservers-${h}`;
+}
+
+export function pathsFor(env: Record<string, string | undefined>): Paths {
+  const raw = env.VSERVER_ROOT?.trim();
+  const root = raw ? raw.replace(/\/+$/, "") || "/" : "/";
+  const confDir = join(root, "etc/vservers");
+  const runDir = join(root, "run/vservers");
+  return {
+    root,
+    confDir,
+    defaultsDir: `${confDir}/.defaults`,
+    vdirBase: join(root, "vservers"),
+    runDir,
+    lockDir: `${runDir}/.locks`,
+    runtimeStateDir: `${runDir}/.runtime`,
+    cacheDir: join(root, "var/cache/vservers"),
+    logDir: join(root, "var/log/vservers"),
+    cgroupParent: env.VSERVER_CGROUP_PARENT?.trim() || cgroupParentFor(root),
+  };
+}
+
+/** Guest names become directory names, container ids and cgroup-free labels: keep them plain. */
+export const GUEST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+export function isValidGuestName(name: string): boolean {
+  return GUEST_NAME_RE.test(name) && name !== "." && name !== "..";
+}

@@ -1,0 +1,144 @@
+// Builds the OCI runtime config (config.json) of a guest from its config. Pure: every fact about
+// the host that matters is passed in as RuntimeFacts.
+
+import { toOciNames } from "../config/capabilities";
+import type { GuestConfig } from "../config/guest-config";
+import type { FstabEntry } from "../config/fstab";
+import { defaultSeccomp } from "./seccomp";
+
+export interface RuntimeFacts {
+  /** Absolute cgroup path, the same in every hierarchy: /<parent>/<context>. */
+  cgroupsPath: string;
+  /** Host path of the static reaper bind-mounted as the guest's PID 1 where it has no init. */
+  reaperPath: string;
+  /** Host memory in bytes, for the default memory limit. */
+  hostMemoryBytes: number;
+  /** uname -m. */
+  arch: string;
+  /** Path of a network namespace prepared for the guest, if it has its own. */
+  netnsPath?: string;
+  /** PID 1's argv. */
+  args: string[];
+}
+
+/** Where the reaper appears in the guest: on the runtime's /dev tmpfs, so nothing is written into the guest root. */
+export const REAPER_IN_GUEST = "/dev/.vserver-init";
+
+export const MASKED_PATHS = [
+  "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+  "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/proc/kmsg",
+  "/sys/firmware", "/sys/devices/virtual/powercap", "/sys/kernel/debug", "/sys/kernel/security",
+];
+
+export const READONLY_PATHS = [
+  "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+];
+
+interface Mount {
+  destination: string;
+  type: string;
+  source: string;
+  options: string[];
+}
+
+function baseMounts(): Mount[] {
+  return [
+    { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
+    { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+    { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
+    { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+    { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
+    { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+    { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["nosuid", "noexec", "nodev", "relatime", "ro"] },
+  ];
+}
+
+/** fstab entries become OCI mounts; an entry for a base mount point replaces the base mount. */
+export function fstabMounts(entries: FstabEntry[]): Mount[] {
+  return entries.map((e) => {
+    const bind = e.type === "none" && e.options.some((o) => o === "bind" || o === "rbind");
+    if (bind || e.type === "bind") {
+      const opts = e.options.filter((o) => o !== "bind" && o !== "rbind");
+      const kind = e.options.includes("rbind") ? "rbind" : "bind";
+      return { destination: e.target, type: "bind", source: e.source, options: [kind, "nosuid", "nodev", ...opts] };
+    }
+    const safe = e.type === "proc" ? ["nosuid", "noexec", "nodev"] : e.type === "devpts" ? ["nosuid", "noexec", "newinstance", "ptmxmode=0666"] : ["nosuid", "nodev"];
+    return { destination: e.target, type: e.type, source: e.source === "none" ? e.type : e.source, options: [...new Set([...safe, ...e.options])] };
+  });
+}
+
+function mergeMounts(base: Mount[], extra: Mount[]): Mount[] {
+  const out = [...base];
+  for (const m of extra) {
+    const i = out.findIndex((b) => b.destination === m.destination);
+    if (i >= 0) out[i] = m;
+    else out.push(m);
+  }
+  return out;
+}
+
+export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string, unknown> {
+  const caps = toOciNames(g.capabilities);
+  const sysAdmin = g.capabilities.includes("SYS_ADMIN");
+
+  let mounts = mergeMounts(baseMounts(), fstabMounts(g.fstab));
+  if (facts.args[0] === REAPER_IN_GUEST) {
+    mounts.push({ destination: REAPER_IN_GUEST, type: "bind", source: facts.reaperPath, options: ["bind", "ro", "nosuid", "nodev"] });
+  }
+  // Without a network namespace of its own, the kernel refuses a fresh sysfs; show the host's read-only.
+  if (!g.netNamespace && !facts.netnsPath) {
+    mounts = mounts.map((m) => (m.destination === "/sys" ? { destination: "/sys", type: "bind", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "ro"] } : m));
+  }
+
+  const namespaces: Array<{ type: string; path?: string }> = [
+    { type: "pid" }, { type: "mount" }, { type: "uts" }, { type: "ipc" }, { type: "cgroup" },
+  ];
+  if (facts.netnsPath) namespaces.push({ type: "network", path: facts.netnsPath });
+  else if (g.netNamespace) namespaces.push({ type: "network" });
+
+  const memory = g.memoryLimit === undefined ? Math.floor(facts.hostMemoryBytes * 0.5) : g.memoryLimit;
+  const resources: Record<string, unknown> = {
+    devices: [
+      { allow: false, access: "rwm" },
+      ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2]].map(([major, minor]) => ({ allow: true, type: "c", major, minor, access: "rwm" })),
+      { allow: true, type: "c", major: 136, access: "rwm" },
+    ],
+    cpu: { shares: g.cpuShares ?? 1024 },
+  };
+  if (g.pidsLimit !== undefined) resources.pids = { limit: g.pidsLimit };
+  if (memory !== null && memory !== undefined && Number.isFinite(memory)) resources.memory = { limit: memory };
+
+  const sysctl: Record<string, string> = {};
+  if (g.domainname) sysctl["kernel.domainname"] = g.domainname;
+  for (const [k, v] of g.sysctl) sysctl[k] = v;
+
+  const linux: Record<string, unknown> = {
+    namespaces,
+    cgroupsPath: facts.cgroupsPath,
+    resources,
+    maskedPaths: MASKED_PATHS,
+    readonlyPaths: READONLY_PATHS,
+    sysctl,
+  };
+  if (g.seccomp === "default") {
+    linux.seccomp = defaultSeccomp({ sysAdmin, lock: g.cflags.has("lock"), arch: facts.arch });
+  }
+
+  return {
+    ociVersion: "1.0.2",
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: facts.args,
+      env: [...g.environment, "container=vserver", `VSERVER_NAME=${g.name}`],
+      cwd: "/",
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      rlimits: g.ulimits.map((u) => ({ type: u.type, hard: u.hard, soft: u.soft })),
+      noNewPrivileges: g.noNewPrivileges,
+    },
+    root: { path: g.vdir, readonly: false },
+    hostname: g.nodename,
+    mounts,
+    linux,
+  };
+}
