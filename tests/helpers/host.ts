@@ -1,0 +1,106 @@
+// Test harness for integration tests: every test file gets its own VSERVER_ROOT (so its own
+// config, guests, run state, cgroup parent and runtime state), runs the real commands from bin/,
+// and removes everything it made in afterAll, even when tests failed.
+
+import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+
+export const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+export const BIN = `${REPO}/bin`;
+
+export interface CmdResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class TestHost {
+  readonly root: string;
+  readonly env: Record<string, string>;
+
+  constructor(label: string) {
+    this.root = mkdtempSync(`/tmp/vserver-test-${label}-`);
+    this.env = { ...(process.env as Record<string, string>), VSERVER_ROOT: this.root };
+  }
+
+  /** Run bin/<cmd> with this host's state root. */
+  run(cmd: string, args: string[], opts: { input?: string; timeout?: number; env?: Record<string, string> } = {}): CmdResult {
+    const r = Bun.spawnSync([`${BIN}/${cmd}`, ...args], {
+      env: { ...this.env, ...(opts.env ?? {}) },
+      stdin: opts.input !== undefined ? Buffer.from(opts.input) : "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: (opts.timeout ?? 120) * 1000,
+      killSignal: "SIGKILL",
+    });
+    return { code: r.exitCode ?? 128 + 9, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  }
+
+  vserver(...args: string[]): CmdResult {
+    return this.run("vserver", args);
+  }
+
+  /** Like vserver(), but the command must succeed. */
+  ok(...args: string[]): CmdResult {
+    const r = this.vserver(...args);
+    if (r.code !== 0) throw new Error(`vserver ${args.join(" ")} exited ${r.code}: ${r.stderr || r.stdout}`);
+    return r;
+  }
+
+  /** Output of a command run inside a guest. */
+  inGuest(name: string, ...cmd: string[]): CmdResult {
+    return this.vserver(name, "exec", ...cmd);
+  }
+
+  get confDir() { return `${this.root}/etc/vservers`; }
+  get runDir() { return `${this.root}/run/vservers`; }
+  get logDir() { return `${this.root}/var/log/vservers`; }
+  vdir(name: string) { return `${this.root}/vservers/${name}`; }
+  cfg(name: string) { return `${this.confDir}/${name}`; }
+
+  /** The cgroup parent name this root uses (the same derivation as src/pure/paths.ts). */
+  get cgroupParent(): string {
+    return `vservers-${createHash("sha256").update(this.root).digest("hex").slice(0, 8)}`;
+  }
+
+  /** Stop and delete every guest, then remove the root. Safe to call twice. */
+  cleanup(): void {
+    if (!existsSync(this.root)) return;
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.confDir).filter((n) => !n.startsWith(".") && !n.endsWith(".conf"));
+    } catch {}
+    for (const n of names) this.run("vserver", ["--silent", n, "stop"], { timeout: 60 });
+    for (const n of names) this.run("vserver", ["--silent", n, "delete", "--force"], { timeout: 60 });
+    const left = this.leftovers();
+    rmSync(this.root, { recursive: true, force: true });
+    if (left.length) throw new Error(`test host ${this.root} left behind: ${left.join("; ")}`);
+  }
+
+  /** What this root still holds on the host: mounts, cgroups, runtime containers. */
+  leftovers(): string[] {
+    const out: string[] = [];
+    const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes(this.root));
+    if (mounts.length) out.push(`${mounts.length} mounts under ${this.root}`);
+    const cg = ["pids", "memory", "cpu", "unified", "systemd", ""].map((h) => `/sys/fs/cgroup/${h}/${this.cgroupParent}`.replace("//", "/")).filter((d) => existsSync(d));
+    if (cg.length) out.push(`cgroups ${cg.join(", ")}`);
+    for (const rt of ["crun", "runc"]) {
+      const d = `${this.runDir}/.runtime/${rt}`;
+      try {
+        const c = readdirSync(d);
+        if (c.length) out.push(`${rt} containers ${c.join(", ")}`);
+      } catch {}
+    }
+    return out;
+  }
+}
+
+/** Build a busybox guest, optionally with extra config files (path relative to its cfgdir -> content). */
+export function busyboxGuest(h: TestHost, name: string, files: Record<string, string> = {}, extraArgs: string[] = []): void {
+  h.ok(name, "build", "-m", "busybox", "--quiet", ...extraArgs);
+  for (const [rel, content] of Object.entries(files)) {
+    const p = `${h.cfg(name)}/${rel}`;
+    mkdirSync(p.slice(0, p.lastIndexOf("/")), { recursive: true });
+    writeFileSync(p, content, { mode: rel.startsWith("scripts/") ? 0o755 : 0o644 });
+  }
+}
