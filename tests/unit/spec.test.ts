@@ -1,0 +1,91 @@
+import { describe, expect, test } from "bun:test";
+import { parseGuestConfig } from "../../src/pure/config/guest-config";
+import { fileTree } from "../../src/pure/config/tree";
+import { buildOciSpec, REAPER_IN_GUEST } from "../../src/pure/spec/oci-spec";
+import { defaultSeccomp } from "../../src/pure/spec/seccomp";
+
+const facts = { cgroupsPath: "/vservers/40000", reaperPath: "/usr/bin/catatonit", hostMemoryBytes: 8 << 30, arch: "x86_64", args: [REAPER_IN_GUEST, "-P"] };
+
+function spec(files: Record<string, string>, f: Partial<typeof facts> & { netnsPath?: string } = {}) {
+  const g = parseGuestConfig({ name: "web", cfgDir: "/etc/vservers/web", guest: fileTree(files), defaults: new Map(), vdirBase: "/vservers" });
+  return buildOciSpec(g, { ...facts, ...f }) as any;
+}
+
+describe("OCI spec", () => {
+  test("namespaces, root, hostname, cgroup path", () => {
+    const s = spec({ "uts/nodename": "www\n", "uts/domainname": "corp\n" });
+    expect(s.linux.namespaces.map((n: any) => n.type)).toEqual(["pid", "mount", "uts", "ipc", "cgroup"]);
+    expect(s.root).toEqual({ path: "/vservers/web", readonly: false });
+    expect(s.hostname).toBe("www");
+    expect(s.linux.sysctl["kernel.domainname"]).toBe("corp");
+    expect(s.linux.cgroupsPath).toBe("/vservers/40000");
+  });
+
+  test("own network namespace from spaces/net or a prepared path", () => {
+    expect(spec({ "spaces/net": "" }).linux.namespaces.at(-1)).toEqual({ type: "network" });
+    expect(spec({}, { netnsPath: "/run/x/ns" }).linux.namespaces.at(-1)).toEqual({ type: "network", path: "/run/x/ns" });
+  });
+
+  test("capabilities: the whitelist, never ambient or inheritable", () => {
+    const s = spec({ bcapabilities: "NET_RAW\n!KILL\n" });
+    expect(s.process.capabilities.bounding).toContain("CAP_NET_RAW");
+    expect(s.process.capabilities.bounding).not.toContain("CAP_KILL");
+    expect(s.process.capabilities.bounding).not.toContain("CAP_SYS_ADMIN");
+    expect(s.process.capabilities.inheritable).toBeUndefined();
+    expect(s.process.capabilities.ambient).toBeUndefined();
+    expect(s.process.noNewPrivileges).toBe(true);
+  });
+
+  test("limits: pids, memory in pages, default memory, cpu shares, rlimits", () => {
+    const s = spec({ "rlimits/nproc": "50\n", "rlimits/rss": "1000\n", "ulimits/nofile": "100\n", "cgroup/cpu.shares": "256\n" });
+    expect(s.linux.resources.pids).toEqual({ limit: 50 });
+    expect(s.linux.resources.memory).toEqual({ limit: 1000 * 4096 });
+    expect(s.linux.resources.cpu).toEqual({ shares: 256 });
+    expect(s.process.rlimits).toEqual([{ type: "RLIMIT_NOFILE", hard: 100, soft: 100 }]);
+    expect(spec({}).linux.resources.memory).toEqual({ limit: 4 << 30 });
+    expect(spec({ "rlimits/rss": "inf\n" }).linux.resources.memory).toBeUndefined();
+  });
+
+  test("mounts: base set, fstab overrides and binds, reaper only when PID 1 is the reaper", () => {
+    const s = spec({ fstab: "none /tmp tmpfs size=8m 0 0\n/srv/www /var/www none bind,ro 0 0\n" });
+    const byDest = Object.fromEntries(s.mounts.map((m: any) => [m.destination, m]));
+    expect(byDest["/tmp"].options).toContain("size=8m");
+    expect(byDest["/var/www"]).toEqual({ destination: "/var/www", type: "bind", source: "/srv/www", options: ["bind", "nosuid", "nodev", "ro"] });
+    expect(byDest[REAPER_IN_GUEST].options).toContain("ro");
+    expect(byDest["/proc/sys"]).toBeUndefined();
+    expect(s.linux.readonlyPaths).toContain("/proc/sysrq-trigger");
+    expect(s.linux.maskedPaths).toContain("/proc/kcore");
+    const plain = spec({ "apps/init/style": "plain\n" }, { args: ["/sbin/init"] });
+    expect(plain.mounts.some((m: any) => m.destination === REAPER_IN_GUEST)).toBe(false);
+  });
+
+  test("sysfs is the host's read-only when the guest shares the host network", () => {
+    const sys = spec({}).mounts.find((m: any) => m.destination === "/sys");
+    expect(sys.type).toBe("bind");
+    expect(sys.options).toContain("ro");
+    expect(spec({ "spaces/net": "" }).mounts.find((m: any) => m.destination === "/sys").type).toBe("sysfs");
+  });
+
+  test("seccomp on by default, off when unconfined", () => {
+    expect(spec({}).linux.seccomp.defaultAction).toBe("SCMP_ACT_ALLOW");
+    expect(spec({ "security/seccomp": "unconfined\n" }).linux.seccomp).toBeUndefined();
+  });
+});
+
+describe("seccomp profile", () => {
+  const names = (p: any) => p.syscalls.flatMap((r: any) => r.names);
+  test("blocks the kernel surface a guest must not touch", () => {
+    const p = defaultSeccomp({ sysAdmin: false, lock: false, arch: "x86_64" }) as any;
+    for (const n of ["keyctl", "bpf", "perf_event_open", "kexec_load", "init_module", "open_by_handle_at", "mount", "setns", "unshare", "clone3", "userfaultfd"]) {
+      expect(names(p)).toContain(n);
+    }
+    expect(p.syscalls.find((r: any) => r.names[0] === "clone3").errnoRet).toBe(38);
+  });
+  test("CAP_SYS_ADMIN guests may mount; lock still forbids namespaces", () => {
+    const admin = defaultSeccomp({ sysAdmin: true, lock: false, arch: "x86_64" }) as any;
+    expect(names(admin)).not.toContain("mount");
+    expect(names(admin)).not.toContain("setns");
+    const locked = defaultSeccomp({ sysAdmin: true, lock: true, arch: "x86_64" }) as any;
+    expect(names(locked)).toContain("setns");
+  });
+});
