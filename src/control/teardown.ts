@@ -19,7 +19,7 @@ export async function teardownGuest(env: Env, name: string, context: number | un
   const rt = env.runtime();
   deleteContainer(rt, name);
   removeGuestCgroups(env.paths.cgroupParent, context);
-  teardownGuestNetwork(env, name);
+  await teardownGuestNetwork(env, name);
   removeRunRecord(env.paths, name);
   rmSync(bundleDir(env, name), { recursive: true, force: true });
   await releaseViewIfUnused(env);
