@@ -4,7 +4,7 @@
 // so the guest cannot type into (TIOCSTI) or keep the admin's tty.
 
 import { isatty } from "node:tty";
-import { ForbiddenError, NotRunningError } from "../errors";
+import { ForbiddenError, NotFoundError, NotRunningError, UsageError } from "../errors";
 import { isAlive, readRunRecord } from "../drivers/run-state";
 import { execInteractive, execArgv } from "../drivers/runtime/oci-runtime";
 import { run } from "../drivers/process";
@@ -31,9 +31,28 @@ export function requireEnterable(g: GuestConfig, what: string): void {
   }
 }
 
+/**
+ * The runtime takes only numeric users. A name is looked up in the guest's own user database,
+ * by the guest's own `id`: its answer can only affect what runs inside that guest.
+ */
+export function resolveUser(env: Env, g: GuestConfig, user: string): string {
+  if (/^\d+(:\d+)?$/.test(user)) return user;
+  const [name, group] = user.split(":") as [string, string | undefined];
+  const ask = (args: string[]) => run(execArgv(env.runtime(), g.name, ["id", ...args], { tty: false, noNewPrivs: true }));
+  const uid = ask(["-u", name]);
+  if (uid.code !== 0 || !/^\d+$/.test(uid.stdout.trim())) throw new NotFoundError(`guest '${g.name}' has no user '${name}'.`, { guest: g.name });
+  let gid = ask(["-g", name]).stdout.trim();
+  if (group) {
+    if (/^\d+$/.test(group)) gid = group;
+    else throw new UsageError(`suexec: give the group as a number ('${group}' is a name).`);
+  }
+  return `${uid.stdout.trim()}:${gid || "0"}`;
+}
+
 export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): Promise<number> {
   requireEnterable(g, "exec");
   requireRunning(env, g);
+  if (req.user) req = { ...req, user: resolveUser(env, g, req.user) };
   const tty = req.tty ?? isatty(0);
   // Without a pty, a terminal on stdout or stderr is still the admin's: relay it through a pipe.
   const relay = !tty && (isatty(1) || isatty(2));

@@ -18,7 +18,7 @@ export function bundleDir(env: Env, name: string): string {
 export async function teardownGuest(env: Env, name: string, context: number | undefined): Promise<void> {
   const rt = env.runtime();
   deleteContainer(rt, name);
-  removeGuestCgroups(env.paths.cgroupParent, context);
+  await removeGuestCgroups(env.paths.cgroupParent, context);
   await teardownGuestNetwork(env, name);
   removeRunRecord(env.paths, name);
   rmSync(bundleDir(env, name), { recursive: true, force: true });

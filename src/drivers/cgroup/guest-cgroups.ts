@@ -15,12 +15,21 @@ export function cgroupDirs(path: string, host: CgroupHost = cgroupHost()): strin
   return host.hierarchies.map((h) => `${h.mount}${path}`).filter((d) => existsSync(d));
 }
 
-/** Remove a guest's leftover cgroup directories (after the runtime is done with them) and the parent if empty. */
-export function removeGuestCgroups(parent: string, context: number | undefined, host: CgroupHost = cgroupHost()): void {
-  for (const h of host.hierarchies) {
-    if (context !== undefined) tryRmdir(`${h.mount}/${parent}/${context}`);
-    tryRmdir(`${h.mount}/${parent}`);
+/**
+ * Remove a guest's leftover cgroup directories (after the runtime is done with them) and the
+ * parent if empty. A dead PID 1 stays in its cgroup until the host's init reaps it, which may
+ * take a moment: the leaf is retried briefly before giving up.
+ */
+export async function removeGuestCgroups(parent: string, context: number | undefined, host: CgroupHost = cgroupHost()): Promise<void> {
+  if (context !== undefined) {
+    for (let i = 0; i < 20; i++) {
+      const left = host.hierarchies.map((h) => `${h.mount}/${parent}/${context}`).filter((d) => existsSync(d));
+      left.forEach(tryRmdir);
+      if (!left.some((d) => existsSync(d))) break;
+      await Bun.sleep(50);
+    }
   }
+  for (const h of host.hierarchies) tryRmdir(`${h.mount}/${parent}`);
 }
 
 function tryRmdir(dir: string): void {
