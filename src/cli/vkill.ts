@@ -1,0 +1,45 @@
+// vkill [--xid N|-c N] [-s SIG] [--] PID...: signals in a context (reference §1.2).
+
+import { parseArgs } from "node:util";
+import { UsageError } from "../errors";
+import { makeEnv } from "../control/env";
+import { killInContext } from "../control/context-tools";
+import { parseSignal } from "./signal-arg";
+import { runMain } from "./main";
+
+const PROG = "vkill";
+
+const HELP = `Usage: vkill [--xid N|NAME] [-s SIGNAL] [--] PID...
+
+Send SIGNAL (default TERM) to processes of a context. PID 0 means every process of the context,
+all at once (the guest is frozen while they are signalled, so none escapes by forking); PID 1
+means the guest's init; other PIDs are host PIDs, which must belong to the context.
+Without --xid the PIDs are host processes, signalled as kill(1) would.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, strict: true, allowPositionals: true,
+      options: { xid: { type: "string", short: "c" }, signal: { type: "string", short: "s" }, help: { type: "boolean", short: "h" } },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split("\n")[0]} See 'vkill --help'.`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (!positionals.length) throw new UsageError("no PID given; 'vkill --xid N 0' signals every process of context N.");
+  const pids = positionals.map((p) => {
+    if (!/^\d+$/.test(p)) throw new UsageError(`'${p}' is not a PID.`);
+    return Number(p);
+  });
+  const signal = parseSignal(PROG, values.signal ?? "TERM");
+  await killInContext(makeEnv(), { xid: values.xid, signal, pids });
+  return 0;
+}
+
+if (import.meta.main) runMain(PROG, main);

@@ -1,0 +1,38 @@
+// vserver-stat [--json]: one line per running context (reference §1.5).
+
+import { parseArgs } from "node:util";
+import { UsageError } from "../errors";
+import { pathsFor } from "../pure/paths";
+import { formatStatTable } from "../pure/format/vserver-stat";
+import { contextStats } from "../control/host-view";
+import type { Env } from "../control/env";
+import { runMain } from "./main";
+
+const PROG = "vserver-stat";
+
+const HELP = `Usage: vserver-stat [--json]
+
+One line per running context: CTX PROC VSZ RSS userTIME sysTIME UPTIME NAME.
+Context 0 is the host ("root server"). --json gives raw numbers (bytes, seconds) plus each
+guest's cgroup memory use and limit, pids count and limit, CPU time, and network bytes.
+`;
+
+function main(argv: string[]): number {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split("\n")[0]} See 'vserver-stat --help'.`);
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  // The views need only the paths: no runtime is chosen, so no runtime binary is looked up.
+  const env = { paths: pathsFor(process.env) } as Env;
+  const stats = contextStats(env, { usage: !!values.json });
+  process.stdout.write(values.json ? JSON.stringify(stats, null, 2) + "\n" : formatStatTable(stats));
+  return 0;
+}
+
+if (import.meta.main) runMain(PROG, main);

@@ -1,0 +1,136 @@
+// The host's view of every context (util-vserver's spectator context 1): which process belongs
+// to which guest, and what each guest costs. Built from one /proc pass plus the run records;
+// never asks the runtime, so it stays cheap with hundreds of guests.
+
+import { readdirSync, readlinkSync, readFileSync } from "node:fs";
+import { allRunRecords, type RunRecord } from "../drivers/run-state";
+import { CLOCK_TICKS, contextMatcher, contextOfPid, pageBytes, readFileOr, scanProcesses, systemUptime, type ProcInfo } from "../drivers/proc-scan";
+import { cgroupUsage, type CgroupUsage } from "../drivers/cgroup/guest-usage";
+import { guestCgroupPath } from "../drivers/cgroup/guest-cgroups";
+import type { ContextStat } from "../pure/format/vserver-stat";
+import { HOST_NAME, type Attribution } from "../pure/format/vps";
+import type { Env } from "./env";
+
+/** Context number -> guest name, from the run records (stale ones too: a name is a name). */
+export function contextNames(env: Env): Map<number, string> {
+  const m = new Map<number, string>();
+  for (const r of allRunRecords(env.paths)) m.set(r.context, r.name);
+  for (const c of adHocContexts(env)) if (!m.has(c.context)) m.set(c.context, c.label);
+  return m;
+}
+
+/** Contexts made by chcontext: $RUN/.contexts/<n> holds a label for the views. */
+export function adHocContexts(env: Env): Array<{ context: number; label: string }> {
+  const dir = `${env.paths.runDir}/.contexts`;
+  try {
+    return readdirSync(dir).filter((n) => /^\d+$/.test(n)).map((n) => ({ context: Number(n), label: (readFileOr(`${dir}/${n}`) ?? "").trim() }));
+  } catch {
+    return [];
+  }
+}
+
+/** A per-pid attribution function for vps/vtop/vpstree: reads /proc/PID/cgroup on demand. */
+export function attributor(env: Env): (pid: number) => Attribution | undefined {
+  const names = contextNames(env);
+  const match = contextMatcher(env.paths.cgroupParent);
+  return (pid) => {
+    const ctx = contextOfPid(pid, match);
+    if (ctx === undefined) return undefined;
+    return { context: ctx, name: ctx === 0 ? HOST_NAME : names.get(ctx) ?? "" };
+  };
+}
+
+export interface GuestStatJson extends ContextStat, Partial<CgroupUsage> {
+  pid1?: number;
+  netRxBytes?: number | null;
+  netTxBytes?: number | null;
+}
+
+/** PID 1's network namespace, and ours where we run apart from it: a guest in either shares the host's stack. */
+function hostNetnses(): string[] {
+  return [netnsId(1), netnsId("self")].filter((x): x is string => !!x);
+}
+
+function netnsId(pid: number | string): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/net`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes through the guest's own interfaces (loopback left out); null if it shares the host's stack. */
+export function guestNetBytes(pid1: number, hostNetns = hostNetnses()): { rx: number | null; tx: number | null } {
+  const own = netnsId(pid1);
+  if (!own || hostNetns.includes(own)) return { rx: null, tx: null };
+  let rx = 0;
+  let tx = 0;
+  try {
+    for (const line of readFileSync(`/proc/${pid1}/net/dev`, "latin1").split("\n").slice(2)) {
+      const [ifname, rest] = line.split(":");
+      if (!rest || ifname!.trim() === "lo") continue;
+      const f = rest.trim().split(/\s+/);
+      rx += Number(f[0]);
+      tx += Number(f[8]);
+    }
+  } catch {
+    return { rx: null, tx: null };
+  }
+  return { rx, tx };
+}
+
+/** One line per context with processes: the host (0), every guest, every chcontext context. */
+export function contextStats(env: Env, opts: { usage?: boolean } = {}): GuestStatJson[] {
+  const procs = scanProcesses(env.paths.cgroupParent);
+  const page = pageBytes();
+  const up = systemUptime();
+  const records = new Map<number, RunRecord>();
+  for (const r of allRunRecords(env.paths)) records.set(r.context, r);
+  const names = contextNames(env);
+  const by = new Map<number, { stat: GuestStatJson; earliest: number }>();
+  const rowFor = (p: ProcInfo) => {
+    let e = by.get(p.context);
+    if (!e) {
+      e = { stat: { context: p.context, name: names.get(p.context) ?? "", processes: 0, vsz: 0, rss: 0, userSeconds: 0, sysSeconds: 0, uptimeSeconds: 0 }, earliest: Infinity };
+      by.set(p.context, e);
+    }
+    return e;
+  };
+  for (const p of procs) {
+    const e = rowFor(p);
+    const s = e.stat;
+    s.processes++;
+    s.vsz += p.vsize;
+    s.rss += p.rssPages * page;
+    s.userSeconds += p.utime / CLOCK_TICKS;
+    s.sysSeconds += p.stime / CLOCK_TICKS;
+    if (p.starttime < e.earliest) e.earliest = p.starttime;
+  }
+  const hostNetns = opts.usage ? hostNetnses() : [];
+  const ctxOfPid = new Map<number, number>();
+  for (const p of procs) ctxOfPid.set(p.pid, p.context);
+  const out: GuestStatJson[] = [];
+  for (const [ctx, { stat, earliest }] of by) {
+    const rec = records.get(ctx);
+    const pid1 = rec && ctxOfPid.get(rec.pid) === ctx ? rec.pid : undefined;
+    if (ctx === 0) stat.uptimeSeconds = up;
+    else stat.uptimeSeconds = Math.max(0, up - earliest / CLOCK_TICKS);
+    if (opts.usage && ctx !== 0) {
+      Object.assign(stat, cgroupUsage(guestCgroupPath(env.paths.cgroupParent, ctx)));
+      if (pid1) {
+        stat.pid1 = pid1;
+        const n = guestNetBytes(pid1, hostNetns);
+        stat.netRxBytes = n.rx;
+        stat.netTxBytes = n.tx;
+      } else {
+        stat.netRxBytes = null;
+        stat.netTxBytes = null;
+      }
+    }
+    stat.userSeconds = Math.round(stat.userSeconds * 100) / 100;
+    stat.sysSeconds = Math.round(stat.sysSeconds * 100) / 100;
+    stat.uptimeSeconds = Math.round(stat.uptimeSeconds * 100) / 100;
+    out.push(stat);
+  }
+  return out.sort((a, b) => a.context - b.context);
+}
