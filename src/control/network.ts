@@ -1,8 +1,27 @@
-// Guest networking, as seen by the lifecycle. The foundation knows two modes: the host's network
-// (no interfaces/, util-vserver's behaviour) and an own namespace with loopback only (spaces/net),
-// which the runtime creates with the guest. Addresses (interfaces/) plug in here.
+// Guest networking, as seen by the lifecycle. Without interfaces/ a guest shares the host's stack
+// (util-vserver's behaviour) or, with spaces/net, gets a loopback-only namespace from the runtime.
+// With addresses it gets a namespace prepared here before the runtime starts it: links, addresses
+// and routes inside, host routes, neighbour proxies and device settings outside
+// (docs/networking.md). Everything made is written down first, so teardown needs only the name.
 
+import { ConfigError, ToolError } from "../errors";
+import { readConfigTree } from "../drivers/config-store";
+import { acquireLock } from "../drivers/lock";
+import { ensureBridge, deleteBridge } from "../drivers/net/bridge";
+import { ipBatch } from "../drivers/net/ip";
+import { bridgePorts, isBridge, linkExists, linksWithPrefix } from "../drivers/net/links";
+import { createMacvlan } from "../drivers/net/macvlan";
+import { createNetns, removeNetns } from "../drivers/net/netns";
+import { addProxy, deleteProxy } from "../drivers/net/proxy";
+import { hasDevSysctl, readDevSysctl, writeDevSysctl } from "../drivers/net/sysctl";
+import {
+  allNetStates, bridgeCreatedByUs, markBridgeCreated, netnsFile, readNetState, readUplinkOriginals,
+  removeNetState, removeUplinkOriginals, unmarkBridge, writeNetState, writeUplinkOriginals, type NetState,
+} from "../drivers/net/state";
+import { createVeth, deleteLink, setUp } from "../drivers/net/veth";
 import type { GuestConfig } from "../pure/config/guest-config";
+import { parseInterfaces, type GuestNetConfig } from "../pure/config/interfaces";
+import { guestBatch, linkPrefix, planNetwork, ROUTED_GW6, type NetPlan } from "../pure/net/plan";
 import type { Env } from "./env";
 
 export interface GuestNetwork {
@@ -10,11 +29,149 @@ export interface GuestNetwork {
   netnsPath?: string;
 }
 
-export async function setupGuestNetwork(_env: Env, _g: GuestConfig): Promise<GuestNetwork> {
-  return {};
+function netLock(env: Env) {
+  return acquireLock(env.paths.lockDir, ".net", "guest networking", 60);
 }
 
-/** After the guest's PID 1 exists (for modes that move links into its namespace). */
+export function guestNetConfig(env: Env, g: GuestConfig): GuestNetConfig {
+  const net = parseInterfaces(readConfigTree(g.cfgDir), g.cfgDir);
+  for (const w of net.warnings) env.warn(`${w.file}: ${w.message}`);
+  return net;
+}
+
+/** Refuse what cannot work before anything is made, naming the file. */
+function checkPlan(env: Env, g: GuestConfig, net: GuestNetConfig, plan: NetPlan): void {
+  const others = allNetStates(env.paths.runDir).filter((s) => s.name !== g.name);
+  for (const a of net.addresses) {
+    const clash = others.find((s) => s.addresses.includes(a.ip));
+    if (clash) throw new ConfigError(`${a.dir}/ip: ${a.ip} is already used by the running guest '${clash.name}'.`, { guest: g.name, file: `${a.dir}/ip` });
+    if (a.mode !== "bridge" && a.dev && !linkExists(a.dev)) {
+      throw new ConfigError(`${a.dir}/dev: the host has no network device '${a.dev}'.`, { guest: g.name, file: `${a.dir}/dev` });
+    }
+    if (a.mode === "bridge" && linkExists(a.dev!) && !isBridge(a.dev!)) {
+      throw new ConfigError(`${a.dir}/dev: the host device '${a.dev}' is not a bridge.`, { guest: g.name, file: `${a.dir}/dev` });
+    }
+  }
+  const needs6 = plan.links.some((l) => l.kind === "routed" && l.addresses.some((a) => a.family === 6));
+  if (needs6 && !hasDevSysctl(6, "default", "force_forwarding")) {
+    throw new ToolError("routed IPv6 needs per-device IPv6 forwarding (net.ipv6.conf.*.force_forwarding, Linux 6.17 or later); use bridge or macvlan mode on this kernel.", { guest: g.name });
+  }
+}
+
+/** Set a host device's sysctl, recording its original value the first time any guest changes it. */
+function setUplinkSysctl(env: Env, dev: string, family: 4 | 6, key: string, value: string): void {
+  const orig = readUplinkOriginals(env.paths.runDir, dev);
+  const k = `${family}:${key}`;
+  if (!(k in orig)) {
+    const cur = readDevSysctl(family, dev, key);
+    if (cur === undefined) throw new ToolError(`the host device '${dev}' has no net.ipv${family}.conf.${dev}.${key} setting.`);
+    orig[k] = cur;
+    writeUplinkOriginals(env.paths.runDir, dev, orig);
+  }
+  writeDevSysctl(family, dev, key, value);
+}
+
+export async function setupGuestNetwork(env: Env, g: GuestConfig): Promise<GuestNetwork> {
+  const net = guestNetConfig(env, g);
+  if (net.kind === "host") return {};
+  const runDir = env.paths.runDir;
+  const plan = planNetwork(net.addresses, linkPrefix(runDir, g.name));
+  const netns = netnsFile(runDir, g.name);
+  const lock = await netLock(env);
+  try {
+    checkPlan(env, g, net, plan);
+    const state: NetState = {
+      name: g.name, netns,
+      hostLinks: plan.links.flatMap((l) => (l.hostName ? [l.hostName] : [])),
+      proxies: plan.proxies, uplinks: plan.uplinks.map((u) => u.dev), bridges: plan.bridges,
+      addresses: net.addresses.map((a) => a.ip),
+    };
+    writeNetState(runDir, state);
+    createNetns(netns);
+
+    for (const br of plan.bridges) {
+      const file = net.addresses.find((a) => a.mode === "bridge" && a.dev === br)!.dir + "/dev";
+      if (ensureBridge(br, file)) markBridgeCreated(runDir, br);
+    }
+    for (const l of plan.links) {
+      if (l.kind === "macvlan") {
+        createMacvlan(l.dev!, l.guestName, netns);
+        continue;
+      }
+      createVeth(l.hostName!, l.guestName, netns);
+      if (l.kind === "bridge") {
+        setUp(l.hostName!, l.dev);
+        continue;
+      }
+      // The routed veth: the host answers every ARP from the guest and is its IPv6 gateway; the
+      // guest may not reconfigure the host through router advertisements or spoof sources.
+      const h = l.hostName!;
+      writeDevSysctl(4, h, "proxy_arp", "1");
+      writeDevSysctl(4, h, "forwarding", "1");
+      writeDevSysctl(4, h, "rp_filter", "1");
+      writeDevSysctl(6, h, "accept_ra", "0");
+      if (l.addresses.some((a) => a.family === 6)) writeDevSysctl(6, h, "force_forwarding", "1");
+      setUp(h);
+    }
+    ipBatch(guestBatch(plan), "configuring the guest's addresses and routes", netns);
+
+    const routed = plan.links.find((l) => l.kind === "routed");
+    if (routed) {
+      const host: string[] = [];
+      if (routed.addresses.some((a) => a.family === 6)) host.push(`address add ${ROUTED_GW6}/64 dev ${routed.hostName} nodad`);
+      for (const a of routed.addresses) host.push(`route replace ${a.ip}/${a.family === 4 ? 32 : 128} dev ${routed.hostName}`);
+      ipBatch(host, "adding the host routes to the guest");
+    }
+    for (const u of plan.uplinks) {
+      if (u.v4) setUplinkSysctl(env, u.dev, 4, "forwarding", "1");
+      if (u.v6) {
+        setUplinkSysctl(env, u.dev, 6, "proxy_ndp", "1");
+        setUplinkSysctl(env, u.dev, 6, "force_forwarding", "1");
+      }
+    }
+    for (const p of plan.proxies) addProxy(p);
+  } finally {
+    lock.release();
+  }
+  return { netnsPath: netns };
+}
+
+/** Everything is in place before the runtime starts the guest: nothing is moved in afterwards. */
 export async function attachGuestNetwork(_env: Env, _g: GuestConfig, _pid: number, _net: GuestNetwork): Promise<void> {}
 
-export function teardownGuestNetwork(_env: Env, _name: string): void {}
+export async function teardownGuestNetwork(env: Env, name: string): Promise<void> {
+  const runDir = env.paths.runDir;
+  if (!readNetState(runDir, name)) return;
+  const lock = await netLock(env);
+  try {
+    teardownLocked(runDir, name);
+  } finally {
+    lock.release();
+  }
+}
+
+function teardownLocked(runDir: string, name: string): void {
+  const state = readNetState(runDir, name);
+  if (!state) return;
+  for (const p of state.proxies) deleteProxy(p);
+  for (const l of new Set([...state.hostLinks, ...linksWithPrefix(linkPrefix(runDir, name))])) deleteLink(l);
+  // macvlans live only in the namespace and go with it.
+  removeNetns(state.netns);
+  removeNetState(runDir, name);
+
+  const others = allNetStates(runDir);
+  for (const dev of state.uplinks) {
+    if (others.some((s) => s.uplinks.includes(dev))) continue;
+    const orig = readUplinkOriginals(runDir, dev);
+    for (const [k, v] of Object.entries(orig)) {
+      const [fam, key] = k.split(":");
+      try { writeDevSysctl(Number(fam) as 4 | 6, dev, key!, v); } catch {}
+    }
+    removeUplinkOriginals(runDir, dev);
+  }
+  for (const br of state.bridges) {
+    if (others.some((s) => s.bridges.includes(br)) || !bridgeCreatedByUs(runDir, br)) continue;
+    if (bridgePorts(br).length === 0) deleteBridge(br);
+    unmarkBridge(runDir, br);
+  }
+}

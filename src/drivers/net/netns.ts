@@ -1,0 +1,25 @@
+// A guest's network namespace, kept alive by a bind mount under the run directory (as `ip netns`
+// does under /run/netns, but inside VSERVER_ROOT), so links can be set up before the runtime
+// starts the guest and the runtime joins it by path.
+
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { run, runOk } from "../process";
+
+export function isMounted(path: string): boolean {
+  const esc = path.replace(/ /g, "\\040");
+  return readFileSync("/proc/self/mountinfo", "utf8").split("\n").some((l) => l.split(" ")[4] === esc);
+}
+
+export function createNetns(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (isMounted(path)) removeNetns(path);
+  writeFileSync(path, "", { mode: 0o600 });
+  runOk(["unshare", `--net=${path}`, "true"], { timeout: 30 }, "creating the guest's network namespace");
+}
+
+export function removeNetns(path: string): void {
+  // Detach: a guest that is still dying may hold the mount busy for a moment.
+  for (let i = 0; i < 8 && isMounted(path); i++) run(["umount", "-l", path], { timeout: 30 });
+  if (existsSync(path)) rmSync(path, { force: true });
+}

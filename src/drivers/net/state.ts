@@ -1,0 +1,86 @@
+// What networking start made for a guest, written before it is made, so that teardown works from
+// the guest's name alone even after a start killed half-way. Plus the shared pieces several
+// guests use: host devices whose settings we changed (with their original values) and bridges
+// we created.
+
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import type { ProxyEntry } from "../../pure/net/plan";
+
+export interface NetState {
+  name: string;
+  netns: string;
+  /** Host-side links (veth ends); deleting one removes its peer in the guest. */
+  hostLinks: string[];
+  proxies: ProxyEntry[];
+  /** Host devices whose sysctls this guest relies on. */
+  uplinks: string[];
+  bridges: string[];
+  addresses: string[];
+}
+
+export const netDir = (runDir: string) => `${runDir}/.net`;
+export const stateFile = (runDir: string, name: string) => `${netDir(runDir)}/${name}.json`;
+export const netnsFile = (runDir: string, name: string) => `${netDir(runDir)}/${name}.netns`;
+const uplinkFile = (runDir: string, dev: string) => `${netDir(runDir)}/uplinks/${dev}.json`;
+const bridgeMarker = (runDir: string, br: string) => `${netDir(runDir)}/bridges/${br}`;
+
+function writeAtomic(path: string, data: string): void {
+  mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true, mode: 0o700 });
+  writeFileSync(`${path}.tmp`, data, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}
+
+export function writeNetState(runDir: string, s: NetState): void {
+  writeAtomic(stateFile(runDir, s.name), JSON.stringify(s) + "\n");
+}
+
+export function readNetState(runDir: string, name: string): NetState | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFile(runDir, name), "utf8")) as NetState;
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeNetState(runDir: string, name: string): void {
+  rmSync(stateFile(runDir, name), { force: true });
+}
+
+export function allNetStates(runDir: string): NetState[] {
+  let names: string[] = [];
+  try {
+    names = readdirSync(netDir(runDir)).filter((n) => n.endsWith(".json"));
+  } catch {
+    return [];
+  }
+  return names.map((n) => readNetState(runDir, n.slice(0, -5))).filter((s): s is NetState => s !== undefined);
+}
+
+/** Original values of a host device's sysctls, keyed "4:forwarding", recorded on first change. */
+export function readUplinkOriginals(runDir: string, dev: string): Record<string, string> {
+  try {
+    return JSON.parse(readFileSync(uplinkFile(runDir, dev), "utf8"));
+  } catch {
+    return {};
+  }
+}
+
+export function writeUplinkOriginals(runDir: string, dev: string, o: Record<string, string>): void {
+  writeAtomic(uplinkFile(runDir, dev), JSON.stringify(o) + "\n");
+}
+
+export function removeUplinkOriginals(runDir: string, dev: string): void {
+  rmSync(uplinkFile(runDir, dev), { force: true });
+}
+
+export function markBridgeCreated(runDir: string, br: string): void {
+  writeAtomic(bridgeMarker(runDir, br), "");
+}
+
+export function bridgeCreatedByUs(runDir: string, br: string): boolean {
+  return existsSync(bridgeMarker(runDir, br));
+}
+
+export function unmarkBridge(runDir: string, br: string): void {
+  rmSync(bridgeMarker(runDir, br), { force: true });
+}

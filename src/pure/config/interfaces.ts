@@ -1,0 +1,165 @@
+// util-vserver's interfaces/ directory (reference §2.3) as data: which addresses a guest has and how
+// each reaches the host's network. Files at the top of interfaces/ are defaults for every NN/
+// entry, as in util-vserver. `mode` and `gateway` are this project's additions (docs/networking.md):
+// util-vserver put addresses on the host's own device, which has no equivalent once a guest has
+// its own network namespace, so the way an address gets out has to be chosen.
+
+import { isIPv4, isIPv6 } from "node:net";
+import { ConfigError } from "../../errors";
+import { childrenOf, fileContent, type ConfigTree } from "./tree";
+import { scalar } from "./values";
+import type { ConfigWarning } from "./known-keys";
+
+export const NET_MODES = ["routed", "bridge", "macvlan", "none"] as const;
+export type NetMode = (typeof NET_MODES)[number];
+export type AddressMode = Exclude<NetMode, "none">;
+
+export interface GuestAddress {
+  /** The interfaces/NN directory, for messages. */
+  dir: string;
+  family: 4 | 6;
+  ip: string;
+  prefix: number;
+  mode: AddressMode;
+  /** Host device: the uplink for routed (proxy ARP/NDP on it), the bridge, or macvlan's parent. */
+  dev?: string;
+  /** Only bind the guest to the address: no neighbour proxy on any host device. */
+  nodev: boolean;
+  bcast?: string;
+  scope?: string;
+  /** Address label inside the guest (util-vserver's `dev:name` alias). */
+  label?: string;
+  gateway?: string;
+}
+
+export interface GuestNetConfig {
+  /** host: the host's stack (no interfaces/); none: own namespace, loopback only; own: addresses. */
+  kind: "host" | "none" | "own";
+  addresses: GuestAddress[];
+  warnings: ConfigWarning[];
+}
+
+const KNOWN_FILES = new Set(["ip", "prefix", "mask", "dev", "name", "nodev", "only_ip", "disabled", "bcast", "scope", "mode", "gateway"]);
+const IGNORED: Record<string, string> = {
+  lback: "the guest has its own loopback (127.0.0.1); lback is not needed",
+  vlandev: "VLAN devices are not created; create the VLAN device on the host and name it in dev",
+  novlandev: "VLAN devices are not created",
+  down: "every guest interface is brought up",
+  tun: "tun/tap devices are not created for guests",
+  tap: "tun/tap devices are not created for guests",
+  peer: "point-to-point peers are not supported",
+  indirect: "dummy-interface mode is not supported",
+};
+const SCOPES = new Set(["host", "link", "global", "site"]);
+const DEV_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$/;
+
+function fail(file: string, msg: string): never {
+  throw new ConfigError(`${file}: ${msg}`, { file });
+}
+
+/** A dotted IPv4 mask to its prefix length, or undefined when the bits are not contiguous. */
+export function maskToPrefix(mask: string): number | undefined {
+  if (!isIPv4(mask)) return undefined;
+  const n = mask.split(".").reduce((a, o) => a * 256 + Number(o), 0);
+  const bits = n.toString(2).padStart(32, "0");
+  return /^1*0*$/.test(bits) ? bits.indexOf("0") === -1 ? 32 : bits.indexOf("0") : undefined;
+}
+
+export function ipFamily(ip: string): 4 | 6 | undefined {
+  return isIPv4(ip) ? 4 : isIPv6(ip) && !ip.includes("%") ? 6 : undefined;
+}
+
+export function parseInterfaces(tree: ConfigTree, cfgDir: string): GuestNetConfig {
+  const warnings: ConfigWarning[] = [];
+  const path = (rel: string) => `${cfgDir}/${rel}`;
+  if (!tree.has("interfaces")) return { kind: "host", addresses: [], warnings };
+
+  const top = (f: string) => scalar(fileContent(tree, `interfaces/${f}`));
+  const topMode = top("mode");
+  if (topMode !== undefined && !(NET_MODES as readonly string[]).includes(topMode)) {
+    fail(path("interfaces/mode"), `'${topMode}' is not a network mode (one of ${NET_MODES.join(", ")}).`);
+  }
+  for (const f of Object.keys(IGNORED)) {
+    if (tree.has(`interfaces/${f}`)) warnings.push({ file: path(`interfaces/${f}`), message: `not supported: ${IGNORED[f]}` });
+  }
+
+  const addresses: GuestAddress[] = [];
+  for (const nn of childrenOf(tree, "interfaces")) {
+    const dir = `interfaces/${nn}`;
+    if (tree.get(dir)?.kind !== "dir") continue;
+    if (tree.has(`${dir}/disabled`)) continue;
+    for (const f of childrenOf(tree, dir)) {
+      if (KNOWN_FILES.has(f)) continue;
+      warnings.push({ file: path(`${dir}/${f}`), message: IGNORED[f] ? `not supported: ${IGNORED[f]}` : "not a setting this version knows; it is ignored" });
+    }
+    // A value of this entry, else the default at the top of interfaces/, with the file it came from.
+    const val = (f: string): { v: string; file: string } | undefined => {
+      const own = scalar(fileContent(tree, `${dir}/${f}`));
+      if (own !== undefined) return { v: own, file: path(`${dir}/${f}`) };
+      const d = top(f);
+      return d !== undefined ? { v: d, file: path(`interfaces/${f}`) } : undefined;
+    };
+
+    const ipFile = path(`${dir}/ip`);
+    const ip = scalar(fileContent(tree, `${dir}/ip`));
+    if (ip === undefined) fail(ipFile, "an interface needs an address (the file is missing or empty).");
+    const family = ipFamily(ip);
+    if (!family) fail(ipFile, `'${ip}' is not an IPv4 or IPv6 address.`);
+    if (ip === "0.0.0.0" || ip === "::" || /^(127\.|::1$)/.test(ip)) fail(ipFile, `'${ip}' cannot be a guest's address.`);
+
+    const max = family === 4 ? 32 : 128;
+    const modeV = val("mode");
+    const mode = (modeV?.v ?? topMode ?? "routed") as NetMode;
+    if (!(NET_MODES as readonly string[]).includes(mode)) fail(modeV!.file, `'${mode}' is not a network mode (one of ${NET_MODES.join(", ")}).`);
+    if (mode === "none") continue;
+
+    let prefix: number | undefined;
+    const pfx = val("prefix");
+    const mask = val("mask");
+    if (pfx) {
+      if (!/^\d{1,3}$/.test(pfx.v) || Number(pfx.v) > max) fail(pfx.file, `'${pfx.v}' is not a prefix length for IPv${family} (0-${max}).`);
+      prefix = Number(pfx.v);
+    } else if (mask) {
+      if (family === 6) fail(mask.file, "a dotted mask applies to IPv4 only; give IPv6 a prefix length.");
+      prefix = maskToPrefix(mask.v);
+      if (prefix === undefined) fail(mask.file, `'${mask.v}' is not a netmask (like 255.255.255.0).`);
+    }
+    // Routed guests see every destination through the host, so a host-sized prefix loses nothing;
+    // on a bridge or macvlan the guest must know its LAN is on-link.
+    prefix ??= mode === "routed" ? max : family === 4 ? 24 : 64;
+
+    const nodev = tree.has(`${dir}/nodev`) || tree.has(`${dir}/only_ip`);
+    const devV = nodev ? undefined : val("dev");
+    if (devV && !DEV_RE.test(devV.v)) fail(devV.file, `'${devV.v}' is not a network device name.`);
+    if ((mode === "bridge" || mode === "macvlan") && !devV) {
+      fail(path(`${dir}/dev`), `mode ${mode} needs a device (the ${mode === "bridge" ? "bridge" : "parent device"}) in this file or in interfaces/dev.`);
+    }
+
+    const bcastV = val("bcast");
+    if (bcastV) {
+      if (family === 6) fail(bcastV.file, "IPv6 has no broadcast address.");
+      if (!isIPv4(bcastV.v)) fail(bcastV.file, `'${bcastV.v}' is not an IPv4 broadcast address.`);
+    }
+    const scopeV = val("scope");
+    if (scopeV && !SCOPES.has(scopeV.v) && !/^\d{1,3}$/.test(scopeV.v)) fail(scopeV.file, `'${scopeV.v}' is not an address scope (host, link, site, global).`);
+    const nameV = scalar(fileContent(tree, `${dir}/name`));
+    if (nameV !== undefined && !/^[A-Za-z0-9_-]{1,10}$/.test(nameV)) fail(path(`${dir}/name`), `'${nameV}' is not a usable label (letters, digits, _ and -, at most 10).`);
+    const gwV = val("gateway");
+    if (gwV && ipFamily(gwV.v) !== family) fail(gwV.file, `'${gwV.v}' is not an IPv${family} gateway address.`);
+
+    addresses.push({
+      dir: path(dir), family, ip, prefix, mode, dev: devV?.v, nodev: nodev || !devV,
+      bcast: bcastV?.v, scope: scopeV?.v, label: nameV, gateway: gwV?.v,
+    });
+  }
+  // As in util-vserver, a guest without any enabled address is not restricted: it shares the host's
+  // stack, unless mode none asks for a namespace of its own.
+  if (topMode === "none") return { kind: "none", addresses: [], warnings };
+  if (!addresses.length) return { kind: "host", addresses, warnings };
+  const seen = new Set<string>();
+  for (const a of addresses) {
+    if (seen.has(a.ip)) fail(`${a.dir}/ip`, `${a.ip} is given twice.`);
+    seen.add(a.ip);
+  }
+  return { kind: "own", addresses, warnings };
+}
