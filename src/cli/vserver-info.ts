@@ -1,0 +1,45 @@
+// vserver-info [-q] NAME|XID|PID|- TAG [ARG]: facts for scripts (reference §1.2).
+
+import { UsageError } from "../errors";
+import { makeEnv } from "../control/env";
+import { answerInfo, TAGS } from "../control/context-info";
+import { runMain } from "./main";
+
+const PROG = "vserver-info";
+
+const HELP = `Usage: vserver-info [-q] NAME|XID|PID|- TAG [FEATURE-NAME]
+
+Tags: ${TAGS.join(" ")}
+  CONTEXT   context number of the running guest      RUNNING  exit 0 iff running
+  ID        context number, from the config if stopped
+  VDIR CFGDIR APPDIR NAME   paths and name           INITPID  host PID of the guest's init
+  XID       context of the process PID ('-': this one)
+  FEATURE [NAME]   exit 0 iff this host supports NAME; without NAME, list every feature
+-q: print nothing, answer by exit status only.
+`;
+
+function main(argv: string[]): number {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const quiet = argv[0] === "-q" || argv[0] === "--quiet";
+  const rest = quiet ? argv.slice(1) : argv;
+  const bad = rest.find((a) => a.startsWith("-") && a !== "-");
+  if (bad) throw new UsageError(`unknown option '${bad}'; see 'vserver-info --help'.`);
+  const [subject, tag, arg, extra] = rest;
+  if (!subject || !tag) throw new UsageError("usage: vserver-info [-q] NAME|XID|PID|- TAG.");
+  if (extra !== undefined || (arg !== undefined && tag.toUpperCase() !== "FEATURE")) throw new UsageError(`unexpected argument '${extra ?? arg}'.`);
+  const env = makeEnv();
+  const a = answerInfo(env, subject, tag, arg, () => {
+    try {
+      return env.runtime().name;
+    } catch {
+      return undefined;
+    }
+  });
+  if (!quiet && a.lines.length) process.stdout.write(a.lines.join("\n") + "\n");
+  return a.ok ? 0 : 1;
+}
+
+if (import.meta.main) runMain(PROG, main);
