@@ -18,10 +18,13 @@ export type CapName = (typeof ALL_CAPABILITIES)[number];
 /**
  * util-vserver's secure default (lib/getinsecurebcaps.c). SYS_BOOT is left out: without the
  * kernel's vshelper a guest's reboot() can only end its own PID namespace, which `stop` does better.
+ * SYS_PTRACE is left out too: with it guest root can seize the runtime's `exec` process while that
+ * still holds the host's full capability set (tests/integration/escape.test.ts, docs/security.md);
+ * without it guest root still traces every process whose capabilities do not exceed its own.
  */
 export const DEFAULT_CAPABILITIES: readonly CapName[] = [
   "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-  "NET_BIND_SERVICE", "SYS_CHROOT", "SYS_PTRACE", "SYS_TTY_CONFIG", "LEASE", "SETFCAP", "AUDIT_WRITE",
+  "NET_BIND_SERVICE", "SYS_CHROOT", "SYS_TTY_CONFIG", "LEASE", "SETFCAP", "AUDIT_WRITE",
 ];
 
 const KNOWN = new Set<string>(ALL_CAPABILITIES);
