@@ -86,8 +86,10 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
     mounts.push({ destination: REAPER_IN_GUEST, type: "bind", source: facts.reaperPath, options: ["bind", "ro", "nosuid", "nodev"] });
   }
   // Without a network namespace of its own, the kernel refuses a fresh sysfs; show the host's read-only.
+  // Not recursive: "ro" applies to the top mount only, and an rbind would carry the host's cgroup v1
+  // roots (release_agent), debugfs, tracefs and bpffs in read-write below it.
   if (!g.netNamespace && !facts.netnsPath) {
-    mounts = mounts.map((m) => (m.destination === "/sys" ? { destination: "/sys", type: "bind", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "ro"] } : m));
+    mounts = mounts.map((m) => (m.destination === "/sys" ? { destination: "/sys", type: "bind", source: "/sys", options: ["bind", "nosuid", "noexec", "nodev", "ro"] } : m));
   }
 
   const namespaces: Array<{ type: string; path?: string }> = [
