@@ -57,9 +57,9 @@ export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): P
   // Without a pty, a terminal on stdout or stderr is still the admin's: relay it through a pipe.
   const relay = !tty && (isatty(1) || isatty(2));
   if (!relay) {
-    return execInteractive(env.runtime(), g.name, req.argv, { tty, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges });
+    return execInteractive(env.runtime(), g.name, req.argv, { tty, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice });
   }
-  const child = Bun.spawn(execArgv(env.runtime(), g.name, req.argv, { tty: false, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges }), {
+  const child = Bun.spawn(execArgv(env.runtime(), g.name, req.argv, { tty: false, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice }), {
     stdin: "inherit", stdout: isatty(1) ? "pipe" : "inherit", stderr: isatty(2) ? "pipe" : "inherit",
   });
   const pumps: Promise<void>[] = [];

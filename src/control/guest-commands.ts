@@ -27,7 +27,7 @@ export function runInitCommand(
   const log = logFileOf(env, g.name);
   const errLog = `${env.paths.runDir}/.bundles/${g.name}/exec-${what}.log`;
   for (const cmd of candidates) {
-    const r = execLogged(rt, g.name, cmd, logFd, errLog, { timeoutSeconds: opts.timeoutSeconds, noNewPrivs: g.noNewPrivileges });
+    const r = execLogged(rt, g.name, cmd, logFd, errLog, { timeoutSeconds: opts.timeoutSeconds, noNewPrivs: g.noNewPrivileges, nice: g.nice });
     if (r.error) appendFileSync(log, `${rt.name}: ${r.error}\n`);
     if (r.code !== 0 && isMissingExecutable(r.error)) continue;
     if (r.code !== 0) {

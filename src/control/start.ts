@@ -103,11 +103,11 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     try {
       created = true;
       if (g.cgroupFiles.length) {
-        createContainer(rt, g.name, bundle, logFd);
+        createContainer(rt, g.name, bundle, logFd, g.nice);
         writeCgroupFiles(cgroupsPath, g.cgroupFiles, g.cfgDir);
         startContainer(rt, g.name);
       } else {
-        runDetached(rt, g.name, bundle, logFd);
+        runDetached(rt, g.name, bundle, logFd, g.nice);
       }
     } finally {
       lock.release();

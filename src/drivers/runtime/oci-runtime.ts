@@ -90,36 +90,41 @@ function runtimeError(logFile: string, fallback: string): string {
   return fallback;
 }
 
-function withLog(rt: Runtime, logFile: string, args: string[], create: boolean): string[] {
+function withLog(rt: Runtime, logFile: string, args: string[], create: boolean, nice?: number): string[] {
   const argv = runtimeArgv(rt, args, create);
   const at = argv.indexOf(rt.binary) + 1;
   argv.splice(at, 0, `--log=${logFile}`, "--log-format=json");
-  return argv;
+  return niced(argv, nice);
+}
+
+/** The guest's nice level: set on the runtime, whose children (the guest's processes) inherit it. */
+function niced(argv: string[], nice?: number): string[] {
+  return nice ? ["nice", "-n", String(nice), ...argv] : argv;
 }
 
 /** Start a container detached; its stdout and stderr (and those of PID 1) go to logFd. */
-export function runDetached(rt: Runtime, id: string, bundle: string, logFd: number): void {
+export function runDetached(rt: Runtime, id: string, bundle: string, logFd: number, nice?: number): void {
   const errLog = `${bundle}/runtime.log`;
   rmSync(errLog, { force: true });
-  const r = Bun.spawnSync(withLog(rt, errLog, ["run", "--detach", "--bundle", bundle, id], true), { stdin: "ignore", stdout: logFd, stderr: logFd });
+  const r = Bun.spawnSync(withLog(rt, errLog, ["run", "--detach", "--bundle", bundle, id], true, nice), { stdin: "ignore", stdout: logFd, stderr: logFd });
   if (r.exitCode !== 0) {
     throw new ToolError(`${rt.name} could not start the guest: ${runtimeError(errLog, `exit status ${r.exitCode}`)}`);
   }
 }
 
 /** create + (caller writes cgroup files) + start, for settings the OCI spec cannot carry. */
-export function createContainer(rt: Runtime, id: string, bundle: string, logFd: number): void {
+export function createContainer(rt: Runtime, id: string, bundle: string, logFd: number, nice?: number): void {
   const errLog = `${bundle}/runtime.log`;
   rmSync(errLog, { force: true });
-  const r = Bun.spawnSync(withLog(rt, errLog, ["create", "--bundle", bundle, id], true), { stdin: "ignore", stdout: logFd, stderr: logFd });
+  const r = Bun.spawnSync(withLog(rt, errLog, ["create", "--bundle", bundle, id], true, nice), { stdin: "ignore", stdout: logFd, stderr: logFd });
   if (r.exitCode !== 0) throw new ToolError(`${rt.name} could not create the guest: ${runtimeError(errLog, `exit status ${r.exitCode}`)}`);
 }
 
 /** Run a command in the guest detached from us: output to logFd; returns status and the runtime's error, if any. */
-export function execLogged(rt: Runtime, id: string, args: string[], logFd: number, errLog: string, o: { timeoutSeconds?: number; noNewPrivs?: boolean } = {}): { code: number; error: string } {
+export function execLogged(rt: Runtime, id: string, args: string[], logFd: number, errLog: string, o: { timeoutSeconds?: number; noNewPrivs?: boolean; nice?: number } = {}): { code: number; error: string } {
   rmSync(errLog, { force: true });
   const timeoutSeconds = o.timeoutSeconds;
-  const r = Bun.spawnSync(withLog(rt, errLog, ["exec", ...(o.noNewPrivs ? ["--no-new-privs"] : []), id, ...args], false), {
+  const r = Bun.spawnSync(withLog(rt, errLog, ["exec", ...(o.noNewPrivs ? ["--no-new-privs"] : []), id, ...args], false, o.nice), {
     stdin: "ignore", stdout: logFd, stderr: logFd,
     timeout: timeoutSeconds ? timeoutSeconds * 1000 : undefined, killSignal: "SIGKILL",
   });
@@ -144,6 +149,7 @@ export interface ExecOptions {
   tty: boolean;
   /** Set no_new_privs on the new process (runtimes do not take it from config.json for exec). */
   noNewPrivs?: boolean;
+  nice?: number;
   env?: string[];
   cwd?: string;
   user?: string;
@@ -158,7 +164,7 @@ export function execArgv(rt: Runtime, id: string, args: string[], o: ExecOptions
   for (const e of o.env ?? []) flags.push("--env", e);
   if (o.cwd) flags.push("--cwd", o.cwd);
   if (o.user) flags.push("--user", o.user);
-  return runtimeArgv(rt, ["exec", ...flags, id, ...args]);
+  return niced(runtimeArgv(rt, ["exec", ...flags, id, ...args]), o.nice);
 }
 
 export async function execInteractive(rt: Runtime, id: string, args: string[], o: ExecOptions): Promise<number> {
