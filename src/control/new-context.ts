@@ -1,0 +1,106 @@
+// chcontext's new context, the "personal security box" of the seeds: CMD with the host's file
+// system but its own PID, UTS and IPC namespaces, a capability bounding set that cannot grow
+// back, and a cgroup /<parent>/<n> so that vps and vserver-stat attribute it like a guest. When
+// CMD (the namespace's PID 1) ends, the kernel ends every process left in it, and the cgroups
+// and the label are removed.
+
+import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
+import { UsageError, VsError } from "../errors";
+import { cgroupPids, contextsWithCgroups, guestCgroupPath, removeGuestCgroups } from "../drivers/cgroup/guest-cgroups";
+import { createContextCgroups, moveSelf, ownCgroups } from "../drivers/cgroup/join-context";
+import { record } from "../drivers/journal";
+import { runInteractive, which } from "../drivers/process";
+import { allRunRecords, isAlive } from "../drivers/run-state";
+import { ALL_CAPABILITIES, type CapName } from "../pure/config/capabilities";
+import { capsFromMask, setprivArgs } from "../pure/cap-mask";
+import { DYNAMIC_MAX, DYNAMIC_MIN, nextFreeContext } from "../pure/context-alloc";
+import type { Env } from "./env";
+import { adHocContexts } from "./host-view";
+
+export interface NewContextRequest {
+  /** A free context number, or undefined for the next free dynamic one. */
+  context?: number;
+  caps: CapName[];
+  hostname?: string;
+  domainname?: string;
+  argv: string[];
+  /** Called with the number once it is allocated (chcontext prints it). */
+  announce?: (context: number) => void;
+  /** argv that re-runs this program in its inner mode (sets UTS names, then execs). */
+  innerArgv: string[];
+}
+
+/** The bounding capabilities this kernel knows (ours may already be reduced: keep within them). */
+export function knownCaps(): CapName[] {
+  const last = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "latin1").trim());
+  return ALL_CAPABILITIES.slice(0, last + 1);
+}
+
+export function ownBoundingSet(pid: number | "self" = "self"): CapName[] {
+  const m = /CapBnd:\s+([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, "latin1"));
+  return m ? capsFromMask(m[1]!) : [];
+}
+
+function labelDir(env: Env): string {
+  return `${env.paths.runDir}/.contexts`;
+}
+
+function usedContexts(env: Env): number[] {
+  return [
+    ...allRunRecords(env.paths).filter(isAlive).map((r) => r.context),
+    ...contextsWithCgroups(env.paths.cgroupParent),
+    ...adHocContexts(env).map((c) => c.context),
+  ];
+}
+
+export async function runInNewContext(env: Env, req: NewContextRequest): Promise<number> {
+  for (const tool of ["unshare", "setpriv"]) if (!which(tool)) throw new VsError(`${tool} (util-linux) is not installed.`);
+  const used = usedContexts(env);
+  let context = req.context;
+  if (context !== undefined) {
+    if (used.includes(context)) throw new UsageError(`context ${context} is in use.`);
+  } else {
+    context = nextFreeContext(used, { start: DYNAMIC_MIN, max: DYNAMIC_MAX });
+    if (context === undefined) throw new VsError("no free dynamic context number is left.");
+  }
+  const path = guestCgroupPath(env.paths.cgroupParent, context);
+  const label = `${labelDir(env)}/${context}`;
+  mkdirSync(labelDir(env), { recursive: true, mode: 0o755 });
+  // O_EXCL: two chcontexts racing for the same number, one loses.
+  try {
+    writeFileSync(label, `chcontext:${basename(req.argv[0]!)}\n`, { flag: "wx" });
+  } catch {
+    throw new UsageError(`context ${context} is in use.`);
+  }
+  const setpriv = setprivArgs(req.caps, knownCaps());
+  const tail = setpriv.length ? ["setpriv", ...setpriv, "--", ...req.argv] : req.argv;
+  const argv = [
+    "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts", "--ipc", "--",
+    ...req.innerArgv, req.hostname ?? "", req.domainname ?? "", "--", ...tail,
+  ];
+  const home = ownCgroups();
+  let code = 1;
+  try {
+    createContextCgroups(path);
+    req.announce?.(context);
+    moveSelf(path);
+    let child: Promise<number>;
+    try {
+      child = runInteractive(argv);
+    } finally {
+      moveSelf(home);
+    }
+    record(env.paths.logDir, { op: "chcontext", context, ok: true, argv0: req.argv[0] });
+    code = await child;
+    return code;
+  } finally {
+    const deadline = Date.now() + 5000;
+    while (cgroupPids(path).length && Date.now() < deadline) await Bun.sleep(20);
+    removeGuestCgroups(env.paths.cgroupParent, context);
+    rmSync(label, { force: true });
+    try {
+      rmdirSync(labelDir(env));
+    } catch {}
+  }
+}

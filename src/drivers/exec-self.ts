@@ -1,0 +1,14 @@
+// Replacing this process with another program (execvp), which Bun and Node do not offer. Used
+// where a step must run inside namespaces and then become the user's command, so that the
+// command is the namespace's PID 1 and nothing of ours stays resident.
+
+import { ToolError } from "../errors";
+
+export function execvp(argv: string[]): never {
+  // Loaded only here: koffi is a native module and most commands never need it.
+  const koffi = require("koffi");
+  const libc = koffi.load("libc.so.6");
+  const fn = libc.func("int execvp(const char *file, const char **argv)");
+  fn(argv[0], [...argv, null]);
+  throw new ToolError(`cannot run ${argv[0]}: not found or not executable.`);
+}
