@@ -3,7 +3,6 @@
 // init style, and on any failure everything removed again.
 
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, appendFileSync, existsSync, statSync } from "node:fs";
-import { arch } from "node:os";
 import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } from "../errors";
 import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
 import { runHooks, type HookContext } from "../drivers/hooks";
@@ -35,7 +34,7 @@ function hostMemoryBytes(): number {
 }
 
 function unameMachine(): string {
-  return arch() === "arm64" ? "aarch64" : "x86_64";
+  return process.arch === "arm64" ? "aarch64" : "x86_64";
 }
 
 function reaperBinary(): string {

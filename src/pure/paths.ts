@@ -1,8 +1,6 @@
 // Where state lives. Everything hangs off one root so that tests and several installations never
 // touch each other or the host's real state: VSERVER_ROOT=/some/dir moves all of it.
 
-import { createHash } from "node:crypto";
-
 export interface Paths {
   /** The root every other path is under; "/" for a normal installation. */
   root: string;
@@ -32,8 +30,20 @@ function join(root: string, rel: string): string {
  */
 export function cgroupParentFor(root: string): string {
   if (root === "/") return "vservers";
-  const h = createHash("sha256").update(root).digest("hex").slice(0, 8);
-  return `vservers-${h}`;
+  return `vservers-${fnv1a32(root)}`;
+}
+
+/**
+ * FNV-1a, 32 bits, as 8 hex digits: enough to keep state roots apart, and free, where loading
+ * node:crypto for a hash costs ~18 ms of every command's start-up (docs/runtime.md).
+ */
+export function fnv1a32(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
 }
 
 export function pathsFor(env: Record<string, string | undefined>): Paths {

@@ -3,7 +3,7 @@
 // and removes everything it made in afterAll, even when tests failed.
 
 import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { createHash } from "node:crypto";
+import { cgroupParentFor } from "../../src/pure/paths";
 
 export const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export const BIN = `${REPO}/bin`;
@@ -60,7 +60,7 @@ export class TestHost {
 
   /** The cgroup parent name this root uses (the same derivation as src/pure/paths.ts). */
   get cgroupParent(): string {
-    return `vservers-${createHash("sha256").update(this.root).digest("hex").slice(0, 8)}`;
+    return cgroupParentFor(this.root);
   }
 
   /** Stop and delete every guest, then remove the root. Safe to call twice. */
