@@ -11,7 +11,9 @@ import { ensureBridge, deleteBridge } from "../drivers/net/bridge";
 import { ipBatch } from "../drivers/net/ip";
 import { bridgePorts, isBridge, linkExists, linksWithPrefix } from "../drivers/net/links";
 import { createMacvlan } from "../drivers/net/macvlan";
-import { createNetns, removeNetns } from "../drivers/net/netns";
+import { createNetns, exposeNetnsIn, removeNetns, unexposeNetnsIn } from "../drivers/net/netns";
+import { viewIsLive } from "../drivers/runtime/cgroup-view";
+import { viewLock } from "./teardown";
 import { addProxy, deleteProxy } from "../drivers/net/proxy";
 import { hasDevSysctl, readDevSysctl, writeDevSysctl } from "../drivers/net/sysctl";
 import {
@@ -83,7 +85,8 @@ export async function setupGuestNetwork(env: Env, g: GuestConfig): Promise<Guest
     const state: NetState = {
       name: g.name, netns,
       hostLinks: plan.links.flatMap((l) => (l.hostName ? [l.hostName] : [])),
-      proxies: plan.proxies, uplinks: plan.uplinks.map((u) => u.dev), bridges: plan.bridges,
+      proxies: plan.proxies, bridges: plan.bridges,
+      uplinks: plan.uplinks.flatMap((u) => [...(u.v4 ? [`${u.dev}:4`] : []), ...(u.v6 ? [`${u.dev}:6`] : [])]),
       addresses: net.addresses.map((a) => a.ip),
     };
     writeNetState(runDir, state);
@@ -125,6 +128,11 @@ export async function setupGuestNetwork(env: Env, g: GuestConfig): Promise<Guest
     for (const u of plan.uplinks) {
       if (u.v4) setUplinkSysctl(env, u.dev, 4, "forwarding", "1");
       if (u.v6) {
+        // The kernel answers proxied neighbour solicitations only on a device in router mode
+        // (conf.DEV.forwarding), which also stops it taking router advertisements unless
+        // accept_ra is 2; keep the host's own address configuration as it was.
+        if (readDevSysctl(6, u.dev, "accept_ra") === "1") setUplinkSysctl(env, u.dev, 6, "accept_ra", "2");
+        setUplinkSysctl(env, u.dev, 6, "forwarding", "1");
         setUplinkSysctl(env, u.dev, 6, "proxy_ndp", "1");
         setUplinkSysctl(env, u.dev, 6, "force_forwarding", "1");
       }
@@ -132,6 +140,16 @@ export async function setupGuestNetwork(env: Env, g: GuestConfig): Promise<Guest
     for (const p of plan.proxies) addProxy(p);
   } finally {
     lock.release();
+  }
+  // The runtime may run in a mount namespace of its own, copied before this file was mounted.
+  const view = env.runtime().view;
+  if (view) {
+    const vl = await viewLock(env);
+    try {
+      if (viewIsLive(view)) exposeNetnsIn(netns, view.file);
+    } finally {
+      vl.release();
+    }
   }
   return { netnsPath: netns };
 }
@@ -142,6 +160,9 @@ export async function attachGuestNetwork(_env: Env, _g: GuestConfig, _pid: numbe
 export async function teardownGuestNetwork(env: Env, name: string): Promise<void> {
   const runDir = env.paths.runDir;
   if (!readNetState(runDir, name)) return;
+  const view = env.runtime().view;
+  const state = readNetState(runDir, name);
+  if (view && state && viewIsLive(view)) unexposeNetnsIn(state.netns, view.file);
   const lock = await netLock(env);
   try {
     teardownLocked(runDir, name);
@@ -160,14 +181,19 @@ function teardownLocked(runDir: string, name: string): void {
   removeNetState(runDir, name);
 
   const others = allNetStates(runDir);
-  for (const dev of state.uplinks) {
-    if (others.some((s) => s.uplinks.includes(dev))) continue;
+  // Each family's settings on a device go back when no guest needs that family there any more.
+  for (const use of state.uplinks) {
+    if (others.some((s) => s.uplinks.includes(use))) continue;
+    const [dev, fam] = use.split(":") as [string, string];
     const orig = readUplinkOriginals(runDir, dev);
     for (const [k, v] of Object.entries(orig)) {
-      const [fam, key] = k.split(":");
-      try { writeDevSysctl(Number(fam) as 4 | 6, dev, key!, v); } catch {}
+      const [f, key] = k.split(":");
+      if (f !== fam) continue;
+      try { writeDevSysctl(Number(f) as 4 | 6, dev, key!, v); } catch {}
+      delete orig[k];
     }
-    removeUplinkOriginals(runDir, dev);
+    if (Object.keys(orig).length) writeUplinkOriginals(runDir, dev, orig);
+    else removeUplinkOriginals(runDir, dev);
   }
   for (const br of state.bridges) {
     if (others.some((s) => s.bridges.includes(br)) || !bridgeCreatedByUs(runDir, br)) continue;

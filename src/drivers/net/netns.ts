@@ -18,6 +18,21 @@ export function createNetns(path: string): void {
   runOk(["unshare", `--net=${path}`, "true"], { timeout: 30 }, "creating the guest's network namespace");
 }
 
+/**
+ * Make the namespace file usable in another mount namespace that was copied from the host before
+ * the file was mounted (the runtime's cgroup view): mount, from inside the namespace, its own
+ * /proc/self/ns/net over the same path there.
+ */
+export function exposeNetnsIn(path: string, mountNs: string): void {
+  runOk(["nsenter", `--net=${path}`, `--mount=${mountNs}`, "--", "mount", "--bind", "/proc/self/ns/net", path], { timeout: 30 }, "making the guest's network namespace visible to the runtime");
+}
+
+export function unexposeNetnsIn(path: string, mountNs: string): void {
+  for (let i = 0; i < 4; i++) {
+    if (run(["nsenter", `--mount=${mountNs}`, "--", "umount", path], { timeout: 30 }).code !== 0) break;
+  }
+}
+
 export function removeNetns(path: string): void {
   // Detach: a guest that is still dying may hold the mount busy for a moment.
   for (let i = 0; i < 8 && isMounted(path); i++) run(["umount", "-l", path], { timeout: 30 });

@@ -12,7 +12,7 @@ export interface NetState {
   /** Host-side links (veth ends); deleting one removes its peer in the guest. */
   hostLinks: string[];
   proxies: ProxyEntry[];
-  /** Host devices whose sysctls this guest relies on. */
+  /** Host devices whose sysctls this guest relies on, per family: "eth0:4", "eth0:6". */
   uplinks: string[];
   bridges: string[];
   addresses: string[];
