@@ -3,7 +3,7 @@
 // stdin is a terminal the command gets a fresh pty from the runtime, never the admin's terminal,
 // so the guest cannot type into (TIOCSTI) or keep the admin's tty.
 
-import { isatty } from "node:tty";
+import { isTerminal } from "../drivers/terminal";
 import { ForbiddenError, NotFoundError, NotRunningError, UsageError } from "../errors";
 import { isAlive, readRunRecord } from "../drivers/run-state";
 import { execInteractive, execArgv } from "../drivers/runtime/oci-runtime";
@@ -53,22 +53,22 @@ export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): P
   requireEnterable(g, "exec");
   requireRunning(env, g);
   if (req.user) req = { ...req, user: resolveUser(env, g, req.user) };
-  const tty = req.tty ?? isatty(0);
+  const tty = req.tty ?? isTerminal(0);
   // Without a pty, a terminal on stdout or stderr is still the admin's: relay it through a pipe.
-  const relay = !tty && (isatty(1) || isatty(2));
+  const relay = !tty && (isTerminal(1) || isTerminal(2));
   if (!relay) {
     return execInteractive(env.runtime(), g.name, req.argv, { tty, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice });
   }
   const child = Bun.spawn(execArgv(env.runtime(), g.name, req.argv, { tty: false, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice }), {
-    stdin: "inherit", stdout: isatty(1) ? "pipe" : "inherit", stderr: isatty(2) ? "pipe" : "inherit",
+    stdin: "inherit", stdout: isTerminal(1) ? "pipe" : "inherit", stderr: isTerminal(2) ? "pipe" : "inherit",
   });
   const pumps: Promise<void>[] = [];
   const pump = async (src: ReadableStream<Uint8Array> | undefined, fd: number) => {
     if (!src) return;
     for await (const chunk of src) await Bun.write(Bun.file(fd), chunk);
   };
-  if (isatty(1)) pumps.push(pump(child.stdout as ReadableStream<Uint8Array>, 1));
-  if (isatty(2)) pumps.push(pump(child.stderr as ReadableStream<Uint8Array>, 2));
+  if (isTerminal(1)) pumps.push(pump(child.stdout as ReadableStream<Uint8Array>, 1));
+  if (isTerminal(2)) pumps.push(pump(child.stderr as ReadableStream<Uint8Array>, 2));
   const code = await child.exited;
   await Promise.all(pumps);
   return code;

@@ -4,7 +4,7 @@
 // CLI (and later an API) are thin layers over these functions.
 
 import { existsSync, readFileSync, rmSync, mkdirSync } from "node:fs";
-import { isatty } from "node:tty";
+import { isTerminal } from "../drivers/terminal";
 import { AlreadyRunningError, NotRunningError, UsageError, VsError } from "../errors";
 import { acquireLock } from "../drivers/lock";
 import { record } from "../drivers/journal";
@@ -76,7 +76,7 @@ export function enter(env: Env, name: string): Promise<number> {
     const g = loadGuest(env, name);
     requireEnterable(g, "enter");
     requireRunning(env, g);
-    if (!isatty(0)) throw new UsageError("enter needs a terminal on standard input; use 'exec' for commands.");
+    if (!isTerminal(0)) throw new UsageError("enter needs a terminal on standard input; use 'exec' for commands.");
     return execInGuest(env, g, { argv: enterShell(env, g), tty: true });
   });
 }

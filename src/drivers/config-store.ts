@@ -3,7 +3,6 @@
 // links are read as links and never followed.
 
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
-import { dirname } from "node:path";
 import { ConfigError } from "../errors";
 import type { ConfigEntry, ConfigTree } from "../pure/config/tree";
 
@@ -42,7 +41,7 @@ export function readConfigTree(dir: string): ConfigTree {
 export function writeConfigEntries(dir: string, entries: Array<[string, ConfigEntry]>): void {
   for (const [rel, e] of entries) {
     const abs = `${dir}/${rel}`;
-    mkdirSync(dirname(abs), { recursive: true, mode: 0o755 });
+    mkdirSync(abs.slice(0, abs.lastIndexOf("/")), { recursive: true, mode: 0o755 });
     if (e.kind === "dir") mkdirSync(abs, { recursive: true, mode: 0o755 });
     else if (e.kind === "link") symlinkSync(e.target, abs);
     else {

@@ -4,7 +4,7 @@
 // members. Reflinks make a clone on btrfs or XFS nearly free.
 
 import { existsSync, statSync } from "node:fs";
-import { isatty } from "node:tty";
+import { isTerminal } from "../terminal";
 import { ToolError, UsageError } from "../../errors";
 import { run, runInteractive, lastLine } from "../process";
 
@@ -13,13 +13,13 @@ export async function copyGuestRoot(src: string, dest: string, quiet: boolean): 
   const argv = ["cp", "-a", "--reflink=auto", "--one-file-system", `${src}/.`, dest];
   const r = run(argv, { timeout: 7200 });
   if (r.code !== 0) throw new ToolError(`copying ${src} failed: ${lastLine(r.stderr)}`);
-  if (!quiet && isatty(1)) process.stdout.write(`copied ${src}\n`);
+  if (!quiet && isTerminal(1)) process.stdout.write(`copied ${src}\n`);
 }
 
 export async function extractTemplate(archive: string, dest: string, quiet: boolean): Promise<void> {
   if (!existsSync(archive) || !statSync(archive).isFile()) throw new UsageError(`template: the archive ${archive} does not exist.`);
   const argv = ["tar", "--extract", "--file", archive, "--directory", dest, "--numeric-owner", "--preserve-permissions", "--same-owner", "--no-overwrite-dir"];
-  if (!quiet && isatty(1)) {
+  if (!quiet && isTerminal(1)) {
     const code = await runInteractive([...argv, "--checkpoint=2000", "--checkpoint-action=dot"], { stdio: ["ignore", "inherit", "inherit"] });
     process.stdout.write("\n");
     if (code !== 0) throw new ToolError(`unpacking ${archive} failed with exit status ${code}.`);

@@ -3,7 +3,7 @@
 // second build of the same suite downloads nothing.
 
 import { mkdirSync, readdirSync, readFileSync, existsSync, appendFileSync } from "node:fs";
-import { isatty } from "node:tty";
+import { isTerminal } from "../terminal";
 import { ToolError, UsageError } from "../../errors";
 import { mirrorFromAptSources } from "../../pure/apt-sources";
 import { run, runInteractive, which, lastLine } from "../process";
@@ -56,7 +56,7 @@ export async function populateDebootstrap(root: string, a: DebootstrapArgs, opts
   const mirror = a.mirror ?? hostMirror(opts.defaultsDir);
   const variant = a.extra.some((x) => x.startsWith("--variant")) ? [] : ["--variant=minbase"];
   const argv = ["debootstrap", `--cache-dir=${cache}`, ...variant, ...a.extra, a.suite, root, mirror, ...(a.script ? [a.script] : [])];
-  const show = !opts.quiet && isatty(1);
+  const show = !opts.quiet && isTerminal(1);
   if (show) {
     const code = await runInteractive(argv, { stdio: ["ignore", "inherit", "inherit"] });
     if (code !== 0) throw new ToolError(`debootstrap of '${a.suite}' from ${mirror} failed with exit status ${code}.`);
