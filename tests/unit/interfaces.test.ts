@@ -150,3 +150,13 @@ describe("build --interface", () => {
     expect(() => m(["eth0:nonsense"])).toThrow("--interface 'eth0:nonsense': 'nonsense' is not an IPv4 or IPv6 address.");
   });
 });
+
+import { isIPv4, isIPv6 } from "../../src/pure/config/interfaces";
+describe("address syntax", () => {
+  test("IPv4 and IPv6 checks", () => {
+    for (const a of ["0.0.0.0", "192.0.2.255", "10.1.2.3"]) expect(isIPv4(a)).toBe(true);
+    for (const a of ["256.1.1.1", "1.2.3", "01.2.3.4", "1.2.3.4.5", "a.b.c.d", ""]) expect(isIPv4(a)).toBe(false);
+    for (const a of ["::", "::1", "2001:db8::5", "fe80::1", "1:2:3:4:5:6:7:8", "::ffff:192.0.2.1", "2001:db8::"]) expect(isIPv6(a)).toBe(true);
+    for (const a of ["1:2:3:4:5:6:7:8:9", "1::2::3", "12345::1", "g::1", "1:2:3:4:5:6:7", ":::", "::ffff:300.1.1.1"]) expect(isIPv6(a)).toBe(false);
+  });
+});

@@ -1,7 +1,7 @@
 // From a guest's addresses to the links, routes and neighbour proxies that carry them. Pure, so
 // that the names every later teardown relies on are decided in one place and can be tested.
 
-import { createHash } from "node:crypto";
+import { fnv1a32 } from "../paths";
 import type { GuestAddress } from "../config/interfaces";
 
 export interface LinkPlan {
@@ -31,7 +31,7 @@ export interface NetPlan {
 
 /** Prefix of every host link of a guest: "vs" + 8 hex digits of the installation and name (15-char limit). */
 export function linkPrefix(runDir: string, name: string): string {
-  return "vs" + createHash("sha256").update(`${runDir}\0${name}`).digest("hex").slice(0, 8);
+  return "vs" + fnv1a32(`${runDir}\0${name}`);
 }
 
 export function planNetwork(addresses: GuestAddress[], prefix: string): NetPlan {
