@@ -3,10 +3,14 @@
 import { readFileSync } from "node:fs";
 import { pathsFor, type Paths } from "../pure/paths";
 import { chooseRuntime, type Runtime } from "../drivers/runtime/oci-runtime";
+import { readRunRecord } from "../drivers/run-state";
 
 export interface Env {
   paths: Paths;
+  /** The runtime that new guests start with. */
   runtime(): Runtime;
+  /** The runtime a guest was started with (from its run record), else the default one. */
+  runtimeOf(name: string): Runtime;
   /** Warnings for the user (config files we do not support, ...). */
   warn(message: string): void;
   quiet: boolean;
@@ -15,6 +19,7 @@ export interface Env {
 export function makeEnv(opts: { quiet?: boolean; warn?: (m: string) => void } = {}): Env {
   const paths = pathsFor(process.env);
   let rt: Runtime | undefined;
+  const byName: Record<string, Runtime> = {};
   return {
     paths,
     runtime() {
@@ -26,6 +31,12 @@ export function makeEnv(opts: { quiet?: boolean; warn?: (m: string) => void } = 
         rt = chooseRuntime(paths.runtimeStateDir, configured);
       }
       return rt;
+    },
+    runtimeOf(name: string) {
+      const rec = readRunRecord(paths, name);
+      const def = this.runtime();
+      if (!rec || rec.runtime === def.name) return def;
+      return (byName[rec.runtime] ??= chooseRuntime(paths.runtimeStateDir, rec.runtime));
     },
     warn: opts.warn ?? ((m) => process.stderr.write(`vserver: warning: ${m}\n`)),
     quiet: opts.quiet ?? false,

@@ -38,7 +38,7 @@ export function requireEnterable(g: GuestConfig, what: string): void {
 export function resolveUser(env: Env, g: GuestConfig, user: string): string {
   if (/^\d+(:\d+)?$/.test(user)) return user;
   const [name, group] = user.split(":") as [string, string | undefined];
-  const ask = (args: string[]) => run(execArgv(env.runtime(), g.name, ["id", ...args], { tty: false, noNewPrivs: true }));
+  const ask = (args: string[]) => run(execArgv(env.runtimeOf(g.name), g.name, ["id", ...args], { tty: false, noNewPrivs: true }));
   const uid = ask(["-u", name]);
   if (uid.code !== 0 || !/^\d+$/.test(uid.stdout.trim())) throw new NotFoundError(`guest '${g.name}' has no user '${name}'.`, { guest: g.name });
   let gid = ask(["-g", name]).stdout.trim();
@@ -57,9 +57,9 @@ export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): P
   // Without a pty, a terminal on stdout or stderr is still the admin's: relay it through a pipe.
   const relay = !tty && (isTerminal(1) || isTerminal(2));
   if (!relay) {
-    return execInteractive(env.runtime(), g.name, req.argv, { tty, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice });
+    return execInteractive(env.runtimeOf(g.name), g.name, req.argv, { tty, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice });
   }
-  const child = Bun.spawn(execArgv(env.runtime(), g.name, req.argv, { tty: false, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice }), {
+  const child = Bun.spawn(execArgv(env.runtimeOf(g.name), g.name, req.argv, { tty: false, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice }), {
     stdin: "inherit", stdout: isTerminal(1) ? "pipe" : "inherit", stderr: isTerminal(2) ? "pipe" : "inherit",
   });
   const pumps: Promise<void>[] = [];
@@ -77,6 +77,6 @@ export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): P
 /** The guest's shell for `enter`: the `shell` setting, else bash, else sh. */
 export function enterShell(env: Env, g: GuestConfig): string[] {
   if (g.shell) return g.shell;
-  const probe = run(execArgv(env.runtime(), g.name, ["/bin/sh", "-c", "test -x /bin/bash"], { tty: false, noNewPrivs: true }));
+  const probe = run(execArgv(env.runtimeOf(g.name), g.name, ["/bin/sh", "-c", "test -x /bin/bash"], { tty: false, noNewPrivs: true }));
   return probe.code === 0 ? ["/bin/bash", "-login"] : ["/bin/sh", "-l"];
 }

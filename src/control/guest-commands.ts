@@ -23,7 +23,7 @@ export function runInitCommand(
   env: Env, g: GuestConfig, candidates: string[][], logFd: number, what: string,
   opts: { fatal: boolean; timeoutSeconds?: number },
 ): void {
-  const rt = env.runtime();
+  const rt = env.runtimeOf(g.name);
   const log = logFileOf(env, g.name);
   const errLog = `${env.paths.runDir}/.bundles/${g.name}/exec-${what}.log`;
   for (const cmd of candidates) {

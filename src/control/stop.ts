@@ -41,7 +41,7 @@ async function waitUntil(cond: () => boolean, seconds: number): Promise<boolean>
  * that services get their signal and time to exit (PID 1's death would SIGKILL them at once).
  */
 export async function killSequence(env: Env, rec: RunRecord, steps: KillStep[], reaperIsPid1: boolean): Promise<void> {
-  const rt = env.runtime();
+  const rt = env.runtimeOf(rec.name);
   for (const step of steps) {
     const final = step.signal === "SIGKILL";
     if (final) {
@@ -67,7 +67,7 @@ export interface StopResult {
 }
 
 export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
-  const rt = env.runtime();
+  const rt = env.runtimeOf(g.name);
   const state = containerState(rt, g.name);
   const rec = readRunRecord(env.paths, g.name);
   const running = state?.status === "running" && rec !== undefined && isAlive(rec);

@@ -16,7 +16,7 @@ export function bundleDir(env: Env, name: string): string {
 }
 
 export async function teardownGuest(env: Env, name: string, context: number | undefined): Promise<void> {
-  const rt = env.runtime();
+  const rt = env.runtimeOf(name);
   deleteContainer(rt, name);
   await removeGuestCgroups(env.paths.cgroupParent, context);
   await teardownGuestNetwork(env, name);

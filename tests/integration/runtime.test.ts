@@ -1,0 +1,62 @@
+// The runtime layer: no resident helper per guest, PID 1 reaps orphans, and runc works as the
+// alternative runtime.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { readFileSync, readdirSync } from "node:fs";
+import { TestHost, busyboxGuest } from "../helpers/host";
+
+const h = new TestHost("rt");
+afterAll(() => h.cleanup());
+
+function ppid(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+}
+
+function commOf(pid: number): string {
+  try { return readFileSync(`/proc/${pid}/comm`, "utf8").trim(); } catch { return ""; }
+}
+
+describe("runtime", () => {
+  test("a running guest keeps no monitor or helper process on the host", () => {
+    busyboxGuest(h, "r1");
+    h.ok("r1", "start");
+    const rec = JSON.parse(readFileSync(`${h.runDir}/r1`, "utf8"));
+    // PID 1's parent is not one of ours: the runtime detached and exited.
+    expect(["crun", "runc", "conmon", "bun", "vserver", "nsenter"]).not.toContain(commOf(ppid(rec.pid)));
+    // No process anywhere mentions this state root (a monitor would carry it on its command line).
+    const ours = readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try { return readFileSync(`/proc/${p}/cmdline`, "utf8").includes(h.root); } catch { return false; }
+    });
+    expect(ours).toEqual([]);
+  });
+
+  test("PID 1 reaps orphans: many short-lived orphans leave no zombie", () => {
+    h.inGuest("r1", "sh", "-c", "i=0; while [ $i -lt 30 ]; do (sleep 0.1 &) ; i=$((i+1)); done; sleep 1");
+    const z = h.inGuest("r1", "sh", "-c", "cat /proc/[0-9]*/stat 2>/dev/null | awk '$3==\"Z\"' | wc -l").stdout.trim();
+    expect(z).toBe("0");
+    h.ok("r1", "stop");
+  });
+
+  test("runc as the alternative runtime", () => {
+    busyboxGuest(h, "r2", { "uts/nodename": "via-runc\n" });
+    const env = { VSERVER_RUNTIME: "runc" };
+    const start = h.run("vserver", ["r2", "start"], { env });
+    expect(start.stderr).toBe("");
+    expect(start.code).toBe(0);
+    expect(readdirSync(`${h.runDir}/.runtime/runc`)).toContain("r2");
+    expect(h.run("vserver", ["r2", "exec", "hostname"], { env }).stdout.trim()).toBe("via-runc");
+    expect(h.run("vserver", ["r2", "exec", "ps"], { env }).stdout.trim().split("\n").length).toBeLessThanOrEqual(3);
+    // Later commands find the runtime in the run record, whatever VSERVER_RUNTIME says.
+    expect(h.vserver("r2", "exec", "hostname").stdout.trim()).toBe("via-runc");
+    expect(h.vserver("r2", "stop").code).toBe(0);
+    expect(h.run("vserver", ["r2", "running"], { env }).code).toBe(1);
+    expect(h.leftovers()).toEqual([]);
+  });
+
+  test("an unknown runtime is refused naming the setting", () => {
+    const r = h.run("vserver", ["r2", "start"], { env: { VSERVER_RUNTIME: "kata" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/unknown OCI runtime 'kata'/);
+  });
+});
