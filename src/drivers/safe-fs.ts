@@ -93,7 +93,18 @@ export class GuestRoot {
           if (isLink) lib().syscall(SYS_unlinkat, "int", dfd, "str", base, "int", 0);
         } catch {}
       }
-      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | O_NOFOLLOW;
+      // A guest can plant a FIFO or a device node where we write: opening those could block the
+      // host's command forever or act on a device. Refuse them before opening, and open with
+      // O_NONBLOCK so that one swapped in after the check fails (ENXIO) instead of blocking.
+      try {
+        const probe = openat2(dfd, base, O_PATH | O_NOFOLLOW, 0);
+        const st = fstatSync(probe);
+        closeSync(probe);
+        if (!st.isFile() && !st.isSymbolicLink()) throw new UnsafePathError(`${this.root}/${rel} is not a regular file; not writing through it.`);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      }
+      const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | O_NOFOLLOW | constants.O_NONBLOCK;
       const fd = openat2(dfd, base, flags, mode);
       try {
         if (!fstatSync(fd).isFile()) throw new UnsafePathError(`${this.root}/${rel} is not a regular file; not writing through it.`);
