@@ -5,7 +5,9 @@ import { parseArgs } from "node:util";
 import { writeFileSync } from "node:fs";
 import { UsageError, NotFoundError } from "../errors";
 import { makeEnv } from "../control/env";
-import * as plane from "../control/plane";
+import { execInGuest } from "../control/exec";
+import { loadGuest } from "../control/guests";
+import { record } from "../drivers/journal";
 import { resolveContext } from "../control/context-tools";
 import { runInNewContext, ownBoundingSet } from "../control/new-context";
 import { runSpectator } from "../control/spectator";
@@ -97,7 +99,9 @@ async function main(argv: string[]): Promise<number> {
     }
     if (ref?.name) {
       if (changesBox) throw new UsageError(`context ${ctx} is the running guest '${ref.name}': its capabilities and names come from its config; --secure, --cap, --hostname and --domainname do not apply.`);
-      return plane.exec(env, ref.name, { argv: cmd });
+      const code = await execInGuest(env, loadGuest(env, ref.name), { argv: cmd });
+      record(env.paths.logDir, { op: "exec", guest: ref.name, context: ctx, ok: true, via: "chcontext", argv0: cmd[0], exit: code });
+      return code;
     }
     if (ref) throw new UsageError(`context ${ctx} is in use by processes that are not a guest's; choose another number.`);
   }
