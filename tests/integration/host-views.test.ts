@@ -72,9 +72,10 @@ describe("attribution of processes to guests", () => {
     expect(line("sleep 4711")).toMatch(/^\s*\d+ 40101 alpha\s/);
     expect(line("sleep 4712")).toMatch(/^\s*\d+ 40102 beta-with-a-long-name\s/);
     expect(line("sleep 4713")).toMatch(/^\s*\d+\s+0 MAIN\s/);
-    // The guests' PID 1 too, and no process is left unplaced.
+    // The guest's PID 1 too; ERR only for processes that ended between ps and the lookup.
     expect(lines.filter((l) => / 40101 alpha /.test(l)).length).toBe(2);
-    expect(lines.filter((l) => / ERR /.test(l))).toEqual([]);
+    const unplaced = lines.filter((l) => / ERR /.test(l)).map((l) => Number(l.trim().split(" ")[0]));
+    expect(unplaced.filter((p) => !gone(p))).toEqual([]);
   });
 
   test("vps passes ps options through and --json gives rows", () => {
