@@ -55,6 +55,16 @@ describe("routed guests on a fake uplink", () => {
     expect(net.get("http://198.18.42.11:8080/")).toBe("hello from rb\n");
   });
 
+  test("traffic counters of a guest come from its own namespace", async () => {
+    const { guestNetCounters } = await import("../../src/drivers/net/counters");
+    const pid = JSON.parse(readFileSync(`${h.runDir}/ra`, "utf8")).pid;
+    const before = guestNetCounters(pid)!;
+    expect(net.get("http://198.18.42.10:8080/")).toBe("hello from ra\n");
+    const after = guestNetCounters(pid)!;
+    expect(after.txBytes).toBeGreaterThan(before.txBytes + 13);
+    expect(after.rxPackets).toBeGreaterThan(before.rxPackets);
+  });
+
   test("IPv6 from the LAN (proxy NDP)", () => {
     expect(net.get("http://[2001:db8:42::10]:8080/")).toBe("hello from ra\n");
   });
