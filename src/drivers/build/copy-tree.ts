@@ -11,9 +11,15 @@ import { run, runInteractive, lastLine } from "../process";
 export async function copyGuestRoot(src: string, dest: string, quiet: boolean): Promise<void> {
   if (!existsSync(src) || !statSync(src).isDirectory()) throw new UsageError(`clone: the source root ${src} does not exist.`);
   const argv = ["cp", "-a", "--reflink=auto", "--one-file-system", `${src}/.`, dest];
-  const r = run(argv, { timeout: 7200 });
-  if (r.code !== 0) throw new ToolError(`copying ${src} failed: ${lastLine(r.stderr)}`);
-  if (!quiet && isTerminal(1)) process.stdout.write(`copied ${src}\n`);
+  const child = Bun.spawn(argv, { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  // cp has no progress output of its own: on a terminal, show how long it has been copying.
+  const show = !quiet && isTerminal(1);
+  const started = Date.now();
+  const ticker = show ? setInterval(() => process.stdout.write(`\rcopying ${src}: ${Math.round((Date.now() - started) / 1000)} s`), 1000) : undefined;
+  const code = await child.exited;
+  if (ticker) clearInterval(ticker);
+  if (show) process.stdout.write(`\rcopied ${src} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  if (code !== 0) throw new ToolError(`copying ${src} failed: ${lastLine(await new Response(child.stderr).text())}`);
 }
 
 export async function extractTemplate(archive: string, dest: string, quiet: boolean): Promise<void> {
