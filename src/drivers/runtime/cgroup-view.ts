@@ -51,7 +51,10 @@ export function ensureView(v: ViewPaths, unifiedMount: string): string[] {
     runOk(["mount", "--make-private", v.dir], {}, "preparing the runtime's namespace directory");
   }
   if (!existsSync(v.file)) writeFileSync(v.file, "");
-  // Slave propagation: host mounts made later still reach bind sources; ours never reach the host.
+  // Slave propagation: our tmpfs never reaches the host. Host mounts made later reach this view
+  // only where the host's mount is shared (systemd hosts); on hosts whose / is private (this
+  // project's CI VM) they do not, so anything mounted later that the runtime must see (a guest's
+  // network namespace file) is mounted into the view as well (drivers/net/netns.ts).
   const r = run(["unshare", `--mount=${v.file}`, "--propagation", "slave", "mount", "-t", "tmpfs", "-o", "size=1m,mode=755", "vserver-hide-cgroup2", unifiedMount]);
   if (r.code !== 0) {
     releaseView(v);
