@@ -103,6 +103,21 @@ describe("attribution of processes to guests", () => {
     expect(lines.find((l) => l.startsWith("40102"))).toMatch(/^40102\s+2 .* beta-with-a-long-nam$/);
   });
 
+  test("vtop -b and vpstree give the same attribution", () => {
+    const [pid] = pidsOf("sleep 4711");
+    const top = h.run("vtop", ["-b", "-p", String(pid)]);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(new RegExp(`\\n\\s*${pid} 40101 alpha\\s+root\\s`));
+    const init = JSON.parse(readFileSync(`${h.runDir}/alpha`, "utf8")).pid;
+    const tree = h.run("vpstree", [String(init)]);
+    expect(tree.code).toBe(0);
+    expect(tree.stdout).toContain(`(${init})[40101 alpha]`);
+    expect(tree.stdout).toContain(`sleep(${pid})`);
+    expect(tree.stdout).not.toContain(`sleep(${pid})[`);
+    const bad = h.run("vtop", ["-d", "x"]);
+    expect([bad.code, bad.stderr]).toEqual([2, "vtop: -d: 'x' is not a number of seconds.\n"]);
+  });
+
   test("vserver-stat --json adds the cgroup's numbers", () => {
     const all = JSON.parse(h.run("vserver-stat", ["--json"]).stdout);
     const a = all.find((x: { context: number }) => x.context === 40101);
