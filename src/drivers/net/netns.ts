@@ -3,8 +3,12 @@
 // starts the guest and the runtime joins it by path.
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
 import { run, runOk } from "../process";
+import { ensurePrivateMount, releasePrivateMount } from "../private-mount";
+
+function dirname(p: string): string {
+  return p.slice(0, p.lastIndexOf("/")) || "/";
+}
 
 export function isMounted(path: string): boolean {
   const esc = path.replace(/ /g, "\\040");
@@ -13,6 +17,7 @@ export function isMounted(path: string): boolean {
 
 export function createNetns(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  ensurePrivateMount(dirname(path));
   if (isMounted(path)) removeNetns(path);
   writeFileSync(path, "", { mode: 0o600 });
   runOk(["unshare", `--net=${path}`, "true"], { timeout: 30 }, "creating the guest's network namespace");
@@ -37,4 +42,5 @@ export function removeNetns(path: string): void {
   // Detach: a guest that is still dying may hold the mount busy for a moment.
   for (let i = 0; i < 8 && isMounted(path); i++) run(["umount", "-l", path], { timeout: 30 });
   if (existsSync(path)) rmSync(path, { force: true });
+  releasePrivateMount(dirname(path));
 }

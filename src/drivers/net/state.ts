@@ -20,7 +20,8 @@ export interface NetState {
 
 export const netDir = (runDir: string) => `${runDir}/.net`;
 export const stateFile = (runDir: string, name: string) => `${netDir(runDir)}/${name}.json`;
-export const netnsFile = (runDir: string, name: string) => `${netDir(runDir)}/${name}.netns`;
+// Namespace files live in a directory of their own: it may need a private mount (drivers/private-mount.ts).
+export const netnsFile = (runDir: string, name: string) => `${netDir(runDir)}/ns/${name}`;
 const uplinkFile = (runDir: string, dev: string) => `${netDir(runDir)}/uplinks/${dev}.json`;
 const bridgeMarker = (runDir: string, br: string) => `${netDir(runDir)}/bridges/${br}`;
 

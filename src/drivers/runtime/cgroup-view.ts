@@ -8,7 +8,8 @@
 
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { ToolError } from "../../errors";
-import { run, runOk } from "../process";
+import { run } from "../process";
+import { ensurePrivateMount, releasePrivateMount } from "../private-mount";
 import type { CgroupHost } from "../cgroup/hierarchies";
 
 export interface ViewPaths {
@@ -45,11 +46,7 @@ export function ensureView(v: ViewPaths, unifiedMount: string): string[] {
   const mps = mountPoints();
   if (mps.has(v.file)) return prefix;
   mkdirSync(v.dir, { recursive: true, mode: 0o700 });
-  // An nsfs file cannot be bind-mounted onto a shared mount; give it a private mount of its own.
-  if (!mps.has(v.dir)) {
-    runOk(["mount", "--bind", v.dir, v.dir], {}, "preparing the runtime's namespace directory");
-    runOk(["mount", "--make-private", v.dir], {}, "preparing the runtime's namespace directory");
-  }
+  ensurePrivateMount(v.dir);
   if (!existsSync(v.file)) writeFileSync(v.file, "");
   // Slave propagation: our tmpfs never reaches the host. Host mounts made later reach this view
   // only where the host's mount is shared (systemd hosts); on hosts whose / is private (this
@@ -65,11 +62,10 @@ export function ensureView(v: ViewPaths, unifiedMount: string): string[] {
 
 /** Drop the view; only called when no guest exists. */
 export function releaseView(v: ViewPaths): void {
-  const mps = mountPoints();
-  if (mps.has(v.file)) run(["umount", v.file]);
-  if (mps.has(v.dir)) run(["umount", v.dir]);
+  if (mountPoints().has(v.file)) run(["umount", v.file]);
+  rmSync(v.file, { force: true });
+  releasePrivateMount(v.dir);
   try {
-    rmSync(v.file, { force: true });
     rmdirSync(v.dir);
   } catch {}
 }
