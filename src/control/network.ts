@@ -13,7 +13,7 @@ import { bridgePorts, isBridge, linkExists, linksWithPrefix } from "../drivers/n
 import { createMacvlan } from "../drivers/net/macvlan";
 import { createNetns, exposeNetnsIn, removeNetns, unexposeNetnsIn } from "../drivers/net/netns";
 import { viewIsLive } from "../drivers/runtime/cgroup-view";
-import { viewLock } from "./teardown";
+import { viewLock } from "./runtime-view";
 import { addProxy, deleteProxy } from "../drivers/net/proxy";
 import { hasDevSysctl, readDevSysctl, writeDevSysctl } from "../drivers/net/sysctl";
 import {

@@ -16,7 +16,8 @@ import type { Env } from "./env";
 import { initPlan } from "./init-style";
 import { logFileOf, runInitCommand } from "./guest-commands";
 import { attachGuestNetwork, setupGuestNetwork } from "./network";
-import { bundleDir, teardownGuest, viewLock } from "./teardown";
+import { bundleDir, teardownGuest } from "./teardown";
+import { viewLock } from "./runtime-view";
 
 export interface StartResult {
   context: number;

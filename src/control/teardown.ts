@@ -4,12 +4,11 @@
 
 import { rmSync } from "node:fs";
 import { removeGuestCgroups } from "../drivers/cgroup/guest-cgroups";
-import { acquireLock } from "../drivers/lock";
 import { removeRunRecord } from "../drivers/run-state";
-import { releaseView } from "../drivers/runtime/cgroup-view";
-import { deleteContainer, listContainers } from "../drivers/runtime/oci-runtime";
+import { deleteContainer } from "../drivers/runtime/oci-runtime";
 import type { Env } from "./env";
 import { teardownGuestNetwork } from "./network";
+import { releaseViewIfUnused } from "./runtime-view";
 
 export function bundleDir(env: Env, name: string): string {
   return `${env.paths.runDir}/.bundles/${name}`;
@@ -23,20 +22,4 @@ export async function teardownGuest(env: Env, name: string, context: number | un
   removeRunRecord(env.paths, name);
   rmSync(bundleDir(env, name), { recursive: true, force: true });
   await releaseViewIfUnused(env);
-}
-
-/** The global lock that orders creating the runtime's view (start) against releasing it. */
-export function viewLock(env: Env) {
-  return acquireLock(env.paths.lockDir, ".runtime-view", "the runtime's cgroup view", 60);
-}
-
-export async function releaseViewIfUnused(env: Env): Promise<void> {
-  const rt = env.runtime();
-  if (!rt.view) return;
-  const lock = await viewLock(env);
-  try {
-    if (listContainers(rt).length === 0) releaseView(rt.view);
-  } finally {
-    lock.release();
-  }
 }

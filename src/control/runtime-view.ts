@@ -1,0 +1,22 @@
+// The runtime's cgroup view (drivers/runtime/cgroup-view.ts) is shared by all guests: it is made
+// by the first start and released when the last guest is gone. One global lock orders the two.
+
+import { acquireLock } from "../drivers/lock";
+import { releaseView } from "../drivers/runtime/cgroup-view";
+import { listContainers } from "../drivers/runtime/oci-runtime";
+import type { Env } from "./env";
+
+export function viewLock(env: Env) {
+  return acquireLock(env.paths.lockDir, ".runtime-view", "the runtime's cgroup view", 60);
+}
+
+export async function releaseViewIfUnused(env: Env): Promise<void> {
+  const rt = env.runtime();
+  if (!rt.view) return;
+  const lock = await viewLock(env);
+  try {
+    if (listContainers(rt).length === 0) releaseView(rt.view);
+  } finally {
+    lock.release();
+  }
+}
