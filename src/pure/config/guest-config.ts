@@ -8,7 +8,7 @@ import { childrenOf, fileContent, type ConfigTree } from "./tree";
 import { argv, hash, integer, limit, list, scalar } from "./values";
 import { unsupportedWarnings, type ConfigWarning } from "./known-keys";
 import { parseKillSeq, type KillStep } from "./killseq";
-import { parseCflags } from "./cflags";
+import { parseCflags, SUPPORTED_CFLAGS } from "./cflags";
 
 export const INIT_STYLES = ["sysv", "plain", "minit", "gentoo", "openrc", "arch"] as const;
 export type InitStyle = (typeof INIT_STYLES)[number];
@@ -265,7 +265,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     shell,
     seccomp: seccompRaw,
     noNewPrivileges: !guest.has("security/allow-new-privileges"),
-    warnings: unsupportedWarnings(guest, cfgDir),
+    warnings: [...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
   };
 }
 
@@ -276,4 +276,19 @@ function mergedDir(guest: ConfigTree, defaults: ConfigTree, dir: string): Config
     for (const [k, v] of tree) if (k === dir || k.startsWith(dir + "/")) t.set(k, v);
   }
   return t;
+}
+
+/**
+ * Flags that promise hiding the kernel cannot give here: said once, so that nobody relies on them
+ * (docs/security.md). hide_netif holds only for guests with their own network namespace (interfaces/ or spaces/net).
+ */
+function cflagWarnings(cflags: Set<string>, path: string, ownNetwork: boolean): ConfigWarning[] {
+  const out: ConfigWarning[] = [];
+  for (const f of cflags) {
+    if (!SUPPORTED_CFLAGS.has(f)) out.push({ file: path, message: `flag '${f}' is not supported on this kernel and has no effect` });
+  }
+  if (cflags.has("hide_netif") && !ownNetwork) {
+    out.push({ file: path, message: "flag 'hide_netif' has no effect: this guest shares the host's network namespace and sees its interfaces" });
+  }
+  return out;
 }
