@@ -1,0 +1,105 @@
+// Loading eBPF programs and attaching them to a cgroup2 directory with the bpf() system call,
+// called through koffi: no libbpf, bpftool or bpffs (feasibility §1.5). After the attach the
+// program fd is closed; the attachment keeps the program alive until the cgroup is removed.
+
+import { closeSync, constants, openSync } from "node:fs";
+import { ToolError } from "../../errors";
+
+const SYS_bpf = process.arch === "arm64" ? 280 : 321;
+const BPF_PROG_LOAD = 5;
+const BPF_PROG_ATTACH = 8;
+const BPF_F_ALLOW_MULTI = 2;
+const ATTR_SIZE = 144;
+const O_DIRECTORY = 0o200000;
+
+export interface LoadableProgram {
+  name: string;
+  progType: number;
+  attachType: number;
+  code: Uint8Array;
+}
+
+type Lib = { syscall: (...a: unknown[]) => number; errno: () => number; address: (b: Uint8Array) => bigint };
+let libc: Lib | undefined;
+
+/** koffi costs ~15 ms to load: only chbind pays it, when it gets this far. */
+function lib(): Lib {
+  if (libc) return libc;
+  const koffi = require("koffi");
+  const l = koffi.load("libc.so.6");
+  const syscall = l.func("long syscall(long number, ...)");
+  const errnoLoc = l.func("int *__errno_location()");
+  libc = {
+    syscall: (...a: unknown[]) => Number(syscall(...a)),
+    errno: () => koffi.decode(errnoLoc(), "int") as number,
+    address: (b: Uint8Array) => BigInt(koffi.address(b)),
+  };
+  return libc;
+}
+
+function bpf(cmd: number, attr: Buffer): { ret: number; errno: number } {
+  const { syscall, errno } = lib();
+  const ret = syscall(SYS_bpf, "int", cmd, "void *", attr, "uint", ATTR_SIZE);
+  return { ret, errno: ret < 0 ? errno() : 0 };
+}
+
+const ERRNO: Record<number, string> = { 1: "EPERM", 7: "E2BIG", 9: "EBADF", 13: "EACCES", 22: "EINVAL", 38: "ENOSYS", 95: "EOPNOTSUPP" };
+
+/** Load one program; on a verifier refusal the error carries the verifier's last lines. */
+export function loadProgram(p: LoadableProgram): number {
+  const { address } = lib();
+  const insns = Buffer.from(p.code);
+  const license = Buffer.from("GPL\0");
+  const attempt = (logBuf?: Buffer) => {
+    const attr = Buffer.alloc(ATTR_SIZE);
+    attr.writeUInt32LE(p.progType, 0);
+    attr.writeUInt32LE(p.code.length / 8, 4);
+    attr.writeBigUInt64LE(address(insns), 8);
+    attr.writeBigUInt64LE(address(license), 16);
+    if (logBuf) {
+      attr.writeUInt32LE(1, 24);
+      attr.writeUInt32LE(logBuf.length, 28);
+      attr.writeBigUInt64LE(address(logBuf), 32);
+    }
+    attr.write(p.name.slice(0, 15), 48, "latin1");
+    attr.writeUInt32LE(p.attachType, 68);
+    return bpf(BPF_PROG_LOAD, attr);
+  };
+  const first = attempt();
+  if (first.ret >= 0) return first.ret;
+  // Only on failure: ask again with a log, so the message says what the verifier disliked.
+  const log = Buffer.alloc(64 * 1024);
+  const again = attempt(log);
+  if (again.ret >= 0) return again.ret;
+  const text = log.toString("latin1", 0, Math.max(0, log.indexOf(0))).trim().split("\n").slice(-3).join(" / ");
+  const why = first.errno === 1 || first.errno === 13 ? "not allowed (chbind needs root: CAP_BPF and CAP_NET_ADMIN)" : ERRNO[first.errno] ?? `errno ${first.errno}`;
+  throw new ToolError(`the kernel refused the ${p.name} program: ${why}${text ? ` (${text})` : ""}.`);
+}
+
+/** Attach alongside anything else on the cgroup (ALLOW_MULTI), so we never replace others' programs. */
+export function attachProgram(cgroupDir: string, progFd: number, p: LoadableProgram): void {
+  const cg = openSync(cgroupDir, constants.O_RDONLY | O_DIRECTORY);
+  try {
+    const attr = Buffer.alloc(ATTR_SIZE);
+    attr.writeUInt32LE(cg, 0);
+    attr.writeUInt32LE(progFd, 4);
+    attr.writeUInt32LE(p.attachType, 8);
+    attr.writeUInt32LE(BPF_F_ALLOW_MULTI, 12);
+    const r = bpf(BPF_PROG_ATTACH, attr);
+    if (r.ret < 0) throw new ToolError(`cannot attach the ${p.name} program to ${cgroupDir}: ${ERRNO[r.errno] ?? `errno ${r.errno}`}.`);
+  } finally {
+    closeSync(cg);
+  }
+}
+
+/** Load and attach every program; the fds are closed whatever happens. */
+export function loadAndAttach(cgroupDir: string, programs: readonly LoadableProgram[]): void {
+  for (const p of programs) {
+    const fd = loadProgram(p);
+    try {
+      attachProgram(cgroupDir, fd, p);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}

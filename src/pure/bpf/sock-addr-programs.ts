@@ -1,0 +1,159 @@
+// The cgroup sock_addr programs that give a host command util-vserver's set_ipv4root semantics:
+// wildcard binds get the first allowed address, other addresses are refused (EPERM), connects
+// and unconnected UDP sends get an allowed source. The addresses are immediates in the code, so
+// no map is needed (feasibility §1.5). Every hook of both families is always built: a missing v6
+// hook would leave IPv6 unrestricted (feasibility §1.6 pitfall 3).
+
+import type { BindAddress } from "./addresses";
+import {
+  assemble, call, exit, jeq32, ja, jne32, label, ldx, mov32Imm, mov64Imm, mov64Reg, add64Imm, stx,
+  R0, R1, R2, R3, R4, R5, R6, R7, R10, type Item,
+} from "./insn";
+
+export const BPF_PROG_TYPE_CGROUP_SOCK_ADDR = 18;
+
+export const ATTACH = {
+  bind4: 8,
+  bind6: 9,
+  connect4: 10,
+  connect6: 11,
+  sendmsg4: 14,
+  sendmsg6: 15,
+} as const;
+
+export type HookName = keyof typeof ATTACH;
+
+export interface Program {
+  name: HookName;
+  progType: number;
+  attachType: number;
+  /** Encoded instructions, 8 bytes each. */
+  code: Uint8Array;
+}
+
+// struct bpf_sock_addr (linux/bpf.h): every field a __u32.
+const USER_IP4 = 4, USER_IP6 = 8, MSG_SRC_IP4 = 40, MSG_SRC_IP6 = 44;
+const BPF_FUNC_bind = 64;
+const AF_INET = 2, AF_INET6 = 10;
+
+/** The 32-bit word a little-endian load of these network-order bytes gives. */
+function words(bytes: Uint8Array): number[] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: bytes.length / 4 }, (_, i) => v.getUint32(i * 4, true));
+}
+
+function mapped(a: BindAddress): Uint8Array {
+  if (a.family === 6) return a.bytes;
+  const b = new Uint8Array(16);
+  b[10] = 0xff;
+  b[11] = 0xff;
+  b.set(a.bytes, 12);
+  return b;
+}
+
+const DENY_ALL: Item[] = [mov64Imm(R0, 0), exit()];
+
+/**
+ * Append the two exits, each only if something jumps to it: the verifier refuses a program with
+ * unreachable instructions.
+ */
+function withExits(body: Item[]): Item[] {
+  const used = (t: string) => body.some((i) => "target" in i && i.target === t);
+  return [
+    ...body,
+    ...(used("allow") ? [label("allow"), mov64Imm(R0, 1), exit()] : []),
+    ...(used("deny") ? [label("deny"), mov64Imm(R0, 0), exit()] : []),
+  ];
+}
+
+/** w2 == one of the 4-byte addresses → allow; w2 == 0 → rewrite to the first; else deny. */
+function check4(field: number, list: BindAddress[]): Item[] {
+  if (!list.length) return DENY_ALL;
+  return withExits([
+    mov64Reg(R6, R1),
+    ldx("w", R2, R6, field),
+    ...list.map((a) => jeq32(R2, words(a.bytes)[0]!, "allow")),
+    jne32(R2, 0, "deny"),
+    mov32Imm(R3, words(list[0]!.bytes)[0]!),
+    stx("w", R6, field, R3),
+    ja("allow"),
+  ]);
+}
+
+/** The same for a 16-byte field, loaded into w2..w5. */
+function check6(field: number, list: Uint8Array[]): Item[] {
+  if (!list.length) return DENY_ALL;
+  const regs = [R2, R3, R4, R5];
+  const out: Item[] = [mov64Reg(R6, R1), ...regs.map((r, k) => ldx("w", r, R6, field + 4 * k))];
+  list.forEach((b, i) => {
+    const w = words(b);
+    out.push(jne32(R2, w[0]!, `next${i}`), jne32(R3, w[1]!, `next${i}`), jne32(R4, w[2]!, `next${i}`), jeq32(R5, w[3]!, "allow"), label(`next${i}`));
+  });
+  out.push(...regs.map((r) => jne32(r, 0, "deny")));
+  words(list[0]!).forEach((w, k) => out.push(mov32Imm(R2, w), stx("w", R6, field + 4 * k, R2)));
+  out.push(ja("allow"));
+  return withExits(out);
+}
+
+/** bpf_bind(ctx, sockaddr on the stack, len): the socket's source before connect. */
+function bindSource(a: BindAddress, family: 4 | 6): Item[] {
+  const out: Item[] = [mov64Imm(R7, 0)];
+  // Zero the whole sockaddr first: the helper reads all of it and the verifier wants it initialised.
+  for (let o = -32; o < 0; o += 8) out.push(stx("dw", R10, o, R7));
+  if (family === 4) {
+    out.push(mov32Imm(R7, AF_INET), stx("w", R10, -32, R7), mov32Imm(R7, words(a.bytes)[0]!), stx("w", R10, -28, R7));
+  } else {
+    out.push(mov32Imm(R7, AF_INET6), stx("w", R10, -32, R7));
+    words(mapped(a)).forEach((w, k) => out.push(mov32Imm(R7, w), stx("w", R10, -24 + 4 * k, R7)));
+  }
+  out.push(mov64Reg(R1, R6), mov64Reg(R2, R10), add64Imm(R2, -32), mov64Imm(R3, family === 4 ? 16 : 28), call(BPF_FUNC_bind));
+  // The result is ignored: an already bound socket (EINVAL) keeps its allowed address.
+  out.push(ja("allow"));
+  return out;
+}
+
+function connect4(v4: BindAddress[]): Item[] {
+  if (!v4.length) return DENY_ALL;
+  return withExits([mov64Reg(R6, R1), ...bindSource(v4[0]!, 4)]);
+}
+
+function connect6(v4: BindAddress[], v6: BindAddress[]): Item[] {
+  return withExits([
+    mov64Reg(R6, R1),
+    ldx("w", R2, R6, USER_IP6),
+    ldx("w", R3, R6, USER_IP6 + 4),
+    ldx("w", R4, R6, USER_IP6 + 8),
+    jne32(R2, 0, "native"),
+    jne32(R3, 0, "native"),
+    jne32(R4, words(Uint8Array.of(0, 0, 0xff, 0xff))[0]!, "native"),
+    ...(v4.length ? bindSource(v4[0]!, 6) : [ja("deny")]),
+    label("native"),
+    ...(v6.length ? bindSource(v6[0]!, 6) : [ja("deny")]),
+  ]);
+}
+
+/**
+ * The programs for these addresses, in the order given on the command line. A wildcard IPv4
+ * bind gets the first IPv4 address; an IPv6 `::` bind gets the first address of either family
+ * (an IPv4 one as ::ffff:a.b.c.d, which a dual-stack socket accepts).
+ */
+export function sockAddrPrograms(addrs: readonly BindAddress[]): Program[] {
+  const v4 = addrs.filter((a) => a.family === 4);
+  const v6 = addrs.filter((a) => a.family === 6);
+  // Sends to ::ffff:a.b.c.d go through the IPv4 path and its sendmsg4 hook; sendmsg6 sees only
+  // native IPv6 destinations, so only IPv6 sources are allowed there.
+  const bodies: Record<HookName, Item[]> = {
+    bind4: check4(USER_IP4, v4),
+    bind6: check6(USER_IP6, addrs.map(mapped)),
+    connect4: connect4(v4),
+    connect6: connect6(v4, v6),
+    sendmsg4: check4(MSG_SRC_IP4, v4),
+    sendmsg6: check6(MSG_SRC_IP6, v6.map((a) => a.bytes)),
+  };
+  return (Object.keys(ATTACH) as HookName[]).map((name) => ({
+    name,
+    progType: BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+    attachType: ATTACH[name],
+    code: assemble(bodies[name]),
+  }));
+}
