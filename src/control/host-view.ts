@@ -2,7 +2,7 @@
 // to which guest, and what each guest costs. Built from one /proc pass plus the run records;
 // never asks the runtime, so it stays cheap with hundreds of guests.
 
-import { readdirSync, readlinkSync, readFileSync } from "node:fs";
+import { readdirSync, readlinkSync } from "node:fs";
 import { allRunRecords, type RunRecord } from "../drivers/run-state";
 import { CLOCK_TICKS, contextMatcher, contextOfPid, pageBytes, readFileOr, scanProcesses, systemUptime, type ProcInfo } from "../drivers/proc-scan";
 import { cgroupUsage, type CgroupUsage } from "../drivers/cgroup/guest-usage";
@@ -10,6 +10,7 @@ import { guestCgroupPath } from "../drivers/cgroup/guest-cgroups";
 import type { ContextStat } from "../pure/format/vserver-stat";
 import { HOST_NAME, type Attribution } from "../pure/format/vps";
 import type { Env } from "./env";
+import { guestNetCounters, type NetCounters } from "../drivers/net/counters";
 
 /** Context number -> guest name, from the run records (stale ones too: a name is a name). */
 export function contextNames(env: Env): Map<number, string> {
@@ -44,6 +45,8 @@ export interface GuestStatJson extends ContextStat, Partial<CgroupUsage> {
   pid1?: number;
   netRxBytes?: number | null;
   netTxBytes?: number | null;
+  netRxPackets?: number | null;
+  netTxPackets?: number | null;
 }
 
 /** PID 1's network namespace, and ours where we run apart from it: a guest in either shares the host's stack. */
@@ -59,24 +62,11 @@ function netnsId(pid: number | string): string | undefined {
   }
 }
 
-/** Bytes through the guest's own interfaces (loopback left out); null if it shares the host's stack. */
-export function guestNetBytes(pid1: number, hostNetns = hostNetnses()): { rx: number | null; tx: number | null } {
+/** Traffic through the guest's own links (loopback left out); null while it shares the host's stack. */
+export function guestNetTraffic(pid1: number, hostNetns = hostNetnses()): NetCounters | null {
   const own = netnsId(pid1);
-  if (!own || hostNetns.includes(own)) return { rx: null, tx: null };
-  let rx = 0;
-  let tx = 0;
-  try {
-    for (const line of readFileSync(`/proc/${pid1}/net/dev`, "latin1").split("\n").slice(2)) {
-      const [ifname, rest] = line.split(":");
-      if (!rest || ifname!.trim() === "lo") continue;
-      const f = rest.trim().split(/\s+/);
-      rx += Number(f[0]);
-      tx += Number(f[8]);
-    }
-  } catch {
-    return { rx: null, tx: null };
-  }
-  return { rx, tx };
+  if (!own || hostNetns.includes(own)) return null;
+  return guestNetCounters(pid1) ?? null;
 }
 
 /** One line per context with processes: the host (0), every guest, every chcontext context. */
@@ -117,15 +107,12 @@ export function contextStats(env: Env, opts: { usage?: boolean } = {}): GuestSta
     else stat.uptimeSeconds = Math.max(0, up - earliest / CLOCK_TICKS);
     if (opts.usage && ctx !== 0) {
       Object.assign(stat, cgroupUsage(guestCgroupPath(env.paths.cgroupParent, ctx)));
-      if (pid1) {
-        stat.pid1 = pid1;
-        const n = guestNetBytes(pid1, hostNetns);
-        stat.netRxBytes = n.rx;
-        stat.netTxBytes = n.tx;
-      } else {
-        stat.netRxBytes = null;
-        stat.netTxBytes = null;
-      }
+      if (pid1) stat.pid1 = pid1;
+      const n = pid1 ? guestNetTraffic(pid1, hostNetns) : null;
+      stat.netRxBytes = n?.rxBytes ?? null;
+      stat.netTxBytes = n?.txBytes ?? null;
+      stat.netRxPackets = n?.rxPackets ?? null;
+      stat.netTxPackets = n?.txPackets ?? null;
     }
     stat.userSeconds = Math.round(stat.userSeconds * 100) / 100;
     stat.sysSeconds = Math.round(stat.sysSeconds * 100) / 100;
