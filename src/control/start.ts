@@ -8,7 +8,7 @@ import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgrou
 import { runHooks, type HookContext } from "../drivers/hooks";
 import { which } from "../drivers/process";
 import { allRunRecords, isAlive, procStartTime, writeRunRecord } from "../drivers/run-state";
-import { containerState, createContainer, runDetached, startContainer } from "../drivers/runtime/oci-runtime";
+import { containerState, createContainer, pidFromBundle, runDetached, startContainer } from "../drivers/runtime/oci-runtime";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
 import { buildOciSpec } from "../pure/spec/oci-spec";
@@ -112,19 +112,20 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     } finally {
       lock.release();
     }
-    const state = containerState(rt, g.name);
-    if (!state || state.status !== "running") {
+    // The pid file saves asking the runtime for its state (one process spawn fewer per start).
+    const pid = pidFromBundle(bundle);
+    const pidStart = pid ? procStartTime(pid) : undefined;
+    if (!pid || !pidStart) {
       throw new ToolError(`the guest's PID 1 (${plan.pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
     }
-    const pidStart = procStartTime(state.pid) ?? "";
     writeRunRecord(env.paths, {
-      name: g.name, context, pid: state.pid, pidStart, startedAt: Date.now(), runtime: rt.name,
+      name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath,
     });
-    await attachGuestNetwork(env, g, state.pid, net);
+    await attachGuestNetwork(env, g, pid, net);
     runInitCommand(env, g, plan.start, logFd, "start", { fatal: true });
     runHooks(hooks, "post-start");
-    return { context, pid: state.pid, log };
+    return { context, pid, log };
   } catch (e) {
     if (created) await teardownGuest(env, g.name, context);
     else await teardownGuest(env, g.name, context).catch(() => {});

@@ -64,6 +64,16 @@ export function containerState(rt: Runtime, id: string): ContainerState | undefi
   }
 }
 
+/** PID 1 of a container just created or run, from the --pid-file the runtime wrote into its bundle. */
+export function pidFromBundle(bundle: string): number | undefined {
+  try {
+    const n = Number(readFileSync(`${bundle}/pid`, "utf8").trim());
+    return Number.isInteger(n) && n > 0 ? n : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function listContainers(rt: Runtime): string[] {
   if (!existsSync(rt.stateDir)) return [];
   const r = run(runtimeArgv(rt, ["list", "-q"]));
@@ -106,7 +116,7 @@ function niced(argv: string[], nice?: number): string[] {
 export function runDetached(rt: Runtime, id: string, bundle: string, logFd: number, nice?: number): void {
   const errLog = `${bundle}/runtime.log`;
   rmSync(errLog, { force: true });
-  const r = Bun.spawnSync(withLog(rt, errLog, ["run", "--detach", "--bundle", bundle, id], true, nice), { stdin: "ignore", stdout: logFd, stderr: logFd });
+  const r = Bun.spawnSync(withLog(rt, errLog, ["run", "--detach", "--pid-file", `${bundle}/pid`, "--bundle", bundle, id], true, nice), { stdin: "ignore", stdout: logFd, stderr: logFd });
   if (r.exitCode !== 0) {
     throw new ToolError(`${rt.name} could not start the guest: ${runtimeError(errLog, `exit status ${r.exitCode}`)}`);
   }
@@ -116,7 +126,7 @@ export function runDetached(rt: Runtime, id: string, bundle: string, logFd: numb
 export function createContainer(rt: Runtime, id: string, bundle: string, logFd: number, nice?: number): void {
   const errLog = `${bundle}/runtime.log`;
   rmSync(errLog, { force: true });
-  const r = Bun.spawnSync(withLog(rt, errLog, ["create", "--bundle", bundle, id], true, nice), { stdin: "ignore", stdout: logFd, stderr: logFd });
+  const r = Bun.spawnSync(withLog(rt, errLog, ["create", "--pid-file", `${bundle}/pid`, "--bundle", bundle, id], true, nice), { stdin: "ignore", stdout: logFd, stderr: logFd });
   if (r.exitCode !== 0) throw new ToolError(`${rt.name} could not create the guest: ${runtimeError(errLog, `exit status ${r.exitCode}`)}`);
 }
 
