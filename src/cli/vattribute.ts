@@ -1,0 +1,90 @@
+// vattribute: a running guest's capabilities and flags (reference §1.2, §3).
+//   vattribute --xid N|NAME --get
+//   vattribute --xid N|NAME --set [--bcap [~!]CAP]... [--flag [~!]FLAG]...
+
+import { UsageError } from "../errors";
+import { makeEnv } from "../control/env";
+import { liveTarget, readAttributes, saveAttributes, type AttributeEdits } from "../control/live-settings";
+import { runMain, warn } from "./main";
+
+const PROG = "vattribute";
+
+const HELP = `Usage: vattribute --xid N|NAME --get
+       vattribute --xid N|NAME --set [--bcap [~!]CAP]... [--flag [~!]FLAG]...
+
+--get prints the bounding set the guest runs with now, what its config gives at the next start
+(when that differs) and its context flags.
+--set writes bcapabilities and cflags for the next start. The kernel cannot change the bounding
+set of running processes from outside (a capability is never added back, and only a process can
+drop one from its own set), so nothing changes in the running guest, except the 'private' flag,
+which host tools read from the config every time.
+--ccap and --umask have no kernel equivalent today and are refused; --secure changes nothing,
+since every guest starts from the secure default.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  let xid: string | undefined;
+  let mode: "get" | "set" = "set";
+  let modeGiven = false;
+  const edits: AttributeEdits = { bcaps: [], flags: [] };
+  const item = (raw: string) => {
+    const negate = raw.startsWith("~") || raw.startsWith("!");
+    return { name: negate ? raw.slice(1) : raw, negate };
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i]!;
+    let inline: string | undefined;
+    if (a.startsWith("--") && a.includes("=")) {
+      inline = a.slice(a.indexOf("=") + 1);
+      a = a.slice(0, a.indexOf("="));
+    }
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === "") throw new UsageError(`${a} needs a value.`);
+      return v;
+    };
+    const many = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean).map(item);
+    switch (a) {
+      case "-h": case "--help":
+        process.stdout.write(HELP);
+        return 0;
+      case "--xid": case "-c": xid = value(); break;
+      case "--get": mode = "get"; modeGiven = true; break;
+      case "--set": mode = "set"; modeGiven = true; break;
+      case "--bcap": edits.bcaps.push(...many(value())); break;
+      case "--flag": edits.flags.push(...many(value())); break;
+      case "--ccap":
+        throw new UsageError("--ccap: context capabilities have no kernel equivalent today; grant the Linux capability with --bcap instead (it takes effect at the next start).");
+      case "--umask":
+        throw new UsageError("--umask: unshare masks are not applied; the 'lock' flag (--flag lock) decides whether a guest may make new namespaces.");
+      case "--secure":
+        warn(PROG, "--secure changes nothing: every guest starts from the secure default capability set.");
+        break;
+      case "--":
+        throw new UsageError("vattribute runs no command; use 'vserver NAME exec' to run one in the guest.");
+      default:
+        throw new UsageError(a.startsWith("-") ? `unknown option '${a}'. See 'vattribute --help'.` : `unexpected '${a}': vattribute runs no command.`);
+    }
+  }
+  if (xid === undefined) throw new UsageError("no context given; use --xid N or --xid NAME.");
+  if (!modeGiven) throw new UsageError("say --get or --set.");
+  if (mode === "get" && (edits.bcaps.length || edits.flags.length)) throw new UsageError("--bcap and --flag go with --set, not --get.");
+  if (mode === "set" && !edits.bcaps.length && !edits.flags.length) throw new UsageError("--set needs --bcap or --flag.");
+
+  const env = makeEnv();
+  const t = liveTarget(env, xid);
+  if (mode === "get") {
+    const a = readAttributes(env, t);
+    const out = [`bcapabilities ${a.live.join(",")}`];
+    if (a.nextStart) out.push(`bcapabilities-next-start ${a.nextStart.join(",")}`);
+    out.push(`flags ${a.flags.join(",")}`);
+    process.stdout.write(out.join("\n") + "\n");
+    return 0;
+  }
+  const r = saveAttributes(env, t, edits);
+  for (const f of r.saved) process.stderr.write(`${PROG}: saved ${f}\n`);
+  for (const n of r.notes) process.stderr.write(`${PROG}: ${n}\n`);
+  return 0;
+}
+
+if (import.meta.main) runMain(PROG, main);

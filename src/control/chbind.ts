@@ -1,0 +1,73 @@
+// chbind: run a host command bound to given addresses (util-vserver's set_ipv4root), with
+// cgroup-BPF on the host's own network stack (docs/networking.md, "chbind"). The command is born
+// in a fresh cgroup2 directory that carries the programs (a socket's cgroup is fixed when it is
+// created, so the command must never run outside it), without CAP_NET_RAW (packet sockets do
+// not pass the hooks), and the directory goes away with it.
+
+import type { BindAddress } from "../pure/bpf/addresses";
+import { sockAddrPrograms } from "../pure/bpf/sock-addr-programs";
+import { loadAndAttach } from "../drivers/bpf/loader";
+import { cgroup2Mount, createOwn, moveSelfTo, ownCgroup2Path, removeOwn, sweepStale } from "../drivers/cgroup/chbind-cgroups";
+import { signalNumber } from "../drivers/process";
+import { ForbiddenError } from "../errors";
+
+export interface ChbindRequest {
+  addresses: BindAddress[];
+  argv: string[];
+  cgroupParent: string;
+  /** Called once the programs are attached, before the command starts. */
+  announce?: (addresses: BindAddress[]) => void;
+}
+
+/** Drop CAP_NET_RAW for good: from the bounding set, and from the inheritable set so no exec gets it back. */
+function withoutNetRaw(argv: string[]): string[] {
+  return ["setpriv", "--bounding-set=-net_raw", "--inh-caps=-net_raw", "--", ...argv];
+}
+
+/** Run the command; resolves to its exit status (128 + signal number if a signal ended it). */
+export async function chbind(req: ChbindRequest): Promise<number> {
+  if (process.getuid?.() !== 0) throw new ForbiddenError("chbind must run as root: it creates a cgroup and loads BPF programs.");
+  const mount = cgroup2Mount();
+  const parentDir = `${mount}/${req.cgroupParent}`;
+  sweepStale(parentDir);
+  const dir = createOwn(parentDir);
+  try {
+    loadAndAttach(dir, sockAddrPrograms(req.addresses));
+    req.announce?.(req.addresses);
+    const home = `${mount}${ownCgroup2Path()}`.replace(/\/$/, "");
+    let child: ReturnType<typeof Bun.spawn>;
+    moveSelfTo(dir);
+    try {
+      child = Bun.spawn(withoutNetRaw(req.argv), { stdin: "inherit", stdout: "inherit", stderr: "inherit", env: process.env as Record<string, string> });
+    } finally {
+      moveSelfTo(home);
+    }
+    return await waitForwarding(child);
+  } finally {
+    removeOwn(dir);
+  }
+}
+
+/**
+ * Wait for the child. A terminal's interrupt already reaches it (same process group), so we only
+ * outlive it; TERM and HUP sent to chbind itself are passed on, so that stopping chbind stops the
+ * command and the cleanup still runs.
+ */
+async function waitForwarding(child: ReturnType<typeof Bun.spawn>): Promise<number> {
+  const ignore = () => {};
+  const forward = (sig: NodeJS.Signals) => () => {
+    try {
+      child.kill(sig);
+    } catch {}
+  };
+  const handlers: Array<[NodeJS.Signals, () => void]> = [
+    ["SIGINT", ignore], ["SIGQUIT", ignore], ["SIGTERM", forward("SIGTERM")], ["SIGHUP", forward("SIGHUP")],
+  ];
+  for (const [s, h] of handlers) process.on(s, h);
+  try {
+    const code = await child.exited;
+    return child.signalCode ? 128 + signalNumber(String(child.signalCode)) : code;
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+  }
+}
