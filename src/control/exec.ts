@@ -7,7 +7,9 @@ import { isTerminal } from "../drivers/terminal";
 import { ForbiddenError, NotFoundError, NotRunningError, UsageError } from "../errors";
 import { isAlive, readRunRecord } from "../drivers/run-state";
 import { execInteractive, execArgv } from "../drivers/runtime/oci-runtime";
-import { run } from "../drivers/process";
+import { run, signalNumber } from "../drivers/process";
+import { passableToGuest } from "../drivers/stdio";
+import { writeSync } from "node:fs";
 import type { GuestConfig } from "../pure/config/guest-config";
 import type { Env } from "./env";
 
@@ -54,24 +56,43 @@ export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): P
   requireRunning(env, g);
   if (req.user) req = { ...req, user: resolveUser(env, g, req.user) };
   const tty = req.tty ?? isTerminal(0);
-  // Without a pty, a terminal on stdout or stderr is still the admin's: relay it through a pipe.
-  const relay = !tty && (isTerminal(1) || isTerminal(2));
-  if (!relay) {
-    return execInteractive(env.runtimeOf(g.name), g.name, req.argv, { tty, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice });
-  }
-  const child = Bun.spawn(execArgv(env.runtimeOf(g.name), g.name, req.argv, { tty: false, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice }), {
-    stdin: "inherit", stdout: isTerminal(1) ? "pipe" : "inherit", stderr: isTerminal(2) ? "pipe" : "inherit",
+  const opts = { tty, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice };
+  // With a pty the runtime copies between our stdio and the guest's fresh terminal itself. Without
+  // one, our fds would be the guest's own: those that would give it more than a stream (a host
+  // file, the admin's terminal) are relayed through pipes (drivers/stdio.ts).
+  const relay = tty ? [false, false, false] : [0, 1, 2].map((fd) => !passableToGuest(fd));
+  if (!relay.some(Boolean)) return execInteractive(env.runtimeOf(g.name), g.name, req.argv, opts);
+  const child = Bun.spawn(execArgv(env.runtimeOf(g.name), g.name, req.argv, opts), {
+    stdin: relay[0] ? "pipe" : "inherit",
+    stdout: relay[1] ? "pipe" : "inherit",
+    stderr: relay[2] ? "pipe" : "inherit",
   });
   const pumps: Promise<void>[] = [];
-  const pump = async (src: ReadableStream<Uint8Array> | undefined, fd: number) => {
-    if (!src) return;
-    for await (const chunk of src) await Bun.write(Bun.file(fd), chunk);
+  const pumpOut = async (src: ReadableStream<Uint8Array>, fd: number) => {
+    for await (const chunk of src) writeAll(fd, chunk);
   };
-  if (isTerminal(1)) pumps.push(pump(child.stdout as ReadableStream<Uint8Array>, 1));
-  if (isTerminal(2)) pumps.push(pump(child.stderr as ReadableStream<Uint8Array>, 2));
+  if (relay[1]) pumps.push(pumpOut(child.stdout as ReadableStream<Uint8Array>, 1));
+  if (relay[2]) pumps.push(pumpOut(child.stderr as ReadableStream<Uint8Array>, 2));
+  if (relay[0]) {
+    const sink = child.stdin as import("bun").FileSink;
+    (async () => {
+      try {
+        for await (const chunk of Bun.stdin.stream()) {
+          sink.write(chunk);
+          await sink.flush();
+        }
+      } catch {}
+      try { sink.end(); } catch {}
+    })();
+  }
   const code = await child.exited;
   await Promise.all(pumps);
-  return code;
+  return child.signalCode ? 128 + signalNumber(String(child.signalCode)) : code;
+}
+
+function writeAll(fd: number, chunk: Uint8Array): void {
+  let off = 0;
+  while (off < chunk.length) off += writeSync(fd, chunk, off);
 }
 
 /** The guest's shell for `enter`: the `shell` setting, else bash, else sh. */

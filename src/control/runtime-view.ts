@@ -3,7 +3,7 @@
 
 import { acquireLock } from "../drivers/lock";
 import { releaseView } from "../drivers/runtime/cgroup-view";
-import { listContainers } from "../drivers/runtime/oci-runtime";
+import { readdirSync } from "node:fs";
 import type { Env } from "./env";
 
 export function viewLock(env: Env) {
@@ -15,7 +15,12 @@ export async function releaseViewIfUnused(env: Env): Promise<void> {
   if (!rt.view) return;
   const lock = await viewLock(env);
   try {
-    if (listContainers(rt).length === 0) releaseView(rt.view);
+    // The runtime keeps one directory per container in its state dir: reading it spares a `crun list`.
+    let left: string[] = [];
+    try {
+      left = readdirSync(rt.stateDir);
+    } catch {}
+    if (left.length === 0) releaseView(rt.view);
   } finally {
     lock.release();
   }

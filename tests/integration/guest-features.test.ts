@@ -87,6 +87,20 @@ describe("guest features", () => {
     expect(out).toMatch(/pid=\d+/);
   });
 
+  test("exec relays a host file on stdin/stdout through pipes: the guest never holds the file", () => {
+    const out = `${h.root}/exec-out`;
+    const inp = `${h.root}/exec-in`;
+    writeFileSync(inp, "input line\n");
+    const r = Bun.spawnSync([`${BIN}/vserver`, "f1", "exec", "sh", "-c", "readlink /proc/self/fd/0; readlink /proc/self/fd/1; cat"], {
+      env: h.env, stdin: Bun.file(inp), stdout: Bun.file(out), stderr: "pipe",
+    });
+    expect(r.exitCode).toBe(0);
+    const lines = readFileSync(out, "utf8").split("\n");
+    expect(lines[0]).toMatch(/^(pipe|socket):/);
+    expect(lines[1]).toMatch(/^(pipe|socket):/);
+    expect(lines[2]).toBe("input line");
+  });
+
   test("enter without a terminal is refused plainly", () => {
     const r = h.vserver("f1", "enter");
     expect(r.code).toBe(2);
