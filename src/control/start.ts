@@ -12,6 +12,7 @@ import { containerState, createContainer, pidFromBundle, runDetached, startConta
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
 import { buildOciSpec } from "../pure/spec/oci-spec";
+import { ALL_CAPABILITIES } from "../pure/config/capabilities";
 import type { Env } from "./env";
 import { initPlan } from "./init-style";
 import { logFileOf, runInitCommand } from "./guest-commands";
@@ -58,6 +59,20 @@ function pickContext(env: Env, g: GuestConfig): number {
   return n;
 }
 
+/**
+ * A guest cannot hold a capability the host's root lacks (a container host may itself be confined):
+ * the runtime's capset would fail with a bare EPERM. Such capabilities are dropped with a warning.
+ */
+function withinHostCapabilities(env: Env, g: GuestConfig): GuestConfig {
+  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+  if (!m) return g;
+  const host = BigInt("0x" + m[1]);
+  const missing = g.capabilities.filter((c) => !(host & (1n << BigInt(ALL_CAPABILITIES.indexOf(c)))));
+  if (!missing.length) return g;
+  env.warn(`${g.cfgDir}/bcapabilities: this host's root lacks ${missing.map((c) => `CAP_${c}`).join(", ")}, so guest '${g.name}' cannot have ${missing.length > 1 ? "them" : "it"} either.`);
+  return { ...g, capabilities: g.capabilities.filter((c) => !missing.includes(c)) };
+}
+
 export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult> {
   const rt = env.runtime();
   const existing = containerState(rt, g.name);
@@ -78,6 +93,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   runHooks(hooks, "initialize");
   runHooks(hooks, "prepre-start");
 
+  g = withinHostCapabilities(env, g);
   const plan = initPlan(g);
   const cgroupsPath = guestCgroupPath(env.paths.cgroupParent, context);
   let created = false;

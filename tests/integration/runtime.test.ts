@@ -54,6 +54,18 @@ describe("runtime", () => {
     expect(h.leftovers()).toEqual([]);
   });
 
+  test("capabilities the host's root lacks are dropped with a warning, not a failed start", () => {
+    busyboxGuest(h, "r3", { bcapabilities: "all\n" });
+    const r = h.vserver("r3", "start");
+    expect(r.code).toBe(0);
+    const hostBnd = BigInt("0x" + /^CapBnd:\s*(\w+)$/m.exec(readFileSync("/proc/self/status", "utf8"))![1]);
+    const guestBnd = BigInt("0x" + h.inGuest("r3", "grep", "CapBnd", "/proc/self/status").stdout.split(/\s+/)[1]);
+    expect(guestBnd & ~hostBnd).toBe(0n);
+    expect(guestBnd & (1n << 21n)).toBe(1n << 21n); // SYS_ADMIN was granted
+    if (hostBnd !== guestBnd) expect(r.stderr).toMatch(/this host's root lacks CAP_/);
+    h.ok("r3", "stop");
+  });
+
   test("an unknown runtime is refused naming the setting", () => {
     const r = h.run("vserver", ["r2", "start"], { env: { VSERVER_RUNTIME: "kata" } });
     expect(r.code).toBe(1);
