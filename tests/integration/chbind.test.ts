@@ -221,7 +221,8 @@ describe("exit status and cleanup", () => {
     expect(chbindDirs()).toEqual([dir]);
     const inside = procsOf(dir);
     expect(inside.length).toBe(1);
-    started.push({ kill: () => process.kill(inside[0]!, "SIGKILL") });
+    // Killed in afterAll if the test fails before it does, and only while it is still in our cgroup.
+    started.push({ kill: () => procsOf(dir).includes(inside[0]!) && process.kill(inside[0]!, "SIGKILL") });
     p.kill("SIGKILL");
     await p.exited;
     // The command outlives chbind and keeps its binding: its directory must stay.
