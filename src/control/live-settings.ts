@@ -203,10 +203,18 @@ function setProcessLimit(c: LimitChange, t: LiveTarget): number {
       continue;
     }
     if (!existsSync(`/proc/${pid}`) || /no such process/i.test(r.stderr)) continue;
-    const cause = /invalid argument/i.test(r.stderr) ? " (a soft limit above the hard one, or a hard limit below the soft one)" : "";
-    throw new ToolError(`the kernel refused --${c.res.name} ${v} for process ${pid} of ${t.label}: ${lastLine(r.stderr)}${cause}.`);
+    const cause = /not permitted/i.test(r.stderr) && !holdsCapability(24)
+      ? " (raising a hard limit needs CAP_SYS_RESOURCE, which vlimit does not hold here; lowering works)"
+      : "";
+    throw new ToolError(`cannot set --${c.res.name} ${v} for process ${pid} of ${t.label}: ${lastLine(r.stderr)}${cause}.`);
   }
   return n;
+}
+
+/** Whether this process holds a capability (by bit number) in its effective set. */
+function holdsCapability(bit: number): boolean {
+  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
+  return !!m && ((BigInt(`0x${m[1]}`) >> BigInt(bit)) & 1n) === 1n;
 }
 
 /** Every limit of the context, as rows for `vlimit -a` (memory in pages, CPU as shares). */
