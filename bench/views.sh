@@ -1,0 +1,9 @@
+#!/bin/bash
+# Figure 4, views: vserver-stat and vps ax against ps ax, with N guests running (N = $1; called by
+# density.sh while its guests run, and by itself for 0).
+source "$REPO/bench/lib.sh"
+N=$1
+hf views "n$N" "$RUNS_FAST" \
+  -n "ps ax ($N guests)" 'ps ax' \
+  -n "vserver-stat ($N guests)" "$B_BIN/vserver-stat" \
+  -n "vps ax ($N guests)" "$B_BIN/vps ax"
