@@ -199,6 +199,18 @@ describe("bridge mode", () => {
     expect(net.get("http://198.18.43.20:8080/", "host")).toBe("hello from ba\n");
   });
 
+  test("a LAN broadcast (dhcpd-style, to 255.255.255.255) reaches a bridge guest's namespace", async () => {
+    const pid = JSON.parse(readFileSync(`${h.runDir}/ba`, "utf8")).pid;
+    const listen = "import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('0.0.0.0',6767));s.settimeout(8);print(s.recvfrom(64)[0].decode(),flush=True)";
+    const l = Bun.spawn(["timeout", "10", "nsenter", `--net=/proc/${pid}/ns/net`, "python3", "-c", listen], { stdout: "pipe", stderr: "pipe" });
+    await Bun.sleep(500);
+    // Out of the client's LAN link, as a DHCP client without an address would send it.
+    const send = `import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.setsockopt(socket.SOL_SOCKET,socket.SO_BROADCAST,1);s.setsockopt(socket.SOL_SOCKET,socket.SO_BINDTODEVICE,b'vstbpc${net.tag}');s.sendto(b'DHCPDISCOVER',('255.255.255.255',6767))`;
+    for (let i = 0; i < 3; i++) net.client(["python3", "-c", send]);
+    await l.exited;
+    expect((await new Response(l.stdout).text()).trim()).toBe("DHCPDISCOVER");
+  });
+
   test("guests on a bridge the project made reach each other; it goes with its last guest", () => {
     const br = `vstnb${net.tag}`;
     expect(h.inGuest("bn1", "timeout", "6", "wget", "-q", "-O", "-", "http://198.18.44.32:8080/").stdout).toBe("hello from bn2\n");
