@@ -12,7 +12,7 @@ import { parseDebootstrapArgs, populateDebootstrap } from "../drivers/build/debo
 import { copyGuestRoot, extractTemplate } from "../drivers/build/copy-tree";
 import { hostResolvConf, writeIdentity } from "../drivers/build/guest-tree";
 import { allRunRecords } from "../drivers/run-state";
-import { procStartTime } from "../drivers/run-state";
+import { procStartTime } from "../drivers/proc-pid";
 import { integer } from "../pure/config/values";
 import { BUILD_START, nextFreeContext, STATIC_MAX, STATIC_MIN } from "../pure/context-alloc";
 import { DEFAULT_FSTAB } from "../pure/config/fstab";

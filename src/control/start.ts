@@ -7,7 +7,8 @@ import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } f
 import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
 import { runHooks, type HookContext } from "../drivers/hooks";
 import { which } from "../drivers/process";
-import { allRunRecords, isAlive, procStartTime, writeRunRecord } from "../drivers/run-state";
+import { allRunRecords, isAlive, writeRunRecord } from "../drivers/run-state";
+import { procStartTime } from "../drivers/proc-pid";
 import { containerState, createContainer, pidFromBundle, runDetached, startContainer } from "../drivers/runtime/oci-runtime";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";

@@ -3,12 +3,10 @@
 // command is the namespace's PID 1 and nothing of ours stays resident.
 
 import { ToolError } from "../errors";
+import { libc } from "./libc";
 
 export function execvp(argv: string[]): never {
-  // Loaded only here: koffi is a native module and most commands never need it.
-  const koffi = require("koffi");
-  const libc = koffi.load("libc.so.6");
-  const fn = libc.func("int execvp(const char *file, const char **argv)");
+  const fn = libc().func("int execvp(const char *file, const char **argv)");
   fn(argv[0], [...argv, null]);
   throw new ToolError(`cannot run ${argv[0]}: not found or not executable.`);
 }

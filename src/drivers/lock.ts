@@ -5,27 +5,17 @@
 
 import { closeSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { BusyError } from "../errors";
+import { procStartTime } from "./proc-pid";
 
 export interface Lock {
   release(): void;
-}
-
-function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (fields[0] === "Z" || fields[0] === "X") return undefined;
-    return fields[19];
-  } catch {
-    return undefined;
-  }
 }
 
 function holderAlive(content: string): boolean {
   const [pidS, start] = content.trim().split(" ");
   const pid = Number(pidS);
   if (!Number.isInteger(pid) || pid <= 0) return false;
-  return processStartTime(pid) === start;
+  return procStartTime(pid) === start;
 }
 
 function tryTake(file: string, me: string): boolean {
@@ -62,7 +52,7 @@ function tryTake(file: string, me: string): boolean {
 export async function acquireLock(dir: string, name: string, what: string, waitSeconds = 120): Promise<Lock> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = `${dir}/${name}.lock`;
-  const me = `${process.pid} ${processStartTime(process.pid)}`;
+  const me = `${process.pid} ${procStartTime(process.pid)}`;
   const deadline = Date.now() + waitSeconds * 1000;
   let delay = 5;
   while (!tryTake(file, me)) {

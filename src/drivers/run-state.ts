@@ -4,6 +4,7 @@
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
 import type { Paths } from "../pure/paths";
+import { procStartTime } from "./proc-pid";
 
 export interface RunRecord {
   name: string;
@@ -54,17 +55,6 @@ export function allRunRecords(paths: Paths): RunRecord[] {
     return [];
   }
   return names.map((n) => readRunRecord(paths, n)).filter((r): r is RunRecord => r !== undefined);
-}
-
-export function procStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (f[0] === "Z" || f[0] === "X") return undefined;
-    return f[19];
-  } catch {
-    return undefined;
-  }
 }
 
 /** The record's PID 1 is still the process we started. */

@@ -6,6 +6,7 @@
 
 import { closeSync, writeSync, fstatSync, openSync, constants } from "node:fs";
 import { VsError } from "../errors";
+import { libc } from "./libc";
 
 const SYS_openat2 = process.arch === "arm64" ? 437 : 437;
 const SYS_mkdirat = process.arch === "arm64" ? 34 : 258;
@@ -17,22 +18,13 @@ const O_DIRECTORY = 0o200000;
 const O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000;
 
-let libc: { syscall: (...a: unknown[]) => number; errno: () => number; how: unknown; pointer: (t: unknown) => unknown } | undefined;
+let openHow: unknown;
 
-/** koffi is loaded on first use only: it costs ~15 ms, and most commands never write into a guest root. */
+/** The libc calls used here, with the open_how struct of openat2 declared once. */
 function lib() {
-  if (libc) return libc;
-  const koffi = require("koffi");
-  const l = koffi.load("libc.so.6");
-  const syscall = l.func("long syscall(long number, ...)");
-  const errnoLoc = l.func("int *__errno_location()");
-  libc = {
-    syscall: (...a: unknown[]) => Number(syscall(...a)),
-    errno: () => koffi.decode(errnoLoc(), "int") as number,
-    how: koffi.struct("open_how", { flags: "uint64_t", mode: "uint64_t", resolve: "uint64_t" }),
-    pointer: (t: unknown) => koffi.pointer(t),
-  };
-  return libc;
+  const c = libc();
+  openHow ??= c.koffi.struct("open_how", { flags: "uint64_t", mode: "uint64_t", resolve: "uint64_t" });
+  return { syscall: c.syscall, errno: c.errno, how: openHow, pointer: (t: unknown) => c.koffi.pointer(t) };
 }
 
 export class UnsafePathError extends VsError {}

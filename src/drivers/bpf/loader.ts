@@ -4,6 +4,7 @@
 
 import { closeSync, constants, openSync } from "node:fs";
 import { ToolError } from "../../errors";
+import { libc } from "../libc";
 
 const SYS_bpf = process.arch === "arm64" ? 280 : 321;
 const BPF_PROG_LOAD = 5;
@@ -19,22 +20,10 @@ export interface LoadableProgram {
   code: Uint8Array;
 }
 
-type Lib = { syscall: (...a: unknown[]) => number; errno: () => number; address: (b: Uint8Array) => bigint };
-let libc: Lib | undefined;
-
 /** koffi costs ~15 ms to load: only chbind pays it, when it gets this far. */
-function lib(): Lib {
-  if (libc) return libc;
-  const koffi = require("koffi");
-  const l = koffi.load("libc.so.6");
-  const syscall = l.func("long syscall(long number, ...)");
-  const errnoLoc = l.func("int *__errno_location()");
-  libc = {
-    syscall: (...a: unknown[]) => Number(syscall(...a)),
-    errno: () => koffi.decode(errnoLoc(), "int") as number,
-    address: (b: Uint8Array) => BigInt(koffi.address(b)),
-  };
-  return libc;
+function lib() {
+  const c = libc();
+  return { syscall: c.syscall, errno: c.errno, address: (b: Uint8Array) => BigInt(c.koffi.address(b)) };
 }
 
 function bpf(cmd: number, attr: Buffer): { ret: number; errno: number } {
