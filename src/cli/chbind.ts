@@ -7,6 +7,7 @@ import { parseBindAddresses } from "../pure/bpf/addresses";
 import { pathsFor } from "../pure/paths";
 import { chbind } from "../control/chbind";
 import { runMain } from "./main";
+import { writeOut, writeErr } from "../drivers/output";
 
 const PROG = "chbind";
 
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
       break;
     }
     if (a === "--help" || a === "-h") {
-      process.stdout.write(HELP);
+      writeOut(HELP);
       return 0;
     }
     if (a === "--silent") silent = true;
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     addresses,
     argv: cmd,
     cgroupParent: pathsFor(process.env).cgroupParent,
-    announce: silent ? undefined : (a) => process.stderr.write(`Bound to ${a.map((x) => x.text).join(" ")}\n`),
+    announce: silent ? undefined : (a) => writeErr(`Bound to ${a.map((x) => x.text).join(" ")}\n`),
   });
 }
 

@@ -15,6 +15,7 @@ import { applyCapabilityList, DEFAULT_CAPABILITIES } from "../pure/config/capabi
 import { parseCflags } from "../pure/config/cflags";
 import { execvp } from "../drivers/exec-self";
 import { runMain } from "./main";
+import { writeOut, writeErr } from "../drivers/output";
 
 const PROG = "chcontext";
 
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values: v, positionals } = parsed;
   if (v.help) {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return 0;
   }
   const cmd = dd < 0 ? positionals : [...positionals, ...argv.slice(dd + 1)];
@@ -107,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
   }
   return runInNewContext(env, {
     context: ctx, caps, hostname: v.hostname, domainname: v.domainname, argv: cmd,
-    announce: v.silent ? undefined : (n) => process.stderr.write(`New security context is ${n}\n`),
+    announce: v.silent ? undefined : (n) => writeErr(`New security context is ${n}\n`),
     innerArgv: [process.execPath, process.argv[1]!, "--inner"],
   });
 }

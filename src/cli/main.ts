@@ -1,15 +1,16 @@
 // What every command shares: turning errors into one plain line on stderr and an exit status.
 
 import { VsError } from "../errors";
+import { writeErr } from "../drivers/output";
 
 export function fail(prog: string, e: unknown): never {
   if (e instanceof VsError) {
-    process.stderr.write(`${prog}: ${e.message}\n`);
+    writeErr(`${prog}: ${e.message}\n`);
     process.exit(e.exitCode);
   }
   const err = e as NodeJS.ErrnoException;
   const msg = err?.code && err?.path ? `${err.path}: ${err.message}` : err?.message ?? String(e);
-  process.stderr.write(`${prog}: ${msg}\n`);
+  writeErr(`${prog}: ${msg}\n`);
   process.exit(1);
 }
 
@@ -23,5 +24,5 @@ export async function runMain(prog: string, main: (argv: string[]) => Promise<nu
 }
 
 export function warn(prog: string, message: string): void {
-  process.stderr.write(`${prog}: warning: ${message}\n`);
+  writeErr(`${prog}: warning: ${message}\n`);
 }

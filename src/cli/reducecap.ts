@@ -10,6 +10,7 @@ import { setprivArgs } from "../pure/cap-mask";
 import { DEFAULT_CAPABILITIES, normaliseCapName, type CapName } from "../pure/config/capabilities";
 import { execvp } from "../drivers/exec-self";
 import { runMain } from "./main";
+import { writeOut } from "../drivers/output";
 
 const PROG = "reducecap";
 
@@ -42,14 +43,14 @@ function main(argv: string[]): number {
   }
   const { values: v, positionals } = parsed;
   if (v.help) {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return 0;
   }
   if (v.show) {
     const pid = v.pid ?? "self";
     if (pid !== "self" && !/^\d+$/.test(pid)) throw new UsageError(`--pid: '${pid}' is not a PID.`);
     if (!existsSync(`/proc/${pid}/status`)) throw new NotFoundError(`no process ${pid}.`);
-    process.stdout.write(ownBoundingSet(pid === "self" ? "self" : Number(pid)).map((c) => `CAP_${c}`).join(" ") + "\n");
+    writeOut(ownBoundingSet(pid === "self" ? "self" : Number(pid)).map((c) => `CAP_${c}`).join(" ") + "\n");
     return 0;
   }
   if (v.pid) throw new UsageError("--pid goes with --show.");

@@ -6,6 +6,7 @@ import { UsageError } from "../errors";
 import { makeEnv } from "../control/env";
 import { liveTarget, readAttributes, saveAttributes, type AttributeEdits } from "../control/live-settings";
 import { runMain, warn } from "./main";
+import { writeOut, writeErr } from "../drivers/output";
 
 const PROG = "vattribute";
 
@@ -46,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
     const many = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean).map(item);
     switch (a) {
       case "-h": case "--help":
-        process.stdout.write(HELP);
+        writeOut(HELP);
         return 0;
       case "--xid": case "-c": xid = value(); break;
       case "--get": mode = "get"; modeGiven = true; break;
@@ -78,12 +79,12 @@ async function main(argv: string[]): Promise<number> {
     const out = [`bcapabilities ${a.live.join(",")}`];
     if (a.nextStart) out.push(`bcapabilities-next-start ${a.nextStart.join(",")}`);
     out.push(`flags ${a.flags.join(",")}`);
-    process.stdout.write(out.join("\n") + "\n");
+    writeOut(out.join("\n") + "\n");
     return 0;
   }
   const r = saveAttributes(env, t, edits);
-  for (const f of r.saved) process.stderr.write(`${PROG}: saved ${f}\n`);
-  for (const n of r.notes) process.stderr.write(`${PROG}: ${n}\n`);
+  for (const f of r.saved) writeErr(`${PROG}: saved ${f}\n`);
+  for (const n of r.notes) writeErr(`${PROG}: ${n}\n`);
   return 0;
 }
 

@@ -6,6 +6,7 @@ import { makeEnv } from "../control/env";
 import { killInContext } from "../control/context-tools";
 import { parseSignal } from "./signal-arg";
 import { runMain } from "./main";
+import { writeOut } from "../drivers/output";
 
 const PROG = "vkill";
 
@@ -29,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return 0;
   }
   if (!positionals.length) throw new UsageError("no PID given; 'vkill --xid N 0' signals every process of context N.");

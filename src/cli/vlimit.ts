@@ -7,6 +7,7 @@ import { makeEnv } from "../control/env";
 import { limitsFromDir, liveTarget, readLimits, setLimits, type LimitChange } from "../control/live-settings";
 import { formatLimitRow, parseLimitValue, resourceInfo, resourceRefusal, RESOURCES } from "../pure/live-settings";
 import { runMain, warn } from "./main";
+import { writeOut, writeErr } from "../drivers/output";
 
 const PROG = "vlimit";
 
@@ -49,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const value = (opt: string) => (inline !== undefined ? inline : need(i++, opt));
     if (a === "-h" || a === "--help") {
-      process.stdout.write(HELP);
+      writeOut(HELP);
       return 0;
     } else if (a === "--xid" || a === "-c") xid = value(a);
     else if (a === "-a" || a === "--all") all = true;
@@ -91,10 +92,10 @@ async function main(argv: string[]): Promise<number> {
   if (changes.length) {
     const r = setLimits(env, t, changes, save);
     for (const n of r.notes) warn(PROG, n);
-    for (const f of r.saved) process.stderr.write(`${PROG}: saved ${f}\n`);
+    for (const f of r.saved) writeErr(`${PROG}: saved ${f}\n`);
   }
   if (all || (!changes.length && dir === undefined)) {
-    for (const row of readLimits(t)) process.stdout.write(formatLimitRow(row, decimal) + "\n");
+    for (const row of readLimits(t)) writeOut(formatLimitRow(row, decimal) + "\n");
   }
   return 0;
 }

@@ -6,6 +6,7 @@ import { psRows, spliceContext } from "../pure/format/vps";
 import { attributor } from "../control/host-view";
 import type { Env } from "../control/env";
 import { runMain } from "./main";
+import { writeOut, writeErr } from "../drivers/output";
 
 const PROG = "vps";
 
@@ -18,7 +19,7 @@ name and ps's fields by heading.
 
 function main(argv: string[]): number {
   if (argv.includes("--help")) {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return 0;
   }
   const json = argv.includes("--json");
@@ -35,10 +36,10 @@ function main(argv: string[]): number {
   const known = attributor(env);
   // ps itself has exited by now; it was ours, on the host.
   const attribute = (pid: number) => (pid === r.pid ? { context: 0, name: "MAIN" } : known(pid));
-  if (json) process.stdout.write(JSON.stringify(psRows(out, attribute), null, 2) + "\n");
+  if (json) writeOut(JSON.stringify(psRows(out, attribute), null, 2) + "\n");
   else {
-    process.stdout.write(spliceContext(out, attribute));
-    if (err) process.stderr.write(err);
+    writeOut(spliceContext(out, attribute));
+    if (err) writeErr(err);
   }
   return r.exitCode;
 }

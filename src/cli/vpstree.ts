@@ -7,6 +7,7 @@ import { scanProcesses } from "../drivers/proc-scan";
 import { contextNames } from "../control/host-view";
 import type { Env } from "../control/env";
 import { runMain } from "./main";
+import { writeOut } from "../drivers/output";
 
 const HELP = `Usage: vpstree [PSTREE-OPTIONS...]
 
@@ -16,7 +17,7 @@ by [CONTEXT NAME]: a guest's init, a chcontext command.
 
 function main(argv: string[]): number {
   if (argv.includes("--help")) {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return 0;
   }
   const r = Bun.spawnSync(["pstree", "-p", ...argv], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
@@ -34,7 +35,7 @@ function main(argv: string[]): number {
     if (ctx.get(p.ppid)?.context === p.context) return m;
     return `${m}[${p.context} ${names.get(p.context) ?? ""}]`.replace(" ]", "]");
   });
-  process.stdout.write(out);
+  writeOut(out);
   return 0;
 }
 

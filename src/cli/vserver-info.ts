@@ -4,6 +4,7 @@ import { UsageError } from "../errors";
 import { makeEnv } from "../control/env";
 import { answerInfo, TAGS } from "../control/context-info";
 import { runMain } from "./main";
+import { writeOut } from "../drivers/output";
 
 const PROG = "vserver-info";
 
@@ -20,7 +21,7 @@ Tags: ${TAGS.join(" ")}
 
 function main(argv: string[]): number {
   if (argv.includes("--help") || argv.includes("-h")) {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return 0;
   }
   const quiet = argv[0] === "-q" || argv[0] === "--quiet";
@@ -38,7 +39,7 @@ function main(argv: string[]): number {
       return undefined;
     }
   });
-  if (!quiet && a.lines.length) process.stdout.write(a.lines.join("\n") + "\n");
+  if (!quiet && a.lines.length) writeOut(a.lines.join("\n") + "\n");
   return a.ok ? 0 : 1;
 }
 

@@ -7,6 +7,7 @@ import { formatStatTable } from "../pure/format/vserver-stat";
 import { contextStats } from "../control/host-view";
 import type { Env } from "../control/env";
 import { runMain } from "./main";
+import { writeOut } from "../drivers/output";
 
 const PROG = "vserver-stat";
 
@@ -25,13 +26,13 @@ function main(argv: string[]): number {
     throw new UsageError(`${(e as Error).message.split("\n")[0]} See 'vserver-stat --help'.`);
   }
   if (values.help) {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return 0;
   }
   // The views need only the paths: no runtime is chosen, so no runtime binary is looked up.
   const env = { paths: pathsFor(process.env) } as Env;
   const stats = contextStats(env, { usage: !!values.json });
-  process.stdout.write(values.json ? JSON.stringify(stats, null, 2) + "\n" : formatStatTable(stats));
+  writeOut(values.json ? JSON.stringify(stats, null, 2) + "\n" : formatStatTable(stats));
   return 0;
 }
 

@@ -9,6 +9,7 @@ import { allStatuses } from "../control/info";
 import { BUILD_METHODS, type BuildMethod } from "../control/build";
 import { formatGuestList, formatStatus } from "../pure/format/guest-status";
 import { runMain, warn } from "./main";
+import { writeOut } from "../drivers/output";
 
 const PROG = "vserver";
 
@@ -63,7 +64,7 @@ Options:
 `;
 
 async function confirm(question: string): Promise<boolean> {
-  process.stdout.write(`${question} [y/N] `);
+  writeOut(`${question} [y/N] `);
   for await (const line of console) return /^y(es)?$/i.test(line.trim());
   return false;
 }
@@ -91,7 +92,7 @@ async function buildCommand(name: string, args: string[]) {
     },
   });
   if (values.help) {
-    process.stdout.write(BUILD_HELP);
+    writeOut(BUILD_HELP);
     return null;
   }
   if (!values.method) throw new UsageError(`build: -m METHOD is required (one of ${BUILD_METHODS.join(", ")}).`);
@@ -131,11 +132,11 @@ async function main(argv: string[]): Promise<number> {
   const env = makeEnv({ quiet: silent, warn: silent ? () => {} : (m) => warn(PROG, m) });
 
   if (rest.length === 0 || rest[0] === "--help" || rest[0] === "-h") {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return rest.length === 0 ? 2 : 0;
   }
   if (rest[0] === "--version") {
-    process.stdout.write("vserver 0.1.0\n");
+    writeOut("vserver 0.1.0\n");
     return 0;
   }
   if (rest[0] === "--list") {
@@ -143,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
     const unknown = rest.slice(1).filter((a) => a !== "--json");
     if (unknown.length) throw new UsageError(`--list: unknown argument '${unknown[0]}'.`);
     const all = allStatuses(env);
-    process.stdout.write(json ? JSON.stringify(all, null, 2) + "\n" : formatGuestList(all));
+    writeOut(json ? JSON.stringify(all, null, 2) + "\n" : formatGuestList(all));
     return 0;
   }
   if (rest[0]!.startsWith("-")) throw new UsageError(`unknown option '${rest[0]}'; see 'vserver --help'.`);
@@ -155,14 +156,14 @@ async function main(argv: string[]): Promise<number> {
       const req = await wrapParse("build", () => buildCommand(name, args));
       if (!req) return 0;
       const r = await plane.build(env, { ...req, quiet: req.quiet || silent });
-      if (!silent) process.stdout.write(`guest '${r.name}' built: context ${r.context}, root ${r.vdir}, config ${r.cfgDir}\n`);
+      if (!silent) writeOut(`guest '${r.name}' built: context ${r.context}, root ${r.vdir}, config ${r.cfgDir}\n`);
       return 0;
     }
     case "start": {
       noArgs(verb, args);
       try {
         const r = await plane.start(env, name);
-        if (!silent) process.stdout.write(`guest '${name}' started at context ${r.context}\n`);
+        if (!silent) writeOut(`guest '${name}' started at context ${r.context}\n`);
       } catch (e) {
         if (!(e instanceof AlreadyRunningError)) throw e;
         env.warn(e.message);
@@ -193,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
       const json = args.includes("--json");
       if (args.some((a) => a !== "--json")) throw new UsageError(`status: unknown argument '${args.find((a) => a !== "--json")}'.`);
       const s = plane.status(env, name);
-      process.stdout.write(json ? JSON.stringify(s, null, 2) + "\n" : formatStatus(s));
+      writeOut(json ? JSON.stringify(s, null, 2) + "\n" : formatStatus(s));
       return s.running ? 0 : 3;
     }
     case "enter":
@@ -224,7 +225,7 @@ async function main(argv: string[]): Promise<number> {
         confirm: isTerminal(0) ? () => confirm(`Delete guest '${name}' with its root and config?`) : undefined,
       });
       if (!ok) {
-        process.stdout.write("nothing deleted\n");
+        writeOut("nothing deleted\n");
         return 1;
       }
       return 0;
@@ -233,7 +234,7 @@ async function main(argv: string[]): Promise<number> {
       noArgs(verb, args);
       const warnings = await plane.convert(env, name);
       for (const w of warnings) env.warn(w);
-      if (!silent) process.stdout.write(`wrote ${env.paths.confDir}/${name}/ from ${env.paths.confDir}/${name}.conf\n`);
+      if (!silent) writeOut(`wrote ${env.paths.confDir}/${name}/ from ${env.paths.confDir}/${name}.conf\n`);
       return 0;
     }
     default:

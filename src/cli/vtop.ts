@@ -8,6 +8,7 @@ import { attributor } from "../control/host-view";
 import type { Env } from "../control/env";
 import { isatty } from "node:tty";
 import { runMain } from "./main";
+import { writeOut } from "../drivers/output";
 
 const HELP = `Usage: vtop [-b] [-d SECONDS] [TOP-OPTIONS...]
 
@@ -27,7 +28,7 @@ function snapshot(args: string[]): string {
 
 async function main(argv: string[]): Promise<number> {
   if (argv.includes("--help")) {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return 0;
   }
   let delay = 2;
@@ -43,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     } else args.push(a);
   }
   if (batch) {
-    process.stdout.write(snapshot(args));
+    writeOut(snapshot(args));
     return 0;
   }
   process.stdin.setRawMode(true);
@@ -57,12 +58,12 @@ async function main(argv: string[]): Promise<number> {
       const rows = process.stdout.rows || 24;
       const cols = process.stdout.columns || 80;
       const lines = snapshot(args).split("\n").slice(0, rows - 1).map((l) => l.slice(0, cols));
-      process.stdout.write("\x1b[H\x1b[2J" + lines.join("\n"));
+      writeOut("\x1b[H\x1b[2J" + lines.join("\n"));
       for (let t = 0; t < delay * 10 && !stop; t++) await Bun.sleep(100);
     }
   } finally {
     process.stdin.setRawMode(false);
-    process.stdout.write("\n");
+    writeOut("\n");
   }
   return 0;
 }

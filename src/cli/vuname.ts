@@ -9,6 +9,7 @@ import { makeEnv } from "../control/env";
 import { liveTarget, readUts, setUts } from "../control/live-settings";
 import { parseUtsTag, UTS_TAGS, type UtsTag } from "../pure/live-settings";
 import { runMain } from "./main";
+import { writeOut, writeErr } from "../drivers/output";
 
 const PROG = "vuname";
 
@@ -44,7 +45,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values: v, positionals } = parsed;
   if (v.help) {
-    process.stdout.write(HELP);
+    writeOut(HELP);
     return 0;
   }
   if (v.xid === undefined) throw new UsageError("no context given; use --xid N or --xid NAME.");
@@ -81,13 +82,13 @@ async function main(argv: string[]): Promise<number> {
     const tags = positionals.length ? positionals.map((p) => tagOf(p, "")) : [...UTS_TAGS];
     const env0 = makeEnv();
     const uts = readUts(env0, liveTarget(env0, v.xid));
-    process.stdout.write(tags.map((t) => uts[t]).join(" ") + "\n");
+    writeOut(tags.map((t) => uts[t]).join(" ") + "\n");
     return 0;
   }
   const env = makeEnv();
   const t = liveTarget(env, v.xid);
   const saved = setUts(env, t, sets, !!v.save);
-  for (const f of saved) process.stderr.write(`${PROG}: saved ${f}\n`);
+  for (const f of saved) writeErr(`${PROG}: saved ${f}\n`);
   return 0;
 }
 

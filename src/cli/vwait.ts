@@ -6,6 +6,7 @@ import { writeSync } from "node:fs";
 import { UsageError, VsError } from "../errors";
 import { makeEnv } from "../control/env";
 import { waitForContext } from "../control/context-tools";
+import { writeOut, writeErr } from "../drivers/output";
 
 const PROG = "vwait";
 
@@ -30,7 +31,7 @@ async function main(argv: string[]): Promise<number> {
       options: { timeout: { type: "string" }, terminate: { type: "boolean" }, "status-fd": { type: "string" }, help: { type: "boolean", short: "h" } },
     });
     if (values.help) {
-      process.stdout.write(HELP);
+      writeOut(HELP);
       return 0;
     }
     if (values["status-fd"] !== undefined) {
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     return r.status === "KILLED" ? 1 : 2;
   } catch (e) {
     const msg = (e as Error).message.split("\n")[0];
-    process.stderr.write(`${PROG}: ${e instanceof VsError ? msg : (e as Error).message}\n`);
+    writeErr(`${PROG}: ${e instanceof VsError ? msg : (e as Error).message}\n`);
     if (e instanceof UsageError) return 127;
     say(fd, `ERROR ${(e as NodeJS.ErrnoException).errno ? -(e as NodeJS.ErrnoException).errno! : 3}`);
     return 127;

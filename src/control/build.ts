@@ -22,6 +22,7 @@ import type { ConfigEntry } from "../pure/config/tree";
 import type { Env } from "./env";
 import { cfgDirOf, checkName, guestExists, listGuestNames, loadGuest } from "./guests";
 import { interfaceConfigEntries } from "./build-interfaces";
+import { writeErr } from "../drivers/output";
 
 export const BUILD_METHODS = ["busybox", "skeleton", "debootstrap", "clone", "template"] as const;
 export type BuildMethod = (typeof BUILD_METHODS)[number];
@@ -153,7 +154,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
   };
   const onSignal = (sig: NodeJS.Signals) => {
     cleanup();
-    process.stderr.write(`vserver: build of '${req.name}' interrupted; nothing was kept.\n`);
+    writeErr(`vserver: build of '${req.name}' interrupted; nothing was kept.\n`);
     process.exit(sig === "SIGINT" ? 130 : 143);
   };
   process.on("SIGINT", onSignal);

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { pathsFor, type Paths } from "../pure/paths";
 import { chooseRuntime, type Runtime } from "../drivers/runtime/oci-runtime";
 import { readRunRecord } from "../drivers/run-state";
+import { writeErr } from "../drivers/output";
 
 export interface Env {
   paths: Paths;
@@ -38,7 +39,7 @@ export function makeEnv(opts: { quiet?: boolean; warn?: (m: string) => void } = 
       if (!rec || rec.runtime === def.name) return def;
       return (byName[rec.runtime] ??= chooseRuntime(paths.runtimeStateDir, rec.runtime));
     },
-    warn: opts.warn ?? ((m) => process.stderr.write(`vserver: warning: ${m}\n`)),
+    warn: opts.warn ?? ((m) => writeErr(`vserver: warning: ${m}\n`)),
     quiet: opts.quiet ?? false,
   };
 }

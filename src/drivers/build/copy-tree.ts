@@ -7,6 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import { isTerminal } from "../terminal";
 import { ToolError, UsageError } from "../../errors";
 import { run, runInteractive, lastLine } from "../process";
+import { writeOut } from "../output";
 
 export async function copyGuestRoot(src: string, dest: string, quiet: boolean): Promise<void> {
   if (!existsSync(src) || !statSync(src).isDirectory()) throw new UsageError(`clone: the source root ${src} does not exist.`);
@@ -15,10 +16,10 @@ export async function copyGuestRoot(src: string, dest: string, quiet: boolean): 
   // cp has no progress output of its own: on a terminal, show how long it has been copying.
   const show = !quiet && isTerminal(1);
   const started = Date.now();
-  const ticker = show ? setInterval(() => process.stdout.write(`\rcopying ${src}: ${Math.round((Date.now() - started) / 1000)} s`), 1000) : undefined;
+  const ticker = show ? setInterval(() => writeOut(`\rcopying ${src}: ${Math.round((Date.now() - started) / 1000)} s`), 1000) : undefined;
   const code = await child.exited;
   if (ticker) clearInterval(ticker);
-  if (show) process.stdout.write(`\rcopied ${src} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  if (show) writeOut(`\rcopied ${src} in ${Math.round((Date.now() - started) / 1000)} s\n`);
   if (code !== 0) throw new ToolError(`copying ${src} failed: ${lastLine(await new Response(child.stderr).text())}`);
 }
 
@@ -27,7 +28,7 @@ export async function extractTemplate(archive: string, dest: string, quiet: bool
   const argv = ["tar", "--extract", "--file", archive, "--directory", dest, "--numeric-owner", "--preserve-permissions", "--same-owner", "--no-overwrite-dir"];
   if (!quiet && isTerminal(1)) {
     const code = await runInteractive([...argv, "--checkpoint=2000", "--checkpoint-action=dot"], { stdio: ["ignore", "inherit", "inherit"] });
-    process.stdout.write("\n");
+    writeOut("\n");
     if (code !== 0) throw new ToolError(`unpacking ${archive} failed with exit status ${code}.`);
     return;
   }
