@@ -188,7 +188,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case "running": {
       noArgs(verb, args);
-      return plane.status(env, name).running ? 0 : 1;
+      return plane.isRunning(env, name) ? 0 : 1;
     }
     case "status": {
       const json = args.includes("--json");

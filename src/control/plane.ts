@@ -16,7 +16,7 @@ import { checkName, cfgDirOf, guestExists, loadGuest } from "./guests";
 import { startGuest, type StartResult } from "./start";
 import { stopGuest } from "./stop";
 import { enterShell, execInGuest, requireEnterable, requireRunning, type ExecRequest } from "./exec";
-import { guestStatus, type GuestStatus } from "./info";
+import { guestStatus, liveRecord, type GuestStatus } from "./info";
 import { teardownGuest } from "./teardown";
 import { readRunRecord } from "../drivers/run-state";
 
@@ -60,6 +60,13 @@ export function restart(env: Env, name: string, onlyIfRunning: boolean): Promise
     }
     return startGuest(env, g);
   });
+}
+
+/** `running`: answered from the run record alone, without reading the guest's config. */
+export function isRunning(env: Env, name: string): boolean {
+  checkName(name);
+  if (!guestExists(env, name)) loadGuest(env, name); // throws the not-found error with its hint
+  return liveRecord(env, name) !== undefined;
 }
 
 export function status(env: Env, name: string): GuestStatus {
