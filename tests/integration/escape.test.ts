@@ -267,6 +267,15 @@ describe("the administrator's terminal", () => {
     expect(out).not.toContain(`READ-BACK:${inject}`);
   });
 
+  test("a guest allowed TIOCSTI cannot type into the terminal `vserver enter` runs on", async () => {
+    const file = `${h.root}/terminal-enter.sh`;
+    writeFileSync(file, `${BIN}/vserver weak enter\nread -t 3 line\necho "READ-BACK:$line"\n`);
+    const out = await onTerminal(`bash ${file}`, [], `/usr/bin/env ESC_INJECT=${inject} /escape tiocsti; exit\n`);
+    expect(`${parse(out).get("tiocsti")?.result} // ${out}`).toStartWith("escaped");
+    expect(out).not.toContain(`READ-BACK:${inject}`);
+    expect(out).toContain("READ-BACK:");
+  });
+
   test("the same program run straight on the terminal does inject (the check is real)", async () => {
     const out = await readBack(`ESC_INJECT=${inject} ${ESC} tiocsti`);
     expect(out).toContain(`READ-BACK:${inject}`);
