@@ -1,6 +1,6 @@
 // The environment every operation runs in: where state lives, and (lazily) which OCI runtime.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { pathsFor, type Paths } from "../pure/paths";
 import { chooseRuntime, type Runtime } from "../drivers/runtime/oci-runtime";
 import { readRunRecord } from "../drivers/run-state";
@@ -17,8 +17,24 @@ export interface Env {
   quiet: boolean;
 }
 
+/**
+ * util-vserver's `.defaults/vdirbase` and `.defaults/cachebase` links move the default guest roots
+ * and caches; an installation that has them keeps its layout.
+ */
+function withDefaultsLinks(paths: Paths): Paths {
+  const link = (name: string) => {
+    try {
+      const t = readlinkSync(`${paths.defaultsDir}/${name}`);
+      return t.startsWith("/") ? t.replace(/\/+$/, "") : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return { ...paths, vdirBase: link("vdirbase") ?? paths.vdirBase, cacheDir: link("cachebase") ?? paths.cacheDir };
+}
+
 export function makeEnv(opts: { quiet?: boolean; warn?: (m: string) => void } = {}): Env {
-  const paths = pathsFor(process.env);
+  const paths = withDefaultsLinks(pathsFor(process.env));
   let rt: Runtime | undefined;
   const byName: Record<string, Runtime> = {};
   return {

@@ -26,6 +26,22 @@ describe("build", () => {
     expect(readFileSync(`${h.cfg("bb")}/fstab`, "utf8")).toMatch(/\/proc\s+proc/);
   });
 
+  test(".defaults/vdirbase moves the roots of new guests, as in util-vserver", () => {
+    const base = `${h.root}/srv-guests`;
+    mkdirSync(base);
+    mkdirSync(`${h.confDir}/.defaults`, { recursive: true });
+    symlinkSync(base, `${h.confDir}/.defaults/vdirbase`);
+    try {
+      h.ok("based", "build", "-m", "skeleton", "-q");
+      expect(readlinkSync(`${h.cfg("based")}/vdir`)).toBe(`${base}/based`);
+      expect(existsSync(`${base}/based/etc/hostname`)).toBe(true);
+      h.ok("based", "delete", "--force");
+      expect(existsSync(`${base}/based`)).toBe(false);
+    } finally {
+      Bun.spawnSync(["rm", "-f", `${h.confDir}/.defaults/vdirbase`]);
+    }
+  });
+
   test("the next build takes the next context; a used context is refused", () => {
     h.ok("bb2", "build", "-m", "busybox", "-q");
     expect(readFileSync(`${h.cfg("bb2")}/context`, "utf8")).toBe("40001\n");

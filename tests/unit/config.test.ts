@@ -61,6 +61,14 @@ describe("guest config", () => {
     expect([...g.cflags].sort()).toEqual(["lock", "private"]);
   });
 
+  test("CPU weight: cgroup/cpu.shares, else sched/priority-bias, else nice", () => {
+    expect(guest({ "cgroup/cpu.shares": "300\n", nice: "10\n" }).cpuShares).toBe(300);
+    expect(guest({ "sched/priority-bias": "-5\n" }).cpuShares).toBeGreaterThan(1024);
+    expect(guest({ "sched/priority-bias": "5\n" }).cpuShares).toBeLessThan(1024);
+    expect(guest({ nice: "10\n" }).cpuShares).toBeLessThan(1024);
+    expect(guest({}).cpuShares).toBeUndefined();
+  });
+
   test("unlimited values", () => {
     const g = guest({ "rlimits/nproc": "inf\n", "rlimits/as": "unlimited\n" });
     expect(g.pidsLimit).toBeUndefined();
