@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PREFIX ?= /usr/local
 BUN := $(CURDIR)/node_modules/.bin/bun
 COMMANDS := vserver vserver-stat vps vpstree vtop vkill vwait vserver-info chcontext reducecap chbind vuname vlimit vattribute
-DEB_PACKAGES := crun runc catatonit busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev
+DEB_PACKAGES := crun runc catatonit busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3
 
 .PHONY: all deps deb-deps npm-deps build test unit integration demo install uninstall typecheck clean bench
 
