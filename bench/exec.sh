@@ -28,6 +28,7 @@ rows=(
   -n 'vserver bb running' "$B_BIN/vserver bb running"
   -n 'our exec argv (nsenter + crun exec --no-new-privs)' "nsenter --mount=$VNS -- /usr/bin/crun --root $VCR --cgroup-manager=cgroupfs exec --no-new-privs bb /bin/true"
 )
+[ -x "$W/vserver-compiled" ] && rows+=(-n 'vserver bb exec /bin/true (bun build --compile --bytecode)' "$W/vserver-compiled bb exec /bin/true")
 [ -n "$(lxc-info -P "$LXCP" -n bb -sH 2>/dev/null | grep RUNNING)" ] && rows+=(-n 'lxc-attach' "lxc-attach -P $LXCP -n bb -- /bin/true")
 hf exec all "$RUNS_FAST" "${rows[@]}"; rc=$?
 nsenter --mount="$NS" podman rm -f -t 0 vsb-exec >/dev/null 2>&1
