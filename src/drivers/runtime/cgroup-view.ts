@@ -52,7 +52,10 @@ export function ensureView(v: ViewPaths, unifiedMount: string): string[] {
   // only where the host's mount is shared (systemd hosts); on hosts whose / is private (this
   // project's CI VM) they do not, so anything mounted later that the runtime must see (a guest's
   // network namespace file) is mounted into the view as well (drivers/net/netns.ts).
-  const r = run(["unshare", `--mount=${v.file}`, "--propagation", "slave", "mount", "-t", "tmpfs", "-o", "size=1m,mode=755", "vserver-hide-cgroup2", unifiedMount]);
+  // crun (legacy mode) writes <cgroupsPath>/cgroup.procs into this tmpfs as a plain file, one
+  // 4 KiB page per guest start, and never removes it: 1 MiB stopped every start after the 256th.
+  // 64 MiB is only a limit (tmpfs uses what is written): 16384 starts while the view lives.
+  const r = run(["unshare", `--mount=${v.file}`, "--propagation", "slave", "mount", "-t", "tmpfs", "-o", "size=64m,mode=755", "vserver-hide-cgroup2", unifiedMount]);
   if (r.code !== 0) {
     releaseView(v);
     throw new ToolError(`cannot prepare the runtime's cgroup view (a mount namespace hiding ${unifiedMount}): ${r.stderr.trim()}`);
