@@ -43,7 +43,7 @@ lxc-destroy -P "$LXCP" -n dst >/dev/null 2>&1; rm -rf "$W/cp-bb" "$W/cp-src"
 
 if [ "$DEBOOTSTRAP" = 1 ]; then
   R=$(( BUILD_RUNS > 3 ? 3 : BUILD_RUNS ))
-  ROUNDS=1 hf build debootstrap "$R" \
+  ROUNDS=1 WARMUP=0 hf build debootstrap "$R" \
     -n 'vserver build -m debootstrap (cache)' --prepare "sh -c 'VSERVER_ROOT=$VR $B_BIN/vserver nd delete --force >/dev/null 2>&1; true'" "$B_BIN/vserver nd build -m debootstrap -q -- $DBARGS" \
     -n 'debootstrap --variant=minbase (same mirror)' --prepare "rm -rf $W/db" "debootstrap --no-check-gpg --variant=minbase bookworm $W/db file://$M" \
     -n 'cp -a (debootstrapped tree)' --prepare "rm -rf $W/cp-src" "cp -a $VR/vservers/deb $W/cp-src" || exit 1

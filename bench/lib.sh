@@ -17,9 +17,9 @@ vs() { VSERVER_ROOT="$VR" "$B_BIN/$@"; }
 hf() {
   local fig=$1 tag=$2 runs=$3; shift 3
   local r a
-  { printf 'hyperfine -N --warmup 2 --runs %s' "$runs"; for a in "$@"; do printf " %q" "$a"; done; echo; } > "$RES/$fig.$tag.cmd"
+  { printf 'hyperfine -N --warmup %s --runs %s' "${WARMUP:-2}" "$runs"; for a in "$@"; do printf " %q" "$a"; done; echo; } > "$RES/$fig.$tag.cmd"
   for ((r = 1; r <= ROUNDS; r++)); do
-    VSERVER_ROOT="$VR" hyperfine -N --warmup 2 --runs "$runs" --style none --export-json "$RES/$fig.$tag.r$r.json" "$@" >/dev/null \
+    VSERVER_ROOT="$VR" hyperfine -N --warmup "${WARMUP:-2}" --runs "$runs" --style none --export-json "$RES/$fig.$tag.r$r.json" "$@" >/dev/null \
       || { log "hyperfine failed in $fig/$tag round $r"; return 1; }
   done
 }

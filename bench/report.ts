@@ -67,6 +67,7 @@ P(`Written by \`bench/run${m0.quick === "1" ? " --quick" : ""}\` (\`make bench${
   "The machine is a noisy shared VM: **other engineers' integration tests may have been running during this run** " +
   `(load average ${m0.load ?? "?"} at the start, ${m1.load_end ?? "?"} at the end).`);
 if (failed.length) P(`\n**Figures that failed in this run: ${failed.join(", ")}.**`);
+if (process.env.BENCH_NOTE) P(`\n${process.env.BENCH_NOTE}`);
 P();
 P("## Machine");
 P();
