@@ -6,7 +6,7 @@ import { pathsFor } from "../pure/paths";
 import { spliceContext } from "../pure/format/vps";
 import { attributor } from "../control/host-view";
 import type { Env } from "../control/env";
-import { isatty } from "node:tty";
+import { isTerminal } from "../drivers/terminal";
 import { runMain } from "./main";
 import { writeOut } from "../drivers/output";
 
@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let delay = 2;
   const args: string[] = [];
-  let batch = !isatty(1) || !isatty(0);
+  let batch = !isTerminal(1) || !isTerminal(0);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "-b") batch = true;

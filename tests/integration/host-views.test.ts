@@ -229,7 +229,7 @@ describe("argument errors of the views", () => {
   test("vserver-stat and vps", () => {
     let r = h.run("vserver-stat", ["--bogus"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^vserver-stat: Unknown option '--bogus'/);
+    expect(r.stderr).toMatch(/^vserver-stat: unknown option '--bogus'/);
     r = h.run("vps", ["--no-such-ps-option"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^vps: ps refused the options '--no-such-ps-option'/);
