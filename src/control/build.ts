@@ -4,6 +4,7 @@
 // the next build of that name.
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { acquireLock } from "../drivers/lock";
 import { ConfigError, UsageError, VsError, AlreadyRunningError } from "../errors";
 import { readConfigTree, writeConfigEntries } from "../drivers/config-store";
 import { populateBusybox } from "../drivers/build/busybox";
@@ -57,6 +58,17 @@ export function usedContexts(env: Env): Map<number, string> {
     } catch {}
   }
   for (const r of allRunRecords(env.paths)) used.set(r.context, r.name);
+  // Builds in progress hold the number they were given in their temporary config directory.
+  try {
+    for (const d of readdirSync(env.paths.confDir)) {
+      const m = /^\.(.+)\.build-(\d+)$/.exec(d);
+      if (!m || procStartTime(Number(m[2])) === undefined) continue;
+      try {
+        const c = readFileSync(`${env.paths.confDir}/${d}/context`, "utf8").trim();
+        if (/^\d+$/.test(c)) used.set(Number(c), m[1]!);
+      } catch {}
+    }
+  } catch {}
   return used;
 }
 
@@ -99,6 +111,26 @@ function parseMethodArgs(method: BuildMethod, args: string[]) {
   return {};
 }
 
+function allocateContext(env: Env, req: BuildRequest): number {
+  const used = usedContexts(env);
+  used.forEach((owner, n) => owner === req.name && used.delete(n));
+  if (req.context !== undefined) {
+    const context = integer(req.context, "--context", { min: STATIC_MIN, max: STATIC_MAX, what: `a context number from ${STATIC_MIN} to ${STATIC_MAX}` });
+    if (used.has(context)) throw new UsageError(`--context: context ${context} is already used by guest '${used.get(context)}'.`);
+    return context;
+  }
+  let next: number | undefined;
+  try {
+    const raw = readFileSync(`${env.paths.defaultsDir}/context.next`, "utf8").trim();
+    next = integer(raw, `${env.paths.defaultsDir}/context.next`, { min: STATIC_MIN, max: STATIC_MAX });
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+  }
+  const n = nextFreeContext(used.keys(), { start: BUILD_START, next });
+  if (n === undefined) throw new VsError("no free context number is left between 40000 and 49151.");
+  return n;
+}
+
 export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResult> {
   checkName(req.name);
   if (!(BUILD_METHODS as readonly string[]).includes(req.method)) {
@@ -126,28 +158,20 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
     if (running) throw new AlreadyRunningError(`guest '${req.name}' is running; stop it before replacing it with --force.`, { guest: req.name });
   }
 
-  // Context number.
-  const used = usedContexts(env);
-  used.forEach((owner, n) => owner === req.name && used.delete(n));
-  let context: number;
-  if (req.context !== undefined) {
-    context = integer(req.context, "--context", { min: STATIC_MIN, max: STATIC_MAX, what: `a context number from ${STATIC_MIN} to ${STATIC_MAX}` });
-    if (used.has(context)) throw new UsageError(`--context: context ${context} is already used by guest '${used.get(context)}'.`);
-  } else {
-    let next: number | undefined;
-    try {
-      const raw = readFileSync(`${env.paths.defaultsDir}/context.next`, "utf8").trim();
-      next = integer(raw, `${env.paths.defaultsDir}/context.next`, { min: STATIC_MIN, max: STATIC_MAX });
-    } catch (e) {
-      if (e instanceof ConfigError) throw e;
-    }
-    const n = nextFreeContext(used.keys(), { start: BUILD_START, next });
-    if (n === undefined) throw new VsError("no free context number is left between 40000 and 49151.");
-    context = n;
-  }
-
   const tmpCfg = `${env.paths.confDir}/.${req.name}.build-${process.pid}`;
   const tmpRoot = `${env.paths.vdirBase}/.${req.name}.build-${process.pid}`;
+  mkdirSync(env.paths.confDir, { recursive: true, mode: 0o755 });
+  // Context number: chosen and written down under a lock, so two builds at once never get the same.
+  const allocation = await acquireLock(env.paths.lockDir, ".contexts", "context allocation", 60);
+  let context: number;
+  try {
+    context = allocateContext(env, req);
+    mkdirSync(tmpCfg, { mode: 0o755 });
+    writeFileSync(`${tmpCfg}/context`, `${context}\n`);
+  } finally {
+    allocation.release();
+  }
+
   const cleanup = () => {
     rmSync(tmpCfg, { recursive: true, force: true });
     rmSync(tmpRoot, { recursive: true, force: true });
@@ -164,7 +188,6 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
     mkdirSync(env.paths.confDir, { recursive: true, mode: 0o755 });
     mkdirSync(env.paths.vdirBase, { recursive: true, mode: 0o755 });
     mkdirSync(tmpRoot, { mode: 0o755 });
-    mkdirSync(tmpCfg, { mode: 0o755 });
     mkdirSync(env.paths.logDir, { recursive: true, mode: 0o750 });
     const log = `${env.paths.logDir}/${req.name}.build.log`;
     writeFileSync(log, `=== ${new Date().toISOString()} build of '${req.name}' with ${req.method}\n`);

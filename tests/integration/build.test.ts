@@ -52,6 +52,15 @@ describe("build", () => {
     noDebris("bb3");
   });
 
+  test("builds running at the same time get different contexts", async () => {
+    const names = ["par1", "par2", "par3"];
+    const procs = names.map((n) => Bun.spawn([`${BIN}/vserver`, n, "build", "-m", "skeleton", "-q"], { env: h.env, stdout: "ignore", stderr: "pipe" }));
+    expect(await Promise.all(procs.map((p) => p.exited))).toEqual([0, 0, 0]);
+    const ctxs = names.map((n) => readFileSync(`${h.cfg(n)}/context`, "utf8").trim());
+    expect(new Set(ctxs).size).toBe(3);
+    for (const n of names) h.ok(n, "delete", "--force");
+  });
+
   test("an existing guest is not overwritten without --force", () => {
     const r = h.vserver("bb2", "build", "-m", "busybox");
     expect(r.code).toBe(1);
