@@ -3,7 +3,8 @@
 // start, and by a start or stop that finds the leftovers of a killed command.
 
 import { rmSync } from "node:fs";
-import { removeGuestCgroups } from "../drivers/cgroup/guest-cgroups";
+import { guestCgroupPath, removeGuestCgroups } from "../drivers/cgroup/guest-cgroups";
+import { forgetInView } from "../drivers/runtime/cgroup-view";
 import { removeRunRecord } from "../drivers/run-state";
 import { deleteContainer } from "../drivers/runtime/oci-runtime";
 import type { Env } from "./env";
@@ -18,6 +19,7 @@ export async function teardownGuest(env: Env, name: string, context: number | un
   const rt = env.runtimeOf(name);
   deleteContainer(rt, name);
   await removeGuestCgroups(env.paths.cgroupParent, context);
+  if (rt.view && context !== undefined) forgetInView(rt.view, guestCgroupPath(env.paths.cgroupParent, context));
   await teardownGuestNetwork(env, name);
   removeRunRecord(env.paths, name);
   rmSync(bundleDir(env, name), { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // alternative runtime.
 
 import { afterAll, describe, expect, test } from "bun:test";
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { TestHost, busyboxGuest } from "../helpers/host";
 
 const h = new TestHost("rt");
@@ -36,6 +36,23 @@ describe("runtime", () => {
     const z = h.inGuest("r1", "sh", "-c", "cat /proc/[0-9]*/stat 2>/dev/null | awk '$3==\"Z\"' | wc -l").stdout.trim();
     expect(z).toBe("0");
     h.ok("r1", "stop");
+  });
+
+  test("crun's leftovers in the cgroup view go with each guest, while other guests keep the view", () => {
+    const shadow = `${h.runDir}/.runtime/cgroup2-shadow`;
+    busyboxGuest(h, "v1");
+    busyboxGuest(h, "v2");
+    h.ok("v1", "start");
+    h.ok("v2", "start");
+    if (!existsSync(shadow)) return; // no hidden view on this host (pure v1/v2, or runc)
+    const ctx = (n: string) => JSON.parse(readFileSync(`${h.runDir}/${n}`, "utf8")).cgroupPath as string;
+    const c1 = ctx("v1");
+    expect(existsSync(`${shadow}${c1}`)).toBe(true);
+    h.ok("v1", "stop");
+    expect(existsSync(`${shadow}${c1}`)).toBe(false);
+    expect(existsSync(`${shadow}${ctx("v2")}`)).toBe(true);
+    h.ok("v2", "stop");
+    expect(existsSync(shadow)).toBe(false);
   });
 
   test("runc as the alternative runtime", () => {
