@@ -15,6 +15,7 @@ import { parseCflags } from "../pure/config/cflags";
 import { execvp } from "../drivers/exec-self";
 import { runMain } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
+import { parseOptions } from "./options";
 
 const PROG = "chcontext";
 
@@ -36,24 +37,14 @@ the context's PID 1; when it ends, every process left in the context ends too.
 const HOSTNAME_RE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$/;
 
 async function main(argv: string[]): Promise<number> {
-  // node:util costs ~9 ms of start-up under Bun: loaded here, not at the top.
-  const { parseArgs } = await import("node:util");
   if (argv[0] === "--inner") return inner(argv.slice(1));
   const dd = argv.indexOf("--");
   const own = dd < 0 ? argv : argv.slice(0, dd);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: own, strict: true, allowPositionals: true,
-      options: {
+  const parsed = await parseOptions("chcontext", own, {
         ctx: { type: "string" }, xid: { type: "string" }, secure: { type: "boolean" }, cap: { type: "string", multiple: true },
         hostname: { type: "string" }, domainname: { type: "string" }, flag: { type: "string", multiple: true },
         silent: { type: "boolean" }, disconnect: { type: "boolean" }, help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]} See 'chcontext --help'.`);
-  }
+      },);
   const { values: v, positionals } = parsed;
   if (v.help) {
     writeOut(HELP);

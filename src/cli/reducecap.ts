@@ -10,6 +10,7 @@ import { DEFAULT_CAPABILITIES, normaliseCapName, type CapName } from "../pure/co
 import { execvp } from "../drivers/exec-self";
 import { runMain } from "./main";
 import { writeOut } from "../drivers/output";
+import { parseOptions } from "./options";
 
 const PROG = "reducecap";
 
@@ -23,8 +24,6 @@ Run CMD with the capability bounding set lowered, for it and every process it st
 `;
 
 async function main(argv: string[]): Promise<number> {
-  // node:util costs ~9 ms of start-up under Bun: loaded here, not at the top.
-  const { parseArgs } = await import("node:util");
   const dd = argv.indexOf("--");
   const own = dd < 0 ? argv : argv.slice(0, dd);
   // util-vserver's --CAP_NAME form: turn it into --cap NAME before parsing.
@@ -33,15 +32,7 @@ async function main(argv: string[]): Promise<number> {
     if (/^--CAP_[A-Z_]+$/.test(a)) norm.push("--cap", a.slice(2));
     else norm.push(a);
   }
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: norm, strict: true, allowPositionals: true,
-      options: { secure: { type: "boolean" }, cap: { type: "string", multiple: true }, show: { type: "boolean" }, pid: { type: "string" }, flag: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]} See 'reducecap --help'.`);
-  }
+  const parsed = await parseOptions("reducecap", norm, { secure: { type: "boolean" }, cap: { type: "string", multiple: true }, show: { type: "boolean" }, pid: { type: "string" }, flag: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } });
   const { values: v, positionals } = parsed;
   if (v.help) {
     writeOut(HELP);

@@ -6,6 +6,7 @@ import { killInContext } from "../control/context-tools";
 import { parseSignal } from "./signal-arg";
 import { runMain } from "./main";
 import { writeOut } from "../drivers/output";
+import { parseOptions } from "./options";
 
 const PROG = "vkill";
 
@@ -18,17 +19,7 @@ Without --xid the PIDs are host processes, signalled as kill(1) would.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  // node:util costs ~9 ms of start-up under Bun: loaded here, not at the top.
-  const { parseArgs } = await import("node:util");
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv, strict: true, allowPositionals: true,
-      options: { xid: { type: "string", short: "c" }, signal: { type: "string", short: "s" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]} See 'vkill --help'.`);
-  }
+  const parsed = await parseOptions("vkill", argv, { xid: { type: "string", short: "c" }, signal: { type: "string", short: "s" }, help: { type: "boolean", short: "h" } });
   const { values, positionals } = parsed;
   if (values.help) {
     writeOut(HELP);

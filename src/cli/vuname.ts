@@ -10,6 +10,7 @@ import { liveTarget, readUts, setUts } from "../control/live-settings";
 import { parseUtsTag, UTS_TAGS, type UtsTag } from "../pure/live-settings";
 import { runMain } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
+import { parseOptions } from "./options";
 
 const PROG = "vuname";
 
@@ -29,20 +30,11 @@ guest's config directory.
 `;
 
 async function main(argv: string[]): Promise<number> {
-  const { parseArgs } = await import("node:util");
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv, strict: true, allowPositionals: true,
-      options: {
+  const parsed = await parseOptions("vuname", argv, {
         xid: { type: "string" }, get: { type: "boolean", short: "g" }, set: { type: "boolean", short: "s" },
         tag: { type: "string", short: "t", multiple: true }, dir: { type: "string" }, missingok: { type: "boolean" },
         save: { type: "boolean" }, help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message.split("\n")[0]} See 'vuname --help'.`);
-  }
+      },);
   const { values: v, positionals } = parsed;
   if (v.help) {
     writeOut(HELP);
