@@ -75,7 +75,7 @@ P(`${m0.cpu} vCPU (${m0.model}), ${m0.mem_mb} MB RAM, ${m0.os}, Linux ${m0.kerne
   `${m0.crun}; ${m0.runc}; lxc ${m0.lxc}; ${m0.podman}; ${m0.nspawn}; ${m0.hyperfine}; Bun ${m0.bun}; node ${m0.node}.`);
 P();
 P("crun 1.8 refuses this hybrid host, so every raw-crun, runc and podman baseline runs through `nsenter --mount=VIEW`, a kept mount namespace of the benchmark's own in which a private tmpfs hides cgroup2 " +
-  "(baselines.md §7 A) — exactly what `vserver` itself does with its own view. The row `nsenter --mount=VIEW /bin/true` shows what that wrapper costs (~1 ms). " +
+  "(baselines.md §7 A) — the hiding `vserver` does for its own view (which binds a directory of its own there instead of a tmpfs). The row `nsenter --mount=VIEW /bin/true` shows what that wrapper costs (~1 ms). " +
   "The raw-crun containers use the `config.json` our `vserver start` wrote for the busybox guest (same root, namespaces, mounts, catatonit as PID 1, capabilities), with their own id and cgroup parent `/vsbench-crun`.");
 P();
 
