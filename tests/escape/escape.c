@@ -631,7 +631,11 @@ static void pids_limit(void) {
 static void memory_limit(void) {
   const char *NAME = "memory_limit";
   int mb = atoi(envor("ESC_MEM_MB", "512"));
-  pid_t p = fork();
+  /* Under a saturated pids limit fork() fails with EAGAIN: retry, and never take a failed fork or
+   * wait for a result either way (that made a balloon look like it escaped). */
+  pid_t p;
+  for (int tries = 0; (p = fork()) < 0 && errno == EAGAIN && tries < 500; tries++) usleep(10000);
+  if (p < 0) { printf("%s error fork: %s\n", NAME, strerror(errno)); fflush(stdout); return; }
   if (p == 0) {
     for (int i = 0; i < mb; i++) {
       char *b = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -640,8 +644,8 @@ static void memory_limit(void) {
     }
     _exit(0);
   }
-  int st;
-  waitpid(p, &st, 0);
+  int st = 0;
+  if (waitpid(p, &st, 0) != p) { printf("%s error waitpid: %s\n", NAME, strerror(errno)); fflush(stdout); return; }
   if (WIFEXITED(st) && WEXITSTATUS(st) == 0) ESCAPED("touched %d MB", mb);
   if (WIFSIGNALED(st)) BLOCKED("the balloon was killed by signal %d before reaching %d MB", WTERMSIG(st), mb);
   BLOCKED("allocation failed before %d MB", mb);

@@ -309,8 +309,11 @@ describe("resource starvation", () => {
 
   test("a fork bomb and a memory balloon in one guest leave the host and another guest responsive", async () => {
     const sh = "b(){ b | b & }; b; sleep 30";
-    const bomb = Bun.spawn([`${BIN}/vserver`, "bomb", "exec", "/bin/sh", "-c", sh], { env: h.env, stdout: "ignore", stderr: "ignore" });
     const balloon = Bun.spawn([`${BIN}/vserver`, "bomb", "exec", "/usr/bin/env", "ESC_MEM_MB=2048", "/escape", "memory_limit"], { env: h.env, stdout: "pipe", stderr: "pipe" });
+    // The bomb follows once the balloon is inflating: started together, the bomb could take every
+    // pid before the balloon forks, and then the balloon would test nothing.
+    for (let i = 0; i < 50 && Number(cgroupOf("bomb", "memory", "memory.usage_in_bytes")) < 8 << 20; i++) await Bun.sleep(100);
+    const bomb = Bun.spawn([`${BIN}/vserver`, "bomb", "exec", "/bin/sh", "-c", sh], { env: h.env, stdout: "ignore", stderr: "ignore" });
     try {
       // The bomb really is at its limit, or this test proves nothing.
       let current = 0;
