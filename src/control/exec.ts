@@ -5,7 +5,7 @@
 
 import { isTerminal } from "../drivers/terminal";
 import { ForbiddenError, NotFoundError, NotRunningError, UsageError } from "../errors";
-import { isAlive, readRunRecord } from "../drivers/run-state";
+import { isAlive, readRunRecord, type ExecPolicy, type RunRecord } from "../drivers/run-state";
 import { execInteractive, execArgv } from "../drivers/runtime/oci-runtime";
 import { run, signalNumber } from "../drivers/process";
 import { passableToGuest } from "../drivers/stdio";
@@ -27,8 +27,16 @@ export function requireRunning(env: Env, g: GuestConfig) {
   return rec;
 }
 
-export function requireEnterable(g: GuestConfig, what: string): void {
-  if (g.cflags.has("private")) {
+/**
+ * The policy fixed when the guest started (the native exec path reads the same, from the exec
+ * record): editing the config changes it at the next start, `vattribute --set --flag private` at once.
+ */
+export function execPolicy(g: GuestConfig, rec: RunRecord): ExecPolicy {
+  return rec.exec ?? { private: g.cflags.has("private"), noNewPrivs: g.noNewPrivileges, nice: g.nice ?? 0 };
+}
+
+export function requireEnterable(g: GuestConfig, policy: ExecPolicy, what: string): void {
+  if (policy.private) {
     throw new ForbiddenError(`guest '${g.name}' has the 'private' flag (${g.cfgDir}/cflags): ${what} is refused.`, { guest: g.name, file: `${g.cfgDir}/cflags` });
   }
 }
@@ -52,11 +60,11 @@ export function resolveUser(env: Env, g: GuestConfig, user: string): string {
 }
 
 export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): Promise<number> {
-  requireEnterable(g, "exec");
-  requireRunning(env, g);
+  const policy = execPolicy(g, requireRunning(env, g));
+  requireEnterable(g, policy, "exec");
   if (req.user) req = { ...req, user: resolveUser(env, g, req.user) };
   const tty = req.tty ?? isTerminal(0);
-  const opts = { tty, user: req.user, cwd: req.cwd, noNewPrivs: g.noNewPrivileges, nice: g.nice };
+  const opts = { tty, user: req.user, cwd: req.cwd, noNewPrivs: policy.noNewPrivs, nice: policy.nice };
   // With a pty the runtime copies between our stdio and the guest's fresh terminal itself. Without
   // one, our fds would be the guest's own: those that would give it more than a stream (a host
   // file, the admin's terminal) are relayed through pipes (drivers/stdio.ts).

@@ -22,7 +22,8 @@ import {
 } from "../pure/live-settings";
 import { resolveContext } from "./context-tools";
 import type { Env } from "./env";
-import { cfgDirOf } from "./guests";
+import { cfgDirOf, loadGuest } from "./guests";
+import { setPrivateFlag } from "../drivers/run-state";
 
 export interface LiveTarget {
   context: number;
@@ -357,8 +358,8 @@ export interface AttributeEdits {
 /**
  * vattribute --set: the bounding set of a running process can only be lowered by that process
  * itself (prctl PR_CAPBSET_DROP) and never raised, so nothing is changed live; the edits go into
- * bcapabilities/cflags for the next start. The `private` flag is the exception: host tools read it
- * from the config each time, so it holds at once.
+ * bcapabilities/cflags for the next start. The `private` flag is the exception: it is a rule of our
+ * own exec and enter, kept in the running guest's run records, which are changed at once too.
  */
 export function saveAttributes(env: Env, t: LiveTarget, edits: AttributeEdits): { saved: string[]; notes: string[] } {
   const name = requireGuest(t, "--set");
@@ -388,7 +389,10 @@ export function saveAttributes(env: Env, t: LiveTarget, edits: AttributeEdits): 
       saved.push(writeConfigFile(env, name, file, content));
       const now = edits.flags.filter((f) => flagCanon(f.name) === "private").map((f) => f.name);
       const later = edits.flags.filter((f) => flagCanon(f.name) !== "private").map((f) => `${f.negate ? "~" : ""}${f.name}`);
-      if (now.length) notes.push(`the change of the 'private' flag holds at once: host tools read it from the config every time.`);
+      if (now.length) {
+        if (t.name) setPrivateFlag(env.paths, t.name, loadGuest(env, t.name).cflags.has("private"));
+        notes.push(`the change of the 'private' flag holds at once for exec and enter.`);
+      }
       if (later.length) notes.push(`flags ${later.join(", ")} of ${t.label} saved for its next start; they are fixed when the guest starts (seccomp, namespaces) and cannot change in a running guest.`);
     }
     journal(env, t, "attribute", true, { bcaps: edits.bcaps, flags: edits.flags, saved });

@@ -15,7 +15,7 @@ import { buildGuest, type BuildRequest, type BuildResult } from "./build";
 import { checkName, cfgDirOf, guestExists, loadGuest } from "./guests";
 import { startGuest, type StartResult } from "./start";
 import { stopGuest } from "./stop";
-import { enterShell, execInGuest, requireEnterable, requireRunning, type ExecRequest } from "./exec";
+import { enterShell, execInGuest, execPolicy, requireEnterable, requireRunning, type ExecRequest } from "./exec";
 import { guestStatus, liveRecord, type GuestStatus } from "./info";
 import { teardownGuest } from "./teardown";
 import { readRunRecord } from "../drivers/run-state";
@@ -81,8 +81,7 @@ export function exec(env: Env, name: string, req: ExecRequest): Promise<number> 
 export function enter(env: Env, name: string): Promise<number> {
   return operate(env, "enter", name, false, async () => {
     const g = loadGuest(env, name);
-    requireEnterable(g, "enter");
-    requireRunning(env, g);
+    requireEnterable(g, execPolicy(g, requireRunning(env, g)), "enter");
     if (!isTerminal(0)) throw new UsageError("enter needs a terminal on standard input; use 'exec' for commands.");
     return execInGuest(env, g, { argv: enterShell(env, g), tty: true });
   });

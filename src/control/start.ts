@@ -7,9 +7,9 @@ import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } f
 import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
 import { runHooks, type HookContext } from "../drivers/hooks";
 import { which } from "../drivers/process";
-import { allRunRecords, isAlive, writeRunRecord } from "../drivers/run-state";
+import { allRunRecords, isAlive, writeExecRecord, writeRunRecord, type ExecPolicy } from "../drivers/run-state";
 import { procStartTime } from "../drivers/proc-pid";
-import { containerState, createContainer, pidFromBundle, runDetached, startContainer } from "../drivers/runtime/oci-runtime";
+import { containerState, createContainer, pidFromBundle, recordedExecArgv, runDetached, startContainer } from "../drivers/runtime/oci-runtime";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
 import { buildOciSpec } from "../pure/spec/oci-spec";
@@ -135,10 +135,12 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     if (!pid || !pidStart) {
       throw new ToolError(`the guest's PID 1 (${plan.pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
     }
+    const exec: ExecPolicy = { private: g.cflags.has("private"), noNewPrivs: g.noNewPrivileges, nice: g.nice ?? 0 };
     writeRunRecord(env.paths, {
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
-      cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath,
+      cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec,
     });
+    writeExecRecord(env.paths, g.name, { pid, pidStart, private: exec.private, nice: exec.nice, ...recordedExecArgv(rt, g.name, exec.noNewPrivs) });
     await attachGuestNetwork(env, g, pid, net);
     runInitCommand(env, g, plan.start, logFd, "start", { fatal: true });
     runHooks(hooks, "post-start");

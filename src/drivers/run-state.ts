@@ -4,7 +4,15 @@
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
 import type { Paths } from "../pure/paths";
+import { formatExecRecord, parseExecRecord, type ExecRecord } from "../pure/exec-record";
 import { procStartTime } from "./proc-pid";
+
+/** What exec and enter into a running guest obey; fixed when it starts (vattribute changes `private`). */
+export interface ExecPolicy {
+  private: boolean;
+  noNewPrivs: boolean;
+  nice: number;
+}
 
 export interface RunRecord {
   name: string;
@@ -21,6 +29,8 @@ export interface RunRecord {
   cfgDir: string;
   vdir: string;
   netns?: string;
+  /** Absent in records written before it existed: then the guest's config is the policy. */
+  exec?: ExecPolicy;
 }
 
 export function runFile(paths: Paths, name: string): string {
@@ -44,7 +54,25 @@ export function readRunRecord(paths: Paths, name: string): RunRecord | undefined
 }
 
 export function removeRunRecord(paths: Paths, name: string): void {
+  rmSync(execRecordFile(paths, name), { force: true });
   rmSync(runFile(paths, name), { force: true });
+}
+
+export function execRecordFile(paths: Paths, name: string): string {
+  return `${paths.runDir}/.exec/${name}`;
+}
+
+/** The native front-end's copy of the exec policy (pure/exec-record.ts); without one it takes the slow path. */
+export function writeExecRecord(paths: Paths, name: string, r: ExecRecord): void {
+  const file = execRecordFile(paths, name);
+  const text = formatExecRecord(r);
+  if (text === undefined) {
+    rmSync(file, { force: true });
+    return;
+  }
+  mkdirSync(`${paths.runDir}/.exec`, { recursive: true, mode: 0o700 });
+  writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
 }
 
 export function allRunRecords(paths: Paths): RunRecord[] {
@@ -60,4 +88,20 @@ export function allRunRecords(paths: Paths): RunRecord[] {
 /** The record's PID 1 is still the process we started. */
 export function isAlive(r: RunRecord): boolean {
   return procStartTime(r.pid) === r.pidStart;
+}
+
+/** `vattribute --set --flag [~]private` on a running guest: its records change at once. */
+export function setPrivateFlag(paths: Paths, name: string, on: boolean): void {
+  const rec = readRunRecord(paths, name);
+  if (!rec) return;
+  if (rec.exec) writeRunRecord(paths, { ...rec, exec: { ...rec.exec, private: on } });
+  let text: string | undefined;
+  try {
+    text = readFileSync(execRecordFile(paths, name), "utf8");
+  } catch {
+    return;
+  }
+  const er = parseExecRecord(text);
+  if (er) writeExecRecord(paths, name, { ...er, private: on });
+  else rmSync(execRecordFile(paths, name), { force: true });
 }

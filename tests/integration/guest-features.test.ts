@@ -107,11 +107,19 @@ describe("guest features", () => {
     expect(r.stderr).toMatch(/enter needs a terminal/);
   });
 
-  test("the private flag refuses exec and enter", () => {
+  test("the private flag, fixed when the guest starts, refuses exec and enter", () => {
     writeFileSync(`${h.cfg("f1")}/cflags`, "private\n");
-    const r = h.inGuest("f1", "true");
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/'private' flag .*exec is refused/);
-    writeFileSync(`${h.cfg("f1")}/cflags`, "\n");
+    expect(h.inGuest("f1", "true").code).toBe(0); // a config edit holds from the next start
+    h.ok("f1", "restart");
+    try {
+      for (const env of [{}, { VSERVER_NATIVE: "0" }] as Record<string, string>[]) {
+        const r = h.run("vserver", ["f1", "exec", "true"], { env });
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/'private' flag .*exec is refused/);
+      }
+      expect(h.vserver("f1", "enter").stderr).toMatch(/'private' flag .*enter is refused/);
+    } finally {
+      writeFileSync(`${h.cfg("f1")}/cflags`, "\n");
+    }
   });
 });

@@ -46,10 +46,22 @@ function prefix(rt: Runtime, create: boolean): string[] {
   return ["nsenter", `--mount=${rt.view.file}`, "--"];
 }
 
-export function runtimeArgv(rt: Runtime, args: string[], create = false): string[] {
+function bareArgv(rt: Runtime, args: string[]): string[] {
   const global = ["--root", rt.stateDir];
   if (rt.name === "crun") global.push("--cgroup-manager=cgroupfs");
-  return [...prefix(rt, create), rt.binary, ...global, ...args];
+  return [rt.binary, ...global, ...args];
+}
+
+export function runtimeArgv(rt: Runtime, args: string[], create = false): string[] {
+  return [...prefix(rt, create), ...bareArgv(rt, args)];
+}
+
+/**
+ * The exec command for the native front-end's record: no nsenter and no nice (it enters the view
+ * and sets the nice level itself), no tty, the container id last.
+ */
+export function recordedExecArgv(rt: Runtime, id: string, noNewPrivs: boolean): { view?: string; argv: string[] } {
+  return { view: rt.view?.file, argv: bareArgv(rt, ["exec", ...(noNewPrivs ? ["--no-new-privs"] : []), id]) };
 }
 
 export function containerState(rt: Runtime, id: string): ContainerState | undefined {

@@ -1,0 +1,46 @@
+/* The native front-end: the few hot commands (exec into a running guest, `running`, vserver-stat,
+ * vps) answered without starting the JavaScript runtime, whose own start costs more than the
+ * OCI runtime's exec. Everything else, and every case these files are not sure of, goes to the
+ * TypeScript command (the "slow path") with the same arguments, which then decides and reports.
+ *
+ * Rules, so that policy stays in one place (docs/architecture.md):
+ *  - read only what the TypeScript side wrote for this purpose (the exec record, run records) and
+ *    what the kernel reports (/proc, cgroups); never a guest's config;
+ *  - never print an error of our own for a user mistake: hand the case to the slow path instead. */
+#ifndef VSERVER_FRONT_H
+#define VSERVER_FRONT_H
+
+#include <stddef.h>
+
+/* Set by the Makefile: the Bun binary and the directory of the bundled commands. */
+#ifndef BUN_PATH
+#error "BUN_PATH must be defined"
+#endif
+#ifndef DIST_DIR
+#error "DIST_DIR must be defined"
+#endif
+
+/* Run the TypeScript command `cmd` (dist/cmd.js) with our arguments; never returns. */
+_Noreturn void slow_path(const char *cmd, int argc, char **argv);
+
+/* True when VSERVER_NATIVE=0 asks for the slow path always (tests compare both paths). */
+int native_disabled(void);
+
+/* The state root's run and log directories (VSERVER_ROOT, like pure/paths.ts), or NULL when the
+ * root is one we leave to the slow path (relative, or not in normal form). */
+const char *run_dir(void);
+const char *log_dir(void);
+
+/* pure/paths.ts GUEST_NAME_RE. */
+int valid_guest_name(const char *name);
+
+/* /proc/PID/stat field 22 (start time) into buf; 0 when the process is gone or a zombie. */
+int proc_start_time(int pid, char *buf, size_t len);
+
+/* Whole small file into a NUL-terminated heap buffer (caller frees); NULL on error. */
+char *read_small_file(const char *path, size_t *len);
+
+/* One event line in LOGDIR/events.log, like drivers/journal.ts; never fails the caller. */
+void journal_exec(const char *guest, const char *argv0, int ok, int exit_code, const char *error);
+
+#endif

@@ -1,0 +1,56 @@
+// The exec record: what the native front-end (src/native) needs to run a command in a running
+// guest without starting the JavaScript runtime. `start` writes it next to the run record from
+// the policy it computed; the native code reads only this file and never parses a guest's config,
+// so there is one source of truth for policy. One "key value" per line, no quoting: a value that
+// holds a newline cannot be written, and then the guest simply has no record (the slow path works).
+
+export const EXEC_RECORD_VERSION = 1;
+
+export interface ExecRecord {
+  /** Host PID of the guest's PID 1 and its /proc start time, to tell a reused PID apart. */
+  pid: number;
+  pidStart: string;
+  /** The guest's `private` flag: exec and enter are refused (the front-end leaves that to the slow path). */
+  private: boolean;
+  /** Added to the caller's nice level for the runtime and so for the command. */
+  nice: number;
+  /** The mount namespace to enter before running the runtime (the hidden-cgroup2 view), if any. */
+  view?: string;
+  /** The runtime's exec command up to and including the container id; the user's command follows. */
+  argv: string[];
+}
+
+export function formatExecRecord(r: ExecRecord): string | undefined {
+  const lines = [
+    "# written by 'vserver start' for the native exec path; removed at stop",
+    `version ${EXEC_RECORD_VERSION}`,
+    `pid ${r.pid}`,
+    `pid-start ${r.pidStart}`,
+    `private ${r.private ? 1 : 0}`,
+    `nice ${r.nice}`,
+    ...(r.view ? [`view ${r.view}`] : []),
+    ...r.argv.map((a) => `arg ${a}`),
+  ];
+  if (lines.some((l) => /[\n\0]/.test(l))) return undefined;
+  return lines.join("\n") + "\n";
+}
+
+export function parseExecRecord(text: string): ExecRecord | undefined {
+  const r: Partial<ExecRecord> & { argv: string[] } = { argv: [] };
+  let version = 0;
+  for (const line of text.split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const sp = line.indexOf(" ");
+    const key = sp < 0 ? line : line.slice(0, sp);
+    const value = sp < 0 ? "" : line.slice(sp + 1);
+    if (key === "version") version = Number(value);
+    else if (key === "pid") r.pid = Number(value);
+    else if (key === "pid-start") r.pidStart = value;
+    else if (key === "private") r.private = value === "1";
+    else if (key === "nice") r.nice = Number(value);
+    else if (key === "view") r.view = value;
+    else if (key === "arg") r.argv.push(value);
+  }
+  if (version !== EXEC_RECORD_VERSION || !Number.isInteger(r.pid) || !r.pidStart || !r.argv.length) return undefined;
+  return { pid: r.pid!, pidStart: r.pidStart, private: !!r.private, nice: r.nice ?? 0, view: r.view, argv: r.argv };
+}
