@@ -7,8 +7,8 @@ BUN := $(CURDIR)/node_modules/.bin/bun
 COMMANDS := vserver vserver-stat vps vpstree vtop vkill vwait vserver-info chcontext reducecap chbind vuname vlimit vattribute
 # Commands with a native front-end (src/native): bin/NAME is the C program, which hands every case
 # it does not serve itself to the bundle dist/NAME.js. The others are the bundle with a shebang.
-NATIVE := vserver
-NATIVE_SRC := $(wildcard src/native/*.c src/native/*.h)
+NATIVE := vserver vserver-stat vps
+NATIVE_COMMON := $(addprefix src/native/,front.c proc.c exec-record.c journal.c stat-format.c)
 CFLAGS_NATIVE := -O2 -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"'
 DEB_PACKAGES := crun runc catatonit busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3
 
@@ -36,7 +36,7 @@ build: deps
 	@for c in $(COMMANDS); do \
 	  $(BUN) build --target=bun --minify-syntax --minify-whitespace --external koffi src/cli/$$c.ts --outfile dist/$$c.js >/dev/null || exit 1; \
 	  case " $(NATIVE) " in *" $$c "*) \
-	    gcc $(CFLAGS_NATIVE) -o bin/$$c.tmp src/native/front.c src/native/$$c.c || exit 1;; \
+	    gcc $(CFLAGS_NATIVE) -o bin/$$c.tmp $(NATIVE_COMMON) src/native/$$c.c -lm || exit 1;; \
 	  *) { echo "#!$(BUN)"; cat dist/$$c.js; } > bin/$$c.tmp && chmod 755 bin/$$c.tmp;; \
 	  esac; \
 	  mv bin/$$c.tmp bin/$$c; \

@@ -140,7 +140,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec,
     });
-    writeExecRecord(env.paths, g.name, { pid, pidStart, private: exec.private, nice: exec.nice, ...recordedExecArgv(rt, g.name, exec.noNewPrivs) });
+    writeExecRecord(env.paths, g.name, { context, pid, pidStart, private: exec.private, nice: exec.nice, ...recordedExecArgv(rt, g.name, exec.noNewPrivs) });
     await attachGuestNetwork(env, g, pid, net);
     runInitCommand(env, g, plan.start, logFd, "start", { fatal: true });
     runHooks(hooks, "post-start");

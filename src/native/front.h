@@ -20,7 +20,8 @@
 #error "DIST_DIR must be defined"
 #endif
 
-/* Run the TypeScript command `cmd` (dist/cmd.js) with our arguments; never returns. */
+/* Run the TypeScript command `cmd` (dist/cmd.js) with our arguments; never returns. With
+ * VSERVER_NATIVE=require it exits 125 instead (tests use it to know which path served a call). */
 _Noreturn void slow_path(const char *cmd, int argc, char **argv);
 
 /* True when VSERVER_NATIVE=0 asks for the slow path always (tests compare both paths). */
@@ -30,6 +31,8 @@ int native_disabled(void);
  * root is one we leave to the slow path (relative, or not in normal form). */
 const char *run_dir(void);
 const char *log_dir(void);
+/* The cgroup parent of this root's guests (VSERVER_CGROUP_PARENT, else as pure/paths.ts). */
+const char *cgroup_parent(void);
 
 /* pure/paths.ts GUEST_NAME_RE. */
 int valid_guest_name(const char *name);
@@ -39,6 +42,42 @@ int proc_start_time(int pid, char *buf, size_t len);
 
 /* Whole small file into a NUL-terminated heap buffer (caller frees); NULL on error. */
 char *read_small_file(const char *path, size_t *len);
+
+/* The exec record (pure/exec-record.ts), parsed in place: buf must outlive it. */
+struct exec_record {
+  int context;
+  int pid;
+  char pid_start[32];
+  int private_flag;
+  int nice;
+  const char *view;
+  const char **argv;
+  int argc;
+};
+int parse_exec_record(char *buf, struct exec_record *rec);
+
+/* The record of a guest whose PID 1 is still the one it names; 0 otherwise. */
+int running_record(const char *name, struct exec_record *rec);
+
+/* Context number -> guest name (run records, then chcontext labels), like control/host-view.ts. */
+struct context_names;
+/* NULL when a guest's run record has no exec record: then only the slow path knows its name. */
+struct context_names *load_context_names(void);
+const char *context_name(const struct context_names *names, int context);
+
+/* Context of a process from /proc/PID/cgroup: >= 0, or -1 when the process is gone. */
+int context_of_pid(int pid);
+
+struct proc_info {
+  int pid, context;
+  unsigned long long utime, stime, starttime, vsize, rss_pages;
+};
+/* Every process on the host (not threads); n set to the count. Caller frees. */
+struct proc_info *scan_processes(size_t *n);
+
+/* vserver-stat's size and time cells (pure/format/vserver-stat.ts). */
+void format_size(unsigned long long bytes, char *out, size_t len);
+void format_ticks(unsigned long long ticks, char *out, size_t len);
 
 /* One event line in LOGDIR/events.log, like drivers/journal.ts; never fails the caller. */
 void journal_exec(const char *guest, const char *argv0, int ok, int exit_code, const char *error);

@@ -21,54 +21,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct exec_record {
-  int pid;
-  char pid_start[32];
-  int private_flag;
-  int nice;
-  const char *view;
-  const char **argv;
-  int argc;
-};
-
-/* Parses the record in place (buf is modified and must outlive rec). */
-static int parse_record(char *buf, struct exec_record *rec) {
-  memset(rec, 0, sizeof *rec);
-  int version = 0, lines = 1;
-  for (char *p = buf; *p; p++) lines += *p == '\n';
-  rec->argv = calloc((size_t)lines + 1, sizeof *rec->argv);
-  if (!rec->argv) return 0;
-  rec->pid = -1;
-  for (char *line = buf, *next; line && *line; line = next) {
-    next = strchr(line, '\n');
-    if (next) *next++ = 0;
-    if (*line == '#') continue;
-    char *value = strchr(line, ' ');
-    if (!value) continue;
-    *value++ = 0;
-    if (strcmp(line, "version") == 0) version = atoi(value);
-    else if (strcmp(line, "pid") == 0) rec->pid = atoi(value);
-    else if (strcmp(line, "pid-start") == 0) snprintf(rec->pid_start, sizeof rec->pid_start, "%s", value);
-    else if (strcmp(line, "private") == 0) rec->private_flag = strcmp(value, "1") == 0;
-    else if (strcmp(line, "nice") == 0) rec->nice = atoi(value);
-    else if (strcmp(line, "view") == 0) rec->view = value;
-    else if (strcmp(line, "arg") == 0) rec->argv[rec->argc++] = value;
-  }
-  return version == 1 && rec->pid > 0 && rec->pid_start[0] && rec->argc > 0;
-}
-
-/* The guest's record when it is running, else 0 (no record, stale PID, unknown version). */
-static int running_record(const char *name, struct exec_record *rec) {
-  const char *run = run_dir();
-  if (!run || !valid_guest_name(name)) return 0;
-  char path[4200];
-  snprintf(path, sizeof path, "%s/.exec/%s", run, name);
-  char *buf = read_small_file(path, NULL);
-  if (!buf || !parse_record(buf, rec)) return 0;
-  char now[32];
-  return proc_start_time(rec->pid, now, sizeof now) && strcmp(now, rec->pid_start) == 0;
-}
-
 static int passable_to_guest(int fd) {
   struct stat st;
   if (fstat(fd, &st) != 0) return 0;

@@ -7,6 +7,8 @@
 export const EXEC_RECORD_VERSION = 1;
 
 export interface ExecRecord {
+  /** The guest's context number (the views' name for it). */
+  context: number;
   /** Host PID of the guest's PID 1 and its /proc start time, to tell a reused PID apart. */
   pid: number;
   pidStart: string;
@@ -24,6 +26,7 @@ export function formatExecRecord(r: ExecRecord): string | undefined {
   const lines = [
     "# written by 'vserver start' for the native exec path; removed at stop",
     `version ${EXEC_RECORD_VERSION}`,
+    `context ${r.context}`,
     `pid ${r.pid}`,
     `pid-start ${r.pidStart}`,
     `private ${r.private ? 1 : 0}`,
@@ -44,6 +47,7 @@ export function parseExecRecord(text: string): ExecRecord | undefined {
     const key = sp < 0 ? line : line.slice(0, sp);
     const value = sp < 0 ? "" : line.slice(sp + 1);
     if (key === "version") version = Number(value);
+    else if (key === "context") r.context = Number(value);
     else if (key === "pid") r.pid = Number(value);
     else if (key === "pid-start") r.pidStart = value;
     else if (key === "private") r.private = value === "1";
@@ -51,6 +55,6 @@ export function parseExecRecord(text: string): ExecRecord | undefined {
     else if (key === "view") r.view = value;
     else if (key === "arg") r.argv.push(value);
   }
-  if (version !== EXEC_RECORD_VERSION || !Number.isInteger(r.pid) || !r.pidStart || !r.argv.length) return undefined;
-  return { pid: r.pid!, pidStart: r.pidStart, private: !!r.private, nice: r.nice ?? 0, view: r.view, argv: r.argv };
+  if (version !== EXEC_RECORD_VERSION || !Number.isInteger(r.context) || !Number.isInteger(r.pid) || !r.pidStart || !r.argv.length) return undefined;
+  return { context: r.context!, pid: r.pid!, pidStart: r.pidStart, private: !!r.private, nice: r.nice ?? 0, view: r.view, argv: r.argv };
 }

@@ -3,7 +3,7 @@
 // empties a guest even while it forks; vwait returns when a guest stops and times out otherwise.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { TestHost, busyboxGuest, BIN } from "../helpers/host";
 
 const h = new TestHost("views");
@@ -101,6 +101,47 @@ describe("attribution of processes to guests", () => {
     expect(a).toMatch(/^40101\s+2\s+\S+\s+\S+\s+\d+m\d\ds\d\d\s+\d+m\d\ds\d\d\s+\S+ alpha$/);
     expect(a!.indexOf("alpha")).toBe(55);
     expect(lines.find((l) => l.startsWith("40102"))).toMatch(/^40102\s+2 .* beta-with-a-long-nam$/);
+  });
+
+  test("the native views print what the TypeScript ones print", () => {
+    const both = (cmd: string, args: string[]) => {
+      const fast = h.run(cmd, args, { env: { VSERVER_NATIVE: "require" } });
+      const slow = h.run(cmd, args, { env: { VSERVER_NATIVE: "0" } });
+      expect([fast.code, fast.stderr]).toEqual([0, ""]);
+      expect([slow.code, slow.stderr]).toEqual([0, ""]);
+      return [fast.stdout.split("\n"), slow.stdout.split("\n")] as const;
+    };
+    // vserver-stat: every column but UPTIME, which moves between the two calls
+    const [sf, ss] = both("vserver-stat", []);
+    const guestCells = (lines: readonly string[]) => lines.filter((l) => /^4010[12] /.test(l)).map((l) => l.slice(0, 45) + l.slice(55));
+    expect(sf[0]).toBe(ss[0]!);
+    expect(guestCells(sf)).toEqual(guestCells(ss));
+    expect(guestCells(sf)).toHaveLength(2);
+    expect(sf[1]).toMatch(/^0\s+\d+ .* root server$/);
+    // vps: the header and every guest row, byte for byte
+    const [vf, vs] = both("vps", ["ax"]);
+    const guestRows = (lines: readonly string[]) => lines.filter((l) => / 4010[12] /.test(l));
+    expect(vf[0]).toBe(vs[0]!);
+    expect(guestRows(vf)).toEqual(guestRows(vs));
+    expect(guestRows(vf)).toHaveLength(4);
+    const [pid] = pidsOf("sleep 4712");
+    const [of, os] = both("vps", ["-o", "pid", "-p", String(pid)]);
+    expect(of).toEqual(os);
+    expect(of[1]).toMatch(new RegExp(`^\\s*${pid} 40102 beta-with-a-long-name$`));
+  });
+
+  test("a guest the native views cannot name sends them to the TypeScript command", () => {
+    const file = `${h.runDir}/.exec/alpha`;
+    const saved = readFileSync(file, "utf8");
+    rmSync(file);
+    try {
+      expect(h.run("vserver-stat", [], { env: { VSERVER_NATIVE: "require" } }).code).toBe(125);
+      expect(h.run("vps", ["ax"], { env: { VSERVER_NATIVE: "require" } }).code).toBe(125);
+      expect(h.run("vserver-stat", []).stdout).toMatch(/^40101 .* alpha$/m);
+      expect(h.run("vps", ["ax"]).stdout).toMatch(/ 40101 alpha /);
+    } finally {
+      writeFileSync(file, saved);
+    }
   });
 
   test("vtop -b and vpstree give the same attribution", () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { formatExecRecord, parseExecRecord, type ExecRecord } from "../../src/pure/exec-record";
 
 const rec: ExecRecord = {
-  pid: 4242, pidStart: "889900", private: false, nice: 7, view: "/run/vservers/.runtime/ns/cgroup-v1-view",
+  context: 40007, pid: 4242, pidStart: "889900", private: false, nice: 7, view: "/run/vservers/.runtime/ns/cgroup-v1-view",
   argv: ["/usr/bin/crun", "--root", "/run/vservers/.runtime/crun", "--cgroup-manager=cgroupfs", "exec", "--no-new-privs", "web 1"],
 };
 
@@ -10,7 +10,7 @@ describe("exec record", () => {
   test("one key per line, the argv in order, values with spaces kept whole", () => {
     const text = formatExecRecord(rec)!;
     expect(text.split("\n").filter((l) => l.startsWith("arg "))).toEqual(rec.argv.map((a) => `arg ${a}`));
-    expect(text).toMatch(/^version 1\npid 4242\npid-start 889900\nprivate 0\nnice 7\nview \//m);
+    expect(text).toMatch(/^version 1\ncontext 40007\npid 4242\npid-start 889900\nprivate 0\nnice 7\nview \//m);
     expect(parseExecRecord(text)).toEqual(rec);
   });
 
@@ -28,7 +28,7 @@ describe("exec record", () => {
 
   test("unknown versions and missing fields are no record", () => {
     expect(parseExecRecord(formatExecRecord(rec)!.replace("version 1", "version 2"))).toBeUndefined();
-    expect(parseExecRecord("version 1\npid 1\n")).toBeUndefined();
+    expect(parseExecRecord("version 1\ncontext 2\npid 1\n")).toBeUndefined();
     expect(parseExecRecord("")).toBeUndefined();
   });
 });

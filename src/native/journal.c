@@ -1,0 +1,65 @@
+/* The event journal line of an exec, in drivers/journal.ts's format: the native exec is an
+ * operation of the control plane like any other and is recorded the same way. */
+#define _GNU_SOURCE
+#include "front.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
+    else if (*p == '\n') fputs("\\n", f);
+    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+    else fputc(*p, f);
+  }
+  fputc('"', f);
+}
+
+void journal_exec(const char *guest, const char *argv0, int ok, int exit_code, const char *error) {
+  const char *dir = log_dir();
+  if (!dir) return;
+  char path[4200];
+  /* like mkdirSync(..., { recursive: true }) for the last levels, which are the ones ever missing */
+  snprintf(path, sizeof path, "%s", dir);
+  for (char *s = path + 1; *s; s++) {
+    if (*s != '/') continue;
+    *s = 0;
+    mkdir(path, 0755);
+    *s = '/';
+  }
+  mkdir(path, 0750);
+  snprintf(path, sizeof path, "%s/events.log", dir);
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  char line[8192];
+  FILE *f = fmemopen(line, sizeof line, "w");
+  if (!f) { close(fd); return; }
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  char when[32];
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+  fprintf(f, "{\"time\":\"%s.%03ldZ\",\"pid\":%d,\"op\":\"exec\",\"guest\":", when, ts.tv_nsec / 1000000, getpid());
+  json_string(f, guest);
+  fprintf(f, ",\"ok\":%s", ok ? "true" : "false");
+  if (ok) {
+    fputs(",\"argv0\":", f);
+    json_string(f, argv0);
+    fprintf(f, ",\"exit\":%d", exit_code);
+  } else {
+    fputs(",\"error\":", f);
+    json_string(f, error ? error : "");
+  }
+  fputs("}\n", f);
+  long n = ftell(f);
+  fclose(f);
+  if (n > 0 && (size_t)n < sizeof line) (void)!write(fd, line, (size_t)n);
+  close(fd);
+}

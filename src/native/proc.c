@@ -1,0 +1,152 @@
+/* Reading /proc: small files whole, a process's start time, and the context of every process
+ * (from its cgroup path, like drivers/proc-scan.ts). */
+#define _GNU_SOURCE
+#include "front.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char *read_small_file(const char *path, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  for (;;) {
+    if (!buf) break;
+    if (n + 1 >= cap) {
+      char *nb = realloc(buf, cap *= 2);
+      if (!nb) { free(buf); buf = NULL; break; }
+      buf = nb;
+    }
+    ssize_t r = read(fd, buf + n, cap - n - 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) { free(buf); buf = NULL; break; }
+    if (r == 0) break;
+    n += (size_t)r;
+  }
+  close(fd);
+  if (buf) {
+    buf[n] = 0;
+    if (len) *len = n;
+  }
+  return buf;
+}
+
+int proc_start_time(int pid, char *out, size_t len) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  if (!p || p[1] != ' ') return 0;
+  p += 2; /* field 3, the state */
+  if (*p == 'Z' || *p == 'X') return 0;
+  for (int field = 3; field < 22; field++) {
+    p = strchr(p, ' ');
+    if (!p) return 0;
+    p++;
+  }
+  size_t k = strcspn(p, " \n");
+  if (k == 0 || k >= len) return 0;
+  memcpy(out, p, k);
+  out[k] = 0;
+  return 1;
+}
+
+/* The first line of /proc/PID/cgroup whose path is /<parent>/<digits>[/...]: its digits. */
+static int context_in(const char *content) {
+  const char *parent = cgroup_parent();
+  size_t plen = strlen(parent);
+  for (const char *line = content; line && *line;) {
+    const char *end = strchr(line, '\n');
+    const char *c1 = memchr(line, ':', end ? (size_t)(end - line) : strlen(line));
+    const char *c2 = c1 ? memchr(c1 + 1, ':', end ? (size_t)(end - c1 - 1) : strlen(c1 + 1)) : NULL;
+    if (c2) {
+      const char *p = c2 + 1;
+      if (p[0] == '/' && strncmp(p + 1, parent, plen) == 0 && p[1 + plen] == '/') {
+        const char *d = p + 2 + plen, *e = d;
+        while (*e >= '0' && *e <= '9') e++;
+        if (e > d && (*e == '/' || *e == '\n' || *e == 0)) return atoi(d);
+      }
+    }
+    line = end ? end + 1 : NULL;
+  }
+  return 0;
+}
+
+static int read_at(int dirfd, const char *path, char *buf, size_t len) {
+  int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, len - 1);
+  close(fd);
+  if (n < 0) return -1;
+  buf[n] = 0;
+  return (int)n;
+}
+
+int context_of_pid(int pid) {
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/cgroup", pid);
+  if (read_at(AT_FDCWD, path, buf, sizeof buf) < 0) return -1;
+  return context_in(buf);
+}
+
+/* Fields 4.. of /proc/PID/stat after "(comm)": field N is f[N-3]. */
+static int parse_stat(char *stat, struct proc_info *p) {
+  char *s = strrchr(stat, ')');
+  if (!s || s[1] != ' ') return 0;
+  s += 2;
+  unsigned long long f[22] = {0};
+  for (int i = 0; i < 22 && s && *s; i++) {
+    if (i > 0) f[i] = strtoull(s, NULL, 10);
+    s = strchr(s, ' ');
+    if (s) s++;
+  }
+  p->utime = f[11];
+  p->stime = f[12];
+  p->starttime = f[19];
+  p->vsize = f[20];
+  p->rss_pages = f[21];
+  return 1;
+}
+
+struct proc_info *scan_processes(size_t *n) {
+  *n = 0;
+  size_t cap = 1024;
+  struct proc_info *out = malloc(cap * sizeof *out);
+  DIR *d = opendir("/proc");
+  if (!out || !d) {
+    if (d) closedir(d);
+    return out;
+  }
+  int procfd = dirfd(d);
+  struct dirent *de;
+  char path[64], buf[4096];
+  while ((de = readdir(d))) {
+    if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
+    int pid = atoi(de->d_name);
+    snprintf(path, sizeof path, "%d/cgroup", pid);
+    if (read_at(procfd, path, buf, sizeof buf) < 0) continue;
+    struct proc_info p = { .pid = pid, .context = context_in(buf) };
+    snprintf(path, sizeof path, "%d/stat", pid);
+    if (read_at(procfd, path, buf, sizeof buf) < 0 || !parse_stat(buf, &p)) continue;
+    if (*n == cap) {
+      struct proc_info *grown = realloc(out, (cap *= 2) * sizeof *out);
+      if (!grown) break;
+      out = grown;
+    }
+    out[(*n)++] = p;
+  }
+  closedir(d);
+  return out;
+}
