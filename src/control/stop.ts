@@ -8,7 +8,6 @@ import { cgroupPids } from "../drivers/cgroup/guest-cgroups";
 import { runHooks } from "../drivers/hooks";
 import { isAlive, readRunRecord, type RunRecord } from "../drivers/run-state";
 import { procStartTime } from "../drivers/proc-pid";
-import { containerState, killContainer } from "../drivers/runtime/oci-runtime";
 import type { GuestConfig } from "../pure/config/guest-config";
 import type { KillStep } from "../pure/config/killseq";
 import type { Env } from "./env";
@@ -28,7 +27,8 @@ function pidGone(pid: number): boolean {
 
 async function waitUntil(cond: () => boolean, seconds: number): Promise<boolean> {
   const deadline = Date.now() + seconds * 1000;
-  let delay = 10;
+  // Short first waits: a killed guest is usually gone within a few milliseconds.
+  let delay = 2;
   while (!cond()) {
     if (Date.now() >= deadline) return false;
     await Bun.sleep(delay);
@@ -41,12 +41,15 @@ async function waitUntil(cond: () => boolean, seconds: number): Promise<boolean>
  * Signal the guest's processes step by step. While PID 1 is our reaper, earlier steps spare it so
  * that services get their signal and time to exit (PID 1's death would SIGKILL them at once).
  */
-export async function killSequence(env: Env, rec: RunRecord, steps: KillStep[], reaperIsPid1: boolean): Promise<void> {
-  const rt = env.runtimeOf(rec.name);
+export async function killSequence(rec: RunRecord, steps: KillStep[], reaperIsPid1: boolean): Promise<void> {
   for (const step of steps) {
     const final = step.signal === "SIGKILL";
     if (final) {
-      killContainer(rt, rec.name, "KILL", true);
+      // PID 1 first: its death makes the kernel kill everything else in the guest's PID namespace,
+      // forks in flight included; the rest of the cgroup (a process that joined it from outside)
+      // follows. The runtime's `delete --force` in teardown sweeps the cgroup once more, so a
+      // separate `kill --all` through the runtime would only cost another process start.
+      try { process.kill(rec.pid, "SIGKILL"); } catch {}
       for (const p of cgroupPids(rec.cgroupPath)) try { process.kill(p, "SIGKILL"); } catch {}
       await waitUntil(() => pidGone(rec.pid) && cgroupPids(rec.cgroupPath).length === 0, Math.max(step.waitSeconds, 5));
       return;
@@ -68,10 +71,10 @@ export interface StopResult {
 }
 
 export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
-  const rt = env.runtimeOf(g.name);
-  const state = containerState(rt, g.name);
+  // The run record answers "is it running" from /proc (PID 1 with its start time): asking the
+  // runtime for its state would cost a process start.
   const rec = readRunRecord(env.paths, g.name);
-  const running = state?.status === "running" && rec !== undefined && isAlive(rec);
+  const running = rec !== undefined && isAlive(rec);
   const hooks = hookContext(env, g, rec?.context ?? g.context);
   if (!running) {
     // Nothing to stop, but a killed start or stop may have left things behind.
@@ -89,7 +92,7 @@ export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
   } finally {
     closeSync(logFd);
   }
-  await killSequence(env, rec!, g.killSeq, plan.pid1[0] === REAPER_IN_GUEST);
+  await killSequence(rec!, g.killSeq, plan.pid1[0] === REAPER_IN_GUEST);
   await teardownGuest(env, g.name, rec!.context);
   runHooks(hooks, "post-stop");
   runHooks(hooks, "postpost-stop");
