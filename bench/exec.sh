@@ -1,8 +1,9 @@
 #!/bin/bash
 # Figure 1, exec: `vserver NAME exec /bin/true` into the running busybox guest 'bb', against the
 # runtime's own exec of a container from the same root and config, nsenter, lxc-attach, podman exec.
-# The rows 'bun -e 0', 'vserver --help', 'vserver bb running' and the exact runtime argv our exec
-# runs split the time: Bun start, bundle load, config + run-state read, runtime call.
+# `vserver` answers exec natively (src/native) from the exec record; the rows 'vserver bb running'
+# (the record read alone), the exact runtime argv our exec runs, and the same exec through the
+# TypeScript command (VSERVER_NATIVE=0) split the time.
 source "$REPO/bench/lib.sh"
 set -e
 VNS="$VR/run/vservers/.runtime/ns/cgroup-v1-view"
@@ -23,12 +24,10 @@ rows=(
   -n 'nsenter -t PID -a /bin/true' "nsenter -t $P -a /bin/true"
   -n 'nsenter --mount=VIEW /bin/true' "nsenter --mount=$NS /bin/true"
   -n 'podman exec' "nsenter --mount=$NS podman exec vsb-exec /bin/true"
-  -n 'bun -e 0' "$BUN -e 0"
-  -n 'vserver --help' "$B_BIN/vserver --help"
+  -n 'vserver bb exec /bin/true, TypeScript path (VSERVER_NATIVE=0)' "env VSERVER_NATIVE=0 $B_BIN/vserver bb exec /bin/true"
   -n 'vserver bb running' "$B_BIN/vserver bb running"
   -n 'our exec argv (nsenter + crun exec --no-new-privs)' "nsenter --mount=$VNS -- /usr/bin/crun --root $VCR --cgroup-manager=cgroupfs exec --no-new-privs bb /bin/true"
 )
-[ -x "$W/vserver-compiled" ] && rows+=(-n 'vserver bb exec /bin/true (bun build --compile --bytecode)' "$W/vserver-compiled bb exec /bin/true")
 [ -n "$(lxc-info -P "$LXCP" -n bb -sH 2>/dev/null | grep RUNNING)" ] && rows+=(-n 'lxc-attach' "lxc-attach -P $LXCP -n bb -- /bin/true")
 hf exec all "$RUNS_FAST" "${rows[@]}"; rc=$?
 nsenter --mount="$NS" podman rm -f -t 0 vsb-exec >/dev/null 2>&1
