@@ -114,9 +114,6 @@ int main(int argc, char **argv) {
   if (native_disabled() || !run_dir()) slow_path("vps", argc, argv);
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--help") == 0) slow_path("vps", argc, argv);
-  struct context_names *names = load_context_names();
-  if (!names) slow_path("vps", argc, argv);
-
   int errfd = memfd_create("vps-ps-stderr", MFD_CLOEXEC);
   struct buf out = {0};
   pid_t ps_pid = 0;
@@ -126,6 +123,10 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < out.len; i++)
     if (!strchr(" \t\r\n\f\v", out.p[i])) { blank = 0; break; }
   if (code < 0 || (code != 0 && blank)) slow_path("vps", argc, argv);
+  /* Names after ps, as the TypeScript command does: a context's label or record is written before
+   * its first process exists, so every process ps saw can be named. */
+  struct context_names *names = load_context_names();
+  if (!names) slow_path("vps", argc, argv);
 
   /* Split into lines; a final newline is kept aside and put back at the end. */
   const char *text = out.p ? out.p : "";

@@ -38,11 +38,13 @@ static const char *label(int context, const char *name) {
 
 int main(int argc, char **argv) {
   if (native_disabled() || argc > 1 || !run_dir()) slow_path("vserver-stat", argc, argv);
-  struct context_names *names = load_context_names();
-  if (!names) slow_path("vserver-stat", argc, argv);
   size_t n;
   struct proc_info *procs = scan_processes(&n);
   if (!procs) slow_path("vserver-stat", argc, argv);
+  /* Names after the scan (as host-view.ts does): a context's label or record exists before its
+   * first process, so every process seen can be named. */
+  struct context_names *names = load_context_names();
+  if (!names) slow_path("vserver-stat", argc, argv);
   unsigned long long up = uptime_ticks();
   long page = sysconf(_SC_PAGESIZE);
 

@@ -51,13 +51,15 @@ describe("chcontext: a new context", () => {
     try {
       for (let i = 0; i < 100 && !line; i++) {
         await Bun.sleep(50);
-        line = h.run("vps", ["ax"]).stdout.split("\n").find((l) => / sleep 4723$/.test(l) && !l.includes("chcontext --ctx")) ?? "";
+        line = h.run("vps", ["ax"]).stdout.split("\n").find((l) => / sleep 4723$/.test(l) && !l.includes("chcontext --")) ?? "";
       }
       expect(line).toMatch(/^\s*\d+ 49999 chcontext:sleep\s/);
       // The command and the unshare(1) that holds its namespaces.
       expect(h.run("vserver-stat", []).stdout).toMatch(/\n49999\s+2 .* chcontext:sleep\n/);
     } catch (e) {
-      Bun.spawnSync(["pkill", "-KILL", "-x", "-f", "sleep 4723"]);
+      // Ours by PID: what this test started is in the context's cgroup.
+      const procs = `/sys/fs/cgroup/pids/${h.cgroupParent}/49999/cgroup.procs`;
+      if (existsSync(procs)) for (const pid of readFileSync(procs, "utf8").split("\n").filter(Boolean)) try { process.kill(Number(pid), "SIGKILL"); } catch {}
       await p.exited;
       throw e;
     }
