@@ -68,6 +68,9 @@ const char *context_name(const struct context_names *names, int context);
 /* Context of a process from /proc/PID/cgroup: >= 0, or -1 when the process is gone. */
 int context_of_pid(int pid);
 
+/* Context + 1 of every process now on the host, indexed by PID (0: not seen); len = slots. */
+int *context_by_pid(size_t *len);
+
 struct proc_info {
   int pid, context;
   unsigned long long utime, stime, starttime, vsize, rss_pages;

@@ -150,3 +150,33 @@ struct proc_info *scan_processes(size_t *n) {
   closedir(d);
   return out;
 }
+
+int *context_by_pid(size_t *len) {
+  *len = 0;
+  char *max = read_small_file("/proc/sys/kernel/pid_max", NULL);
+  long pid_max = max ? strtol(max, NULL, 10) : 0;
+  free(max);
+  if (pid_max <= 0 || pid_max > (1L << 22)) pid_max = 1L << 22;
+  /* One slot per possible PID; only the pages of PIDs in use are ever touched. */
+  int *map = calloc((size_t)pid_max + 1, sizeof *map);
+  DIR *d = opendir("/proc");
+  if (!map || !d) {
+    if (d) closedir(d);
+    free(map);
+    return NULL;
+  }
+  int procfd = dirfd(d);
+  struct dirent *de;
+  char path[64], buf[4096];
+  while ((de = readdir(d))) {
+    if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
+    long pid = strtol(de->d_name, NULL, 10);
+    if (pid <= 0 || pid > pid_max) continue;
+    snprintf(path, sizeof path, "%ld/cgroup", pid);
+    if (read_at(procfd, path, buf, sizeof buf) < 0) continue;
+    map[pid] = context_in(buf) + 1;
+  }
+  closedir(d);
+  *len = (size_t)pid_max + 1;
+  return map;
+}

@@ -45,38 +45,38 @@ static void write_all(int fd, const char *p, size_t len) {
   }
 }
 
-/* Run ps with our arguments: its output into out, its errors into a memory file; its status. */
-static int run_ps(int argc, char **argv, struct buf *out, int errfd, pid_t *ps_pid) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+/* Start ps with our arguments, its output and errors into memory files (so it never waits for us). */
+static pid_t start_ps(int argc, char **argv, int outfd, int errfd) {
   pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    dup2(errfd, 2);
-    if (!getenv("COLUMNS")) setenv("COLUMNS", "512", 1);
-    char **args = calloc((size_t)argc + 2, sizeof *args);
-    args[0] = "ps";
-    if (argc > 1) for (int i = 1; i < argc; i++) args[i] = argv[i];
-    else args[1] = "ax";
-    execvp("ps", args);
-    dprintf(2, "cannot run ps: %s\n", strerror(errno));
-    _exit(127);
-  }
-  *ps_pid = pid;
-  close(fds[1]);
-  char chunk[65536];
-  for (;;) {
-    ssize_t r = read(fds[0], chunk, sizeof chunk);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    put(out, chunk, (size_t)r);
-  }
-  close(fds[0]);
+  if (pid != 0) return pid;
+  dup2(outfd, 1);
+  dup2(errfd, 2);
+  if (!getenv("COLUMNS")) setenv("COLUMNS", "512", 1);
+  char **args = calloc((size_t)argc + 2, sizeof *args);
+  args[0] = "ps";
+  if (argc > 1) for (int i = 1; i < argc; i++) args[i] = argv[i];
+  else args[1] = "ax";
+  execvp("ps", args);
+  dprintf(2, "cannot run ps: %s\n", strerror(errno));
+  _exit(127);
+}
+
+static int wait_status(pid_t pid) {
   int status;
   while (waitpid(pid, &status, 0) < 0)
     if (errno != EINTR) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void read_back(int fd, struct buf *out) {
+  char chunk[65536];
+  lseek(fd, 0, SEEK_SET);
+  for (;;) {
+    ssize_t r = read(fd, chunk, sizeof chunk);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    put(out, chunk, (size_t)r);
+  }
 }
 
 /* /(^|\s)PID(\s|$)/: the index just past "PID", or -1. */
@@ -114,11 +114,17 @@ int main(int argc, char **argv) {
   if (native_disabled() || !run_dir()) slow_path("vps", argc, argv);
   for (int i = 1; i < argc; i++)
     if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--help") == 0) slow_path("vps", argc, argv);
-  int errfd = memfd_create("vps-ps-stderr", MFD_CLOEXEC);
+  int outfd = memfd_create("vps-ps-stdout", MFD_CLOEXEC), errfd = memfd_create("vps-ps-stderr", MFD_CLOEXEC);
+  if (outfd < 0 || errfd < 0) slow_path("vps", argc, argv);
+  pid_t ps_pid = start_ps(argc, argv, outfd, errfd);
+  if (ps_pid < 0) slow_path("vps", argc, argv);
+  /* While ps reads /proc, we read every process's cgroup: the two passes run side by side. A
+   * process that ps lists and this pass missed (it is newer) is looked up on its own below. */
+  size_t slots = 0;
+  int *seen = context_by_pid(&slots);
+  int code = wait_status(ps_pid);
   struct buf out = {0};
-  pid_t ps_pid = 0;
-  if (errfd < 0) slow_path("vps", argc, argv);
-  int code = run_ps(argc, argv, &out, errfd, &ps_pid);
+  read_back(outfd, &out);
   int blank = 1;
   for (size_t i = 0; i < out.len; i++)
     if (!strchr(" \t\r\n\f\v", out.p[i])) { blank = 0; break; }
@@ -160,7 +166,7 @@ int main(int argc, char **argv) {
       if (rtrim(l->p, l->len) == 0 && l->len == strspn(l->p, " \t\r\f\v")) continue;
       l->has_pid = 1;
       long pid = row_pid(l->p, l->len, (size_t)pid_end);
-      int ctx = pid < 0 ? -1 : pid == ps_pid ? 0 : context_of_pid((int)pid);
+      int ctx = pid < 0 ? -1 : pid == ps_pid ? 0 : (seen && (size_t)pid < slots && seen[pid]) ? seen[pid] - 1 : context_of_pid((int)pid);
       if (ctx < 0) continue; /* name stays NULL: ERR */
       l->context = ctx;
       l->name = ctx == 0 ? "MAIN" : context_name(names, ctx);
