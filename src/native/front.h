@@ -68,7 +68,8 @@ const char *context_name(const struct context_names *names, int context);
 /* Context of a process from /proc/PID/cgroup: >= 0, or -1 when the process is gone. */
 int context_of_pid(int pid);
 
-/* Context + 1 of every process now on the host, indexed by PID (0: not seen); len = slots. */
+/* Context + 1 of every process now in a context's cgroup, indexed by PID (0: not in one, so the
+ * host's, or gone); len = slots. */
 int *context_by_pid(size_t *len);
 
 struct proc_info {

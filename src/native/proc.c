@@ -151,6 +151,55 @@ struct proc_info *scan_processes(size_t *n) {
   return out;
 }
 
+/* The processes of every context from the contexts' own cgroup.procs files (one read per context
+ * instead of one /proc/PID/cgroup per process, which on a hybrid host formats a line for each of
+ * a dozen hierarchies). Nested cgroups count for the context they are under. */
+static void mark_procs(int dirfd_ctx, int context, int *map, long pid_max) {
+  char buf[65536];
+  int fd = openat(dirfd_ctx, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n;
+    char carry[16] = "";
+    while ((n = read(fd, buf, sizeof buf - 1)) > 0) {
+      buf[n] = 0;
+      char *p = buf;
+      if (carry[0]) { /* a number split across two reads */
+        size_t k = strspn(p, "0123456789");
+        char joined[32];
+        snprintf(joined, sizeof joined, "%s%.*s", carry, (int)k, p);
+        long pid = strtol(joined, NULL, 10);
+        if (pid > 0 && pid <= pid_max) map[pid] = context + 1;
+        p += k;
+        carry[0] = 0;
+      }
+      while (*p) {
+        char *end;
+        long pid = strtol(p, &end, 10);
+        if (end == p) { p++; continue; }
+        if (*end == 0 && buf[n - 1] != '\n') { snprintf(carry, sizeof carry, "%.*s", (int)(end - p), p); break; }
+        if (pid > 0 && pid <= pid_max) map[pid] = context + 1;
+        p = end;
+      }
+    }
+    close(fd);
+  }
+  int dup = fcntl(dirfd_ctx, F_DUPFD_CLOEXEC, 0);
+  DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+  if (!d) {
+    if (dup >= 0) close(dup);
+    return;
+  }
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (de->d_type != DT_DIR || de->d_name[0] == '.') continue;
+    int sub = openat(dirfd_ctx, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (sub < 0) continue;
+    mark_procs(sub, context, map, pid_max);
+    close(sub);
+  }
+  closedir(d);
+}
+
 int *context_by_pid(size_t *len) {
   *len = 0;
   char *max = read_small_file("/proc/sys/kernel/pid_max", NULL);
@@ -159,24 +208,27 @@ int *context_by_pid(size_t *len) {
   if (pid_max <= 0 || pid_max > (1L << 22)) pid_max = 1L << 22;
   /* One slot per possible PID; only the pages of PIDs in use are ever touched. */
   int *map = calloc((size_t)pid_max + 1, sizeof *map);
-  DIR *d = opendir("/proc");
-  if (!map || !d) {
-    if (d) closedir(d);
-    free(map);
-    return NULL;
+  if (!map) return NULL;
+  /* The pids hierarchy on a v1 or hybrid host (every guest has a pids limit), the unified one on v2. */
+  char path[512];
+  snprintf(path, sizeof path, "/sys/fs/cgroup/pids/%s", cgroup_parent());
+  DIR *d = opendir(path);
+  if (!d) {
+    snprintf(path, sizeof path, "/sys/fs/cgroup/%s", cgroup_parent());
+    d = opendir(path);
   }
-  int procfd = dirfd(d);
-  struct dirent *de;
-  char path[64], buf[4096];
-  while ((de = readdir(d))) {
-    if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
-    long pid = strtol(de->d_name, NULL, 10);
-    if (pid <= 0 || pid > pid_max) continue;
-    snprintf(path, sizeof path, "%ld/cgroup", pid);
-    if (read_at(procfd, path, buf, sizeof buf) < 0) continue;
-    map[pid] = context_in(buf) + 1;
+  if (d) {
+    struct dirent *de;
+    while ((de = readdir(d))) {
+      const char *n = de->d_name;
+      if (!*n || strspn(n, "0123456789") != strlen(n)) continue;
+      int ctx = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (ctx < 0) continue;
+      mark_procs(ctx, atoi(n), map, pid_max);
+      close(ctx);
+    }
+    closedir(d);
   }
-  closedir(d);
   *len = (size_t)pid_max + 1;
   return map;
 }

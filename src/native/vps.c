@@ -118,8 +118,7 @@ int main(int argc, char **argv) {
   if (outfd < 0 || errfd < 0) slow_path("vps", argc, argv);
   pid_t ps_pid = start_ps(argc, argv, outfd, errfd);
   if (ps_pid < 0) slow_path("vps", argc, argv);
-  /* While ps reads /proc, we read every process's cgroup: the two passes run side by side. A
-   * process that ps lists and this pass missed (it is newer) is looked up on its own below. */
+  /* While ps reads /proc, we read the contexts' cgroup.procs: the two passes run side by side. */
   size_t slots = 0;
   int *seen = context_by_pid(&slots);
   int code = wait_status(ps_pid);
@@ -167,6 +166,8 @@ int main(int argc, char **argv) {
       l->has_pid = 1;
       long pid = row_pid(l->p, l->len, (size_t)pid_end);
       int ctx = pid < 0 ? -1 : pid == ps_pid ? 0 : (seen && (size_t)pid < slots && seen[pid]) ? seen[pid] - 1 : context_of_pid((int)pid);
+      /* Not in any context's cgroup during our pass: read its own cgroup file (a host process, or
+       * one that started or ended meanwhile; gone is ERR, as in the TypeScript command). */
       if (ctx < 0) continue; /* name stays NULL: ERR */
       l->context = ctx;
       l->name = ctx == 0 ? "MAIN" : context_name(names, ctx);
