@@ -72,6 +72,10 @@ int context_of_pid(int pid);
  * host's, or gone); len = slots. */
 int *context_by_pid(size_t *len);
 
+/* Fills the slots of context_by_pid's map still empty from each process's own /proc/PID/cgroup:
+ * the host's processes, and any placed in a context by hand. */
+void fill_host_contexts(int *map, size_t slots);
+
 struct proc_info {
   int pid, context;
   unsigned long long utime, stime, starttime, vsize, rss_pages;

@@ -232,3 +232,20 @@ int *context_by_pid(size_t *len) {
   *len = (size_t)pid_max + 1;
   return map;
 }
+
+void fill_host_contexts(int *map, size_t slots) {
+  DIR *d = opendir("/proc");
+  if (!d) return;
+  int procfd = dirfd(d);
+  struct dirent *de;
+  char path[64], buf[4096];
+  while ((de = readdir(d))) {
+    if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
+    long pid = strtol(de->d_name, NULL, 10);
+    if (pid <= 0 || (size_t)pid >= slots || map[pid]) continue;
+    snprintf(path, sizeof path, "%ld/cgroup", pid);
+    if (read_at(procfd, path, buf, sizeof buf) < 0) continue;
+    map[pid] = context_in(buf) + 1;
+  }
+  closedir(d);
+}

@@ -118,9 +118,13 @@ int main(int argc, char **argv) {
   if (outfd < 0 || errfd < 0) slow_path("vps", argc, argv);
   pid_t ps_pid = start_ps(argc, argv, outfd, errfd);
   if (ps_pid < 0) slow_path("vps", argc, argv);
-  /* While ps reads /proc, we read the contexts' cgroup.procs: the two passes run side by side. */
+  /* While ps reads /proc we attribute every process (the contexts' cgroup.procs, then the rest's
+   * own cgroup files) and read the names: the two passes run side by side, and after ps only
+   * processes newer than our pass are looked up. */
   size_t slots = 0;
   int *seen = context_by_pid(&slots);
+  if (seen) fill_host_contexts(seen, slots);
+  struct context_names *names = load_context_names();
   int code = wait_status(ps_pid);
   struct buf out = {0};
   read_back(outfd, &out);
@@ -128,9 +132,6 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < out.len; i++)
     if (!strchr(" \t\r\n\f\v", out.p[i])) { blank = 0; break; }
   if (code < 0 || (code != 0 && blank)) slow_path("vps", argc, argv);
-  /* Names after ps, as the TypeScript command does: a context's label or record is written before
-   * its first process exists, so every process ps saw can be named. */
-  struct context_names *names = load_context_names();
   if (!names) slow_path("vps", argc, argv);
 
   /* Split into lines; a final newline is kept aside and put back at the end. */
@@ -171,6 +172,13 @@ int main(int argc, char **argv) {
       if (ctx < 0) continue; /* name stays NULL: ERR */
       l->context = ctx;
       l->name = ctx == 0 ? "MAIN" : context_name(names, ctx);
+      if (!l->name) {
+        /* The names were read while ps ran; a context made meanwhile may have its chcontext
+         * label (written before its first process) or exec record (right after start) by now. */
+        struct context_names *again = load_context_names();
+        if (again) names = again;
+        l->name = context_name(names, ctx);
+      }
       if (!l->name) l->name = "";
       if (strlen(l->name) + 1 > width) width = strlen(l->name) + 1;
     }
