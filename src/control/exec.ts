@@ -32,7 +32,12 @@ export function requireRunning(env: Env, g: GuestConfig) {
  * record): editing the config changes it at the next start, `vattribute --set --flag private` at once.
  */
 export function execPolicy(g: GuestConfig, rec: RunRecord): ExecPolicy {
-  return rec.exec ?? { private: g.cflags.has("private"), noNewPrivs: g.noNewPrivileges, nice: g.nice ?? 0 };
+  return rec.exec ?? policyFromConfig(g);
+}
+
+/** The policy a guest's config asks for: what start records, and what older run records lack. */
+export function policyFromConfig(g: GuestConfig): ExecPolicy {
+  return { private: g.cflags.has("private"), noNewPrivs: g.noNewPrivileges, nice: g.nice ?? 0 };
 }
 
 export function requireEnterable(g: GuestConfig, policy: ExecPolicy, what: string): void {

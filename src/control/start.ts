@@ -7,7 +7,8 @@ import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } f
 import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
 import { runHooks, type HookContext } from "../drivers/hooks";
 import { which } from "../drivers/process";
-import { allRunRecords, isAlive, writeExecRecord, writeRunRecord, type ExecPolicy } from "../drivers/run-state";
+import { allRunRecords, isAlive, writeExecRecord, writeRunRecord } from "../drivers/run-state";
+import { policyFromConfig } from "./exec";
 import { procStartTime } from "../drivers/proc-pid";
 import { containerState, createContainer, pidFromBundle, recordedExecArgv, runDetached, startContainer } from "../drivers/runtime/oci-runtime";
 import type { GuestConfig } from "../pure/config/guest-config";
@@ -135,7 +136,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     if (!pid || !pidStart) {
       throw new ToolError(`the guest's PID 1 (${plan.pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
     }
-    const exec: ExecPolicy = { private: g.cflags.has("private"), noNewPrivs: g.noNewPrivileges, nice: g.nice ?? 0 };
+    const exec = policyFromConfig(g);
     writeRunRecord(env.paths, {
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec,

@@ -184,30 +184,29 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < nlines; i++) {
       struct line *l = &lines[i];
-      struct buf one = {0};
+      size_t start = res.len; /* the line is built in place, then its trailing blanks cut, as ps does */
       if (i == head || l->has_pid) {
         size_t at = l->len < (size_t)pid_end + 1 ? l->len : (size_t)pid_end + 1;
-        put(&one, l->p, at);
-        if (at == l->len && at == (size_t)pid_end) put(&one, " ", 1);
+        put(&res, l->p, at);
+        if (at == l->len && at == (size_t)pid_end) put(&res, " ", 1);
         if (i == head) {
-          put(&one, "CONTEXT", 7);
-          pad(&one, 6 + width - 7);
+          put(&res, "CONTEXT", 7);
+          pad(&res, 6 + width - 7);
         } else if (l->name) {
           char num[16];
           int w = snprintf(num, sizeof num, "%5d ", l->context);
-          put(&one, num, (size_t)w);
-          put(&one, l->name, strlen(l->name));
-          pad(&one, width - strlen(l->name));
+          put(&res, num, (size_t)w);
+          put(&res, l->name, strlen(l->name));
+          pad(&res, width - strlen(l->name));
         } else {
-          put(&one, "      ERR", 9);
-          pad(&one, width - 3);
+          put(&res, "      ERR", 9);
+          pad(&res, width - 3);
         }
-        put(&one, l->p + at, l->len - at);
-        put(&res, one.p, rtrim(one.p, one.len));
-        free(one.p);
+        put(&res, l->p + at, l->len - at);
       } else {
-        put(&res, l->p, rtrim(l->p, l->len));
+        put(&res, l->p, l->len);
       }
+      res.len = start + rtrim(res.p + start, res.len - start);
       if (i + 1 < nlines) put(&res, "\n", 1);
     }
     if (trailing_nl) put(&res, "\n", 1);
