@@ -9,8 +9,9 @@ COMMANDS := vserver vserver-stat vps vpstree vtop vkill vwait vserver-info chcon
 # it does not serve itself to the bundle dist/NAME.js. The others are the bundle with a shebang.
 NATIVE := vserver vserver-stat vps
 NATIVE_COMMON := $(addprefix src/native/,front.c proc.c exec-record.c journal.c stat-format.c)
-CFLAGS_NATIVE := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"'
-DEB_PACKAGES := crun runc catatonit busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3
+CFLAGS_HARDENED := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+CFLAGS_NATIVE := $(CFLAGS_HARDENED) -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"'
+DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3
 
 .PHONY: all deps deb-deps npm-deps build test unit integration demo install uninstall typecheck clean bench
 
@@ -41,6 +42,8 @@ build: deps
 	  esac; \
 	  mv bin/$$c.tmp bin/$$c; \
 	done
+	@# The guests' PID 1 for script init styles: static, since a guest may have no libc.
+	@gcc $(CFLAGS_HARDENED) -o dist/vserver-init.tmp src/native/guest-init.c && mv dist/vserver-init.tmp dist/vserver-init
 	@echo "built: $(addprefix bin/,$(COMMANDS))"
 
 typecheck: deps

@@ -4,6 +4,7 @@ import { appendFileSync } from "node:fs";
 import { NotFoundError, ToolError } from "../errors";
 import { execLogged } from "../drivers/runtime/oci-runtime";
 import type { GuestConfig } from "../pure/config/guest-config";
+import type { StartReport } from "../pure/guest-init";
 import type { Env } from "./env";
 
 export function logFileOf(env: Env, name: string): string {
@@ -39,5 +40,21 @@ export function runInitCommand(
   }
   if (candidates.length && opts.fatal) {
     throw new NotFoundError(`the guest has none of the ${what} commands ${candidates.map((c) => c[0]).join(", ")}; set apps/init/cmd.${what} or apps/init/style.`, { guest: g.name, file: `${g.cfgDir}/apps/init/style` });
+  }
+}
+
+/** The start command's outcome as our guest init reported it, judged as runInitCommand judges a start. */
+export function startCommandOutcome(env: Env, g: GuestConfig, candidates: string[][], report: StartReport | undefined): void {
+  const log = logFileOf(env, g.name);
+  if (!report) {
+    throw new ToolError(`the guest's init ended before its start command did; see ${log}.`, { guest: g.name });
+  }
+  if (report.index < 0) {
+    if (!candidates.length) return;
+    throw new NotFoundError(`the guest has none of the start commands ${candidates.map((c) => c[0]).join(", ")}; set apps/init/cmd.start or apps/init/style.`, { guest: g.name, file: `${g.cfgDir}/apps/init/style` });
+  }
+  if (report.status !== 0) {
+    const cmd = candidates[report.index] ?? ["?"];
+    throw new ToolError(`the guest's start command '${cmd.join(" ")}' failed with exit status ${report.status}; see ${log}.`, { guest: g.name });
   }
 }

@@ -1,13 +1,16 @@
 // What runs as the guest's PID 1 and which commands start and stop it, per init style
-// (reference §6.1). Styles whose start command is a script (sysv, ...) get a reaper as PID 1, so
-// that orphans are reaped and the guest lives on after the script ends.
+// (reference §6.1). Styles whose start command is a script (sysv, ...) get our guest init as PID 1
+// (src/native/guest-init.c): it runs the start command itself, reaps orphans so the guest lives on
+// after the script ends, and runs the stop command when `vserver stop` asks.
 
 import type { GuestConfig } from "../pure/config/guest-config";
-import { REAPER_IN_GUEST } from "../pure/spec/oci-spec";
+import { guestInitArgv } from "../pure/guest-init";
 
 export interface InitPlan {
   /** PID 1's argv inside the guest. */
   pid1: string[];
+  /** PID 1 is our guest init, which runs `start` and `stop` itself. */
+  guestInit: boolean;
   /** Commands tried in order to start the guest's services (the first that exists is used). */
   start: string[][];
   /** Commands tried in order before the kill sequence at stop. */
@@ -15,9 +18,8 @@ export interface InitPlan {
 }
 
 export function initPlan(g: GuestConfig): InitPlan {
-  const reaper = [REAPER_IN_GUEST, "-P"];
   if (g.initStyle === "plain") {
-    return { pid1: g.cmdStart ?? ["/sbin/init"], start: [], stop: g.cmdStop ? [g.cmdStop] : [] };
+    return { pid1: g.cmdStart ?? ["/sbin/init"], guestInit: false, start: [], stop: g.cmdStop ? [g.cmdStop] : [] };
   }
   const rl = g.runlevelStart;
   const rls = g.runlevelStop;
@@ -32,9 +34,7 @@ export function initPlan(g: GuestConfig): InitPlan {
     arch: { start: [["/etc/rc.multi"]], stop: [["/etc/rc.shutdown"]] },
   };
   const s = byStyle[g.initStyle]!;
-  return {
-    pid1: reaper,
-    start: g.cmdStart ? [g.cmdStart] : s.start,
-    stop: g.cmdStop ? [g.cmdStop] : s.stop,
-  };
+  const start = g.cmdStart ? [g.cmdStart] : s.start;
+  const stop = g.cmdStop ? [g.cmdStop] : s.stop;
+  return { pid1: guestInitArgv(start, stop), guestInit: true, start, stop };
 }

@@ -6,18 +6,18 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, appendFile
 import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } from "../errors";
 import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
 import { runHooks, type HookContext } from "../drivers/hooks";
-import { which } from "../drivers/process";
 import { allRunRecords, isAlive, writeExecRecord, writeRunRecord } from "../drivers/run-state";
 import { policyFromConfig } from "./exec";
 import { procStartTime } from "../drivers/proc-pid";
-import { containerState, createContainer, pidFromBundle, recordedExecArgv, runDetached, startContainer } from "../drivers/runtime/oci-runtime";
+import { containerState, launchContainer, pidFromBundle, recordedExecArgv, startContainer } from "../drivers/runtime/oci-runtime";
+import { awaitStartReport, guestInitBinary } from "../drivers/guest-init";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
 import { buildOciSpec } from "../pure/spec/oci-spec";
 import { ALL_CAPABILITIES } from "../pure/config/capabilities";
 import type { Env } from "./env";
 import { initPlan } from "./init-style";
-import { logFileOf, runInitCommand } from "./guest-commands";
+import { logFileOf, startCommandOutcome } from "./guest-commands";
 import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
 import { viewLock } from "./runtime-view";
@@ -39,12 +39,6 @@ function hostMemoryBytes(): number {
 
 function unameMachine(): string {
   return process.arch === "arm64" ? "aarch64" : "x86_64";
-}
-
-function reaperBinary(): string {
-  const p = which("catatonit");
-  if (!p) throw new ToolError("catatonit (the guests' PID 1 reaper) is not installed; run 'make' or 'apt-get install catatonit'.");
-  return p;
 }
 
 function pickContext(env: Env, g: GuestConfig): number {
@@ -100,11 +94,12 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   const cgroupsPath = guestCgroupPath(env.paths.cgroupParent, context);
   let created = false;
   let logFd = -1;
+  let statusFd: number | undefined;
   try {
     const net = await setupGuestNetwork(env, g);
     const spec = buildOciSpec(g, {
       cgroupsPath,
-      reaperPath: plan.pid1[0]!.startsWith("/dev/.vserver") ? reaperBinary() : "",
+      guestInitPath: plan.guestInit ? guestInitBinary() : "",
       hostMemoryBytes: hostMemoryBytes(),
       arch: unameMachine(),
       netnsPath: net.netnsPath,
@@ -120,12 +115,11 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     const lock = await viewLock(env);
     try {
       created = true;
-      if (g.cgroupFiles.length) {
-        createContainer(rt, g.name, bundle, logFd, g.nice);
+      const how = g.cgroupFiles.length ? "create" : "run";
+      statusFd = await launchContainer(rt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit });
+      if (how === "create") {
         writeCgroupFiles(cgroupsPath, g.cgroupFiles, g.cfgDir);
         startContainer(rt, g.name);
-      } else {
-        runDetached(rt, g.name, bundle, logFd, g.nice);
       }
     } finally {
       lock.release();
@@ -139,11 +133,12 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     const exec = policyFromConfig(g);
     writeRunRecord(env.paths, {
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
-      cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec,
+      cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
     });
     writeExecRecord(env.paths, g.name, { context, pid, pidStart, private: exec.private, nice: exec.nice, ...recordedExecArgv(rt, g.name, exec.noNewPrivs) });
     await attachGuestNetwork(env, g, pid, net);
-    runInitCommand(env, g, plan.start, logFd, "start", { fatal: true });
+    // Our guest init runs the start command as soon as the runtime has started it.
+    if (plan.guestInit) startCommandOutcome(env, g, plan.start, await awaitStartReport(statusFd!, pid, pidStart));
     runHooks(hooks, "post-start");
     return { context, pid, log };
   } catch (e) {
@@ -153,5 +148,6 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     throw e;
   } finally {
     if (logFd >= 0) closeSync(logFd);
+    if (statusFd !== undefined) closeSync(statusFd);
   }
 }

@@ -12,7 +12,8 @@ import type { GuestConfig } from "../pure/config/guest-config";
 import type { KillStep } from "../pure/config/killseq";
 import type { Env } from "./env";
 import { initPlan } from "./init-style";
-import { REAPER_IN_GUEST } from "../pure/spec/oci-spec";
+import { STOP_SIGNAL, STOPPED_COMM } from "../pure/guest-init";
+import { readFileSync } from "node:fs";
 import { logFileOf, runInitCommand } from "./guest-commands";
 import { hookContext } from "./start";
 import { teardownGuest } from "./teardown";
@@ -35,6 +36,27 @@ async function waitUntil(cond: () => boolean, seconds: number): Promise<boolean>
     delay = Math.min(delay * 2, 200);
   }
   return true;
+}
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trimEnd();
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Our guest init runs the stop command on a signal from the host and renames itself when the
+ * command has ended (pure/guest-init.ts); the kill sequence starts then, or after the timeout.
+ */
+async function runStopCommandByInit(rec: RunRecord): Promise<void> {
+  try {
+    process.kill(rec.pid, STOP_SIGNAL);
+  } catch {
+    return;
+  }
+  await waitUntil(() => pidGone(rec.pid) || comm(rec.pid) === STOPPED_COMM, STOP_COMMAND_TIMEOUT);
 }
 
 /**
@@ -86,13 +108,18 @@ export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
   appendFileSync(log, `=== ${new Date().toISOString()} stop of '${g.name}'\n`);
   runHooks(hooks, "pre-stop");
   const plan = initPlan(g);
-  const logFd = openSync(log, "a");
-  try {
-    runInitCommand(env, g, plan.stop, logFd, "stop", { fatal: false, timeoutSeconds: STOP_COMMAND_TIMEOUT });
-  } finally {
-    closeSync(logFd);
+  if (rec!.guestInit) {
+    await runStopCommandByInit(rec!);
+  } else {
+    // Guests started before our guest init (or plain ones): the stop command through the runtime.
+    const logFd = openSync(log, "a");
+    try {
+      runInitCommand(env, g, plan.stop, logFd, "stop", { fatal: false, timeoutSeconds: STOP_COMMAND_TIMEOUT });
+    } finally {
+      closeSync(logFd);
+    }
   }
-  await killSequence(rec!, g.killSeq, plan.pid1[0] === REAPER_IN_GUEST);
+  await killSequence(rec!, g.killSeq, !!rec!.guestInit || plan.guestInit);
   await teardownGuest(env, g.name, rec!.context);
   runHooks(hooks, "post-stop");
   runHooks(hooks, "postpost-stop");

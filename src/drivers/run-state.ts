@@ -31,6 +31,8 @@ export interface RunRecord {
   netns?: string;
   /** Absent in records written before it existed: then the guest's config is the policy. */
   exec?: ExecPolicy;
+  /** PID 1 is our guest init, which runs the stop command when asked (absent in older records). */
+  guestInit?: boolean;
 }
 
 export function runFile(paths: Paths, name: string): string {

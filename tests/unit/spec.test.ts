@@ -1,10 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { parseGuestConfig } from "../../src/pure/config/guest-config";
 import { fileTree } from "../../src/pure/config/tree";
-import { buildOciSpec, REAPER_IN_GUEST } from "../../src/pure/spec/oci-spec";
+import { buildOciSpec } from "../../src/pure/spec/oci-spec";
+import { GUEST_INIT_PATH, guestInitArgv } from "../../src/pure/guest-init";
 import { defaultSeccomp } from "../../src/pure/spec/seccomp";
 
-const facts = { cgroupsPath: "/vservers/40000", reaperPath: "/usr/bin/catatonit", hostMemoryBytes: 8 << 30, arch: "x86_64", args: [REAPER_IN_GUEST, "-P"] };
+const facts = { cgroupsPath: "/vservers/40000", guestInitPath: "/usr/lib/vserver/vserver-init", hostMemoryBytes: 8 << 30, arch: "x86_64", args: guestInitArgv([["/etc/init.d/rc", "3"]], [["/etc/init.d/rc", "6"]]) };
 
 function spec(files: Record<string, string>, f: Partial<typeof facts> & { netnsPath?: string } = {}) {
   const g = parseGuestConfig({ name: "web", cfgDir: "/etc/vservers/web", guest: fileTree(files), defaults: new Map(), vdirBase: "/vservers" });
@@ -51,12 +52,12 @@ describe("OCI spec", () => {
     const byDest = Object.fromEntries(s.mounts.map((m: any) => [m.destination, m]));
     expect(byDest["/tmp"].options).toContain("size=8m");
     expect(byDest["/var/www"]).toEqual({ destination: "/var/www", type: "bind", source: "/srv/www", options: ["bind", "nosuid", "nodev", "ro"] });
-    expect(byDest[REAPER_IN_GUEST].options).toContain("ro");
+    expect(byDest[GUEST_INIT_PATH].options).toContain("ro");
     expect(byDest["/proc/sys"]).toBeUndefined();
     expect(s.linux.readonlyPaths).toContain("/proc/sysrq-trigger");
     expect(s.linux.maskedPaths).toContain("/proc/kcore");
     const plain = spec({ "apps/init/style": "plain\n" }, { args: ["/sbin/init"] });
-    expect(plain.mounts.some((m: any) => m.destination === REAPER_IN_GUEST)).toBe(false);
+    expect(plain.mounts.some((m: any) => m.destination === GUEST_INIT_PATH)).toBe(false);
   });
 
   test("sysfs is the host's read-only when the guest shares the host network", () => {

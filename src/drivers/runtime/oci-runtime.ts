@@ -2,7 +2,7 @@
 // Every call goes through one argv builder so that the state directory, the cgroup manager and
 // the hidden-cgroup2 view (cgroup-view.ts) are the same for all calls on a container.
 
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { ToolError } from "../../errors";
 import { run, runInteractive, runOk, which } from "../process";
 import { cgroupHost } from "../cgroup/hierarchies";
@@ -124,22 +124,24 @@ function niced(argv: string[], nice?: number): string[] {
   return nice ? ["nice", "-n", String(nice), ...argv] : argv;
 }
 
-/** Start a container detached; its stdout and stderr (and those of PID 1) go to logFd. */
-export function runDetached(rt: Runtime, id: string, bundle: string, logFd: number, nice?: number): void {
+/**
+ * Start a container detached (`run`), or only create it (`create`, for settings the OCI spec
+ * cannot carry; `startContainer` follows). Its stdout and stderr (and those of PID 1) go to
+ * logFd. With `statusPipe`, PID 1 gets the write end of a new pipe as fd 3 and the read end
+ * (non-blocking) is returned: our guest init reports its start command there.
+ */
+export async function launchContainer(rt: Runtime, how: "run" | "create", id: string, bundle: string, logFd: number, o: { nice?: number; statusPipe?: boolean } = {}): Promise<number | undefined> {
   const errLog = `${bundle}/runtime.log`;
   rmSync(errLog, { force: true });
-  const r = Bun.spawnSync(withLog(rt, errLog, ["run", "--detach", "--pid-file", `${bundle}/pid`, "--bundle", bundle, id], true, nice), { stdin: "ignore", stdout: logFd, stderr: logFd });
-  if (r.exitCode !== 0) {
-    throw new ToolError(`${rt.name} could not start the guest: ${runtimeError(errLog, `exit status ${r.exitCode}`)}`);
+  const args = [how, ...(how === "run" ? ["--detach"] : []), ...(o.statusPipe ? ["--preserve-fds=1"] : []), "--pid-file", `${bundle}/pid`, "--bundle", bundle, id];
+  const p = Bun.spawn(withLog(rt, errLog, args, true, o.nice), { stdio: ["ignore", logFd, logFd, ...(o.statusPipe ? ["pipe" as const] : [])] });
+  const code = await p.exited;
+  const fd = o.statusPipe ? (p.stdio[3] as number) : undefined;
+  if (code !== 0) {
+    if (fd !== undefined) closeSync(fd);
+    throw new ToolError(`${rt.name} could not ${how === "run" ? "start" : "create"} the guest: ${runtimeError(errLog, `exit status ${code}`)}`);
   }
-}
-
-/** create + (caller writes cgroup files) + start, for settings the OCI spec cannot carry. */
-export function createContainer(rt: Runtime, id: string, bundle: string, logFd: number, nice?: number): void {
-  const errLog = `${bundle}/runtime.log`;
-  rmSync(errLog, { force: true });
-  const r = Bun.spawnSync(withLog(rt, errLog, ["create", "--pid-file", `${bundle}/pid`, "--bundle", bundle, id], true, nice), { stdin: "ignore", stdout: logFd, stderr: logFd });
-  if (r.exitCode !== 0) throw new ToolError(`${rt.name} could not create the guest: ${runtimeError(errLog, `exit status ${r.exitCode}`)}`);
+  return fd;
 }
 
 /** Run a command in the guest detached from us: output to logFd; returns status and the runtime's error, if any. */

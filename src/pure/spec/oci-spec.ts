@@ -5,12 +5,13 @@ import { toOciNames } from "../config/capabilities";
 import type { GuestConfig } from "../config/guest-config";
 import type { FstabEntry } from "../config/fstab";
 import { defaultSeccomp } from "./seccomp";
+import { GUEST_INIT_PATH } from "../guest-init";
 
 export interface RuntimeFacts {
   /** Absolute cgroup path, the same in every hierarchy: /<parent>/<context>. */
   cgroupsPath: string;
-  /** Host path of the static reaper bind-mounted as the guest's PID 1 where it has no init. */
-  reaperPath: string;
+  /** Host path of our static guest init, bind-mounted as PID 1 for the init styles that run scripts. */
+  guestInitPath: string;
   /** Host memory in bytes, for the default memory limit. */
   hostMemoryBytes: number;
   /** uname -m. */
@@ -21,8 +22,6 @@ export interface RuntimeFacts {
   args: string[];
 }
 
-/** Where the reaper appears in the guest: on the runtime's /dev tmpfs, so nothing is written into the guest root. */
-export const REAPER_IN_GUEST = "/dev/.vserver-init";
 
 export const MASKED_PATHS = [
   "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
@@ -82,8 +81,8 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
   const sysAdmin = g.capabilities.includes("SYS_ADMIN");
 
   let mounts = mergeMounts(baseMounts(), fstabMounts(g.fstab));
-  if (facts.args[0] === REAPER_IN_GUEST) {
-    mounts.push({ destination: REAPER_IN_GUEST, type: "bind", source: facts.reaperPath, options: ["bind", "ro", "nosuid", "nodev"] });
+  if (facts.args[0] === GUEST_INIT_PATH) {
+    mounts.push({ destination: GUEST_INIT_PATH, type: "bind", source: facts.guestInitPath, options: ["bind", "ro", "nosuid", "nodev"] });
   }
   // Without a network namespace of its own, the kernel refuses a fresh sysfs; show the host's read-only.
   // Not recursive: "ro" applies to the top mount only, and an rbind would carry the host's cgroup v1

@@ -1,0 +1,39 @@
+// The protocol of our guest init (src/native/guest-init.c), PID 1 of the guests whose init style
+// runs scripts: its argv, the start report it writes on fd 3, and the process name it takes when
+// the stop command has ended. The guest can forge all of it; the host only learns from it what
+// the guest says about itself.
+
+/** Where the init appears in the guest: on the runtime's /dev tmpfs, so nothing is written into the guest root. */
+export const GUEST_INIT_PATH = "/dev/.vserver-init";
+
+/** /proc/PID/comm of the init once the stop command has ended (at most 15 bytes). */
+export const STOPPED_COMM = ".vserver-down";
+
+/** The signal `vserver stop` sends (from outside the guest) to run the stop command. */
+export const STOP_SIGNAL = "SIGPWR";
+
+/** At most this many candidates per command (the C side's limit). */
+const MAX_CANDIDATES = 8;
+
+/** PID 1's argv: each candidate command as "start|stop N WORD...", the first that exists runs. */
+export function guestInitArgv(start: string[][], stop: string[][]): string[] {
+  const group = (kind: string, cands: string[][]) => cands.slice(0, MAX_CANDIDATES).filter((c) => c.length).flatMap((c) => [kind, String(c.length), ...c]);
+  return [GUEST_INIT_PATH, ...group("start", start), ...group("stop", stop)];
+}
+
+export interface StartReport {
+  /** Index of the candidate that ran; -1 when none of them exists. */
+  index: number;
+  /** Its exit status (128 + signal when killed; 126 when it exists but could not be run). */
+  status: number;
+}
+
+/** The line "start IDX STATUS"; undefined for anything else (the guest may write what it likes). */
+export function parseStartReport(text: string): StartReport | undefined {
+  const m = /^start (-?\d{1,2}) (\d{1,3})\n/.exec(text);
+  if (!m) return undefined;
+  const index = Number(m[1]);
+  const status = Number(m[2]);
+  if (index < -2 || index >= MAX_CANDIDATES || status > 255) return undefined;
+  return { index: Math.max(index, -1), status };
+}
