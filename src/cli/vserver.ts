@@ -161,6 +161,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "start": {
+      // Internal: the native front-end hands over a start that failed after the runtime ran.
+      if (args[0] === "--native-abort" && args.length === 3) return plane.abortNativeStart(env, name, args[1]!, args[2]!);
       noArgs(verb, args);
       try {
         const r = await plane.start(env, name);

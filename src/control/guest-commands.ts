@@ -7,6 +7,9 @@ import type { GuestConfig } from "../pure/config/guest-config";
 import type { StartReport } from "../pure/guest-init";
 import type { Env } from "./env";
 
+/** How long the guest's own stop command may take before the kill sequence starts. */
+export const STOP_COMMAND_TIMEOUT = 30;
+
 export function logFileOf(env: Env, name: string): string {
   return `${env.paths.logDir}/${name}.log`;
 }

@@ -3,26 +3,28 @@
 // lock when it changes state, and is recorded in the event journal, whatever its outcome. The
 // CLI (and later an API) are thin layers over these functions.
 
-import { existsSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, rmSync, mkdirSync } from "node:fs";
 import { isTerminal } from "../drivers/terminal";
 import { AlreadyRunningError, NotRunningError, UsageError, VsError } from "../errors";
-import { acquireLock } from "../drivers/lock";
+import { acquireLock, adoptLock } from "../drivers/lock";
 import { record } from "../drivers/journal";
 import { writeConfigEntries } from "../drivers/config-store";
 import { legacyToEntries } from "../pure/config/legacy-conf";
 import type { Env } from "./env";
 import { buildGuest, type BuildRequest, type BuildResult } from "./build";
 import { checkName, cfgDirOf, guestExists, loadGuest } from "./guests";
-import { startGuest, type StartResult } from "./start";
+import { nativeStartError, startGuest, type StartResult } from "./start";
+import { logFileOf } from "./guest-commands";
 import { stopGuest } from "./stop";
 import { enterShell, execInGuest, execPolicy, requireEnterable, requireRunning, type ExecRequest } from "./exec";
 import { guestStatus, liveRecord, type GuestStatus } from "./info";
 import { teardownGuest } from "./teardown";
+import { removeStartPlan } from "./start-plan";
 import { readRunRecord } from "../drivers/run-state";
 
-async function operate<T>(env: Env, op: string, name: string, lock: boolean, fn: () => Promise<T>, detail: (r: T) => Record<string, unknown> = () => ({})): Promise<T> {
+async function operate<T>(env: Env, op: string, name: string, lock: boolean | "adopt", fn: () => Promise<T>, detail: (r: T) => Record<string, unknown> = () => ({})): Promise<T> {
   checkName(name);
-  const l = lock ? await acquireLock(env.paths.lockDir, name, `guest '${name}'`) : undefined;
+  const l = lock === "adopt" ? adoptLock(env.paths.lockDir, name) : lock ? await acquireLock(env.paths.lockDir, name, `guest '${name}'`) : undefined;
   try {
     const r = await fn();
     record(env.paths.logDir, { op, guest: name, ok: true, ...detail(r) });
@@ -41,6 +43,22 @@ export function build(env: Env, req: BuildRequest): Promise<BuildResult> {
 
 export function start(env: Env, name: string): Promise<StartResult> {
   return operate(env, "start", name, true, async () => startGuest(env, loadGuest(env, name, { reportWarnings: true })), (r) => ({ context: r.context, pid: r.pid }));
+}
+
+/**
+ * The native front-end's start (src/native/lifecycle.c) failed after the runtime was called: it
+ * hands the failure over with the guest's lock still held. Everything is removed as after a failed
+ * start, and the failure is reported and journalled as start's own.
+ */
+export function abortNativeStart(env: Env, name: string, kind: string, detail: string): Promise<never> {
+  return operate(env, "start", name, "adopt", async () => {
+    const g = loadGuest(env, name);
+    const rec = readRunRecord(env.paths, name);
+    const e = nativeStartError(env, g, kind, detail);
+    await teardownGuest(env, name, rec?.context ?? g.context);
+    appendFileSync(logFileOf(env, name), `=== start failed: ${e.message}\n`);
+    throw e;
+  });
 }
 
 export function stop(env: Env, name: string): Promise<void> {
@@ -106,6 +124,7 @@ export function remove(env: Env, name: string, o: DeleteOptions): Promise<boolea
       if (!(e instanceof NotRunningError)) throw e;
     }
     await teardownGuest(env, name, readRunRecord(env.paths, name)?.context ?? g.context);
+    removeStartPlan(env, name);
     rmSync(g.vdir, { recursive: true, force: true });
     rmSync(`${env.paths.cacheDir}/${name}`, { recursive: true, force: true });
     rmSync(g.cfgDir, { recursive: true, force: true });

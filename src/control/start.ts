@@ -6,7 +6,11 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, appendFile
 import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } from "../errors";
 import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
 import { runHooks, type HookContext } from "../drivers/hooks";
-import { allRunRecords, isAlive, writeExecRecord, writeRunRecord } from "../drivers/run-state";
+import { allRunRecords, isAlive, writeExecRecord, writeRunRecord, type RunRecord } from "../drivers/run-state";
+import type { ExecRecord } from "../pure/exec-record";
+import { parseStartReport } from "../pure/guest-init";
+import { recordStartPlan } from "./start-plan";
+import { STOP_COMMAND_TIMEOUT } from "./guest-commands";
 import { policyFromConfig } from "./exec";
 import { procStartTime } from "../drivers/proc-pid";
 import { containerState, launchContainer, pidFromBundle, recordedExecArgv, startContainer } from "../drivers/runtime/oci-runtime";
@@ -89,6 +93,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   runHooks(hooks, "initialize");
   runHooks(hooks, "prepre-start");
 
+  const asConfigured = g.capabilities.length;
   g = withinHostCapabilities(env, g);
   const plan = initPlan(g);
   const cgroupsPath = guestCgroupPath(env.paths.cgroupParent, context);
@@ -131,15 +136,21 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       throw new ToolError(`the guest's PID 1 (${plan.pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
     }
     const exec = policyFromConfig(g);
-    writeRunRecord(env.paths, {
+    const record: RunRecord = {
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
-    });
-    writeExecRecord(env.paths, g.name, { context, pid, pidStart, private: exec.private, nice: exec.nice, ...recordedExecArgv(rt, g.name, exec.noNewPrivs) });
+    };
+    writeRunRecord(env.paths, record);
+    const execRecord: ExecRecord = { context, pid, pidStart, private: exec.private, nice: exec.nice, ...recordedExecArgv(rt, g.name, exec.noNewPrivs), guestInit: plan.guestInit };
+    writeExecRecord(env.paths, g.name, execRecord);
     await attachGuestNetwork(env, g, pid, net);
     // Our guest init runs the start command as soon as the runtime has started it.
     if (plan.guestInit) startCommandOutcome(env, g, plan.start, await awaitStartReport(statusFd!, pid, pidStart));
     runHooks(hooks, "post-start");
+    recordStartPlan(env, g, {
+      rt, hooks, bundle, record, execRecord, guestInit: plan.guestInit, stopTimeout: STOP_COMMAND_TIMEOUT,
+      plain: !net.netnsPath && g.capabilities.length === asConfigured,
+    });
     return { context, pid, log };
   } catch (e) {
     if (created) await teardownGuest(env, g.name, context);
@@ -150,4 +161,19 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     if (logFd >= 0) closeSync(logFd);
     if (statusFd !== undefined) closeSync(statusFd);
   }
+}
+
+/** The error a failed native start stands for, as startGuest would have thrown it. */
+export function nativeStartError(env: Env, g: GuestConfig, kind: string, detail: string): Error {
+  const log = logFileOf(env, g.name);
+  const rt = env.runtimeOf(g.name);
+  if (kind === "runtime") return new ToolError(`${rt.name} could not start the guest: ${detail}`, { guest: g.name });
+  if (kind === "report") {
+    try {
+      startCommandOutcome(env, g, initPlan(g).start, parseStartReport(detail + "\n"));
+    } catch (e) {
+      return e as Error;
+    }
+  }
+  return new ToolError(`the guest's PID 1 (${initPlan(g).pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
 }

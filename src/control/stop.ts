@@ -14,12 +14,10 @@ import type { Env } from "./env";
 import { initPlan } from "./init-style";
 import { STOP_SIGNAL, STOPPED_COMM } from "../pure/guest-init";
 import { readFileSync } from "node:fs";
-import { logFileOf, runInitCommand } from "./guest-commands";
+import { logFileOf, runInitCommand, STOP_COMMAND_TIMEOUT } from "./guest-commands";
 import { hookContext } from "./start";
 import { teardownGuest } from "./teardown";
 
-/** How long the guest's own stop command may take before the kill sequence starts. */
-const STOP_COMMAND_TIMEOUT = 30;
 
 /** Gone or a zombie: a guest's PID 1 is reaped by the host's init, which may take its time. */
 function pidGone(pid: number): boolean {

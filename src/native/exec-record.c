@@ -31,11 +31,12 @@ int parse_exec_record(char *buf, struct exec_record *rec) {
     else if (strcmp(line, "nice") == 0) rec->nice = atoi(value);
     else if (strcmp(line, "view") == 0) rec->view = value;
     else if (strcmp(line, "arg") == 0) rec->argv[rec->argc++] = value;
+    else if (strcmp(line, "guest-init") == 0) rec->guest_init = strcmp(value, "1") == 0;
   }
   return version == 1 && rec->context >= 0 && rec->pid > 0 && rec->pid_start[0] && rec->argc > 0;
 }
 
-static int read_record(const char *name, struct exec_record *rec) {
+int read_exec_record(const char *name, struct exec_record *rec) {
   const char *run = run_dir();
   if (!run || !valid_guest_name(name)) return 0;
   char path[4200];
@@ -48,7 +49,7 @@ static int read_record(const char *name, struct exec_record *rec) {
 }
 
 int running_record(const char *name, struct exec_record *rec) {
-  if (!read_record(name, rec)) return 0;
+  if (!read_exec_record(name, rec)) return 0;
   char now[32];
   return proc_start_time(rec->pid, now, sizeof now) && strcmp(now, rec->pid_start) == 0;
 }
@@ -91,7 +92,7 @@ struct context_names *load_context_names(void) {
       size_t len = strlen(n);
       if (n[0] == '.' || (len > 4 && strcmp(n + len - 4, ".tmp") == 0)) continue;
       struct exec_record rec;
-      if (!read_record(n, &rec)) {
+      if (!read_exec_record(n, &rec)) {
         closedir(d);
         return NULL;
       }

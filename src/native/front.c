@@ -33,7 +33,7 @@ int native_disabled(void) {
   return v && strcmp(v, "0") == 0;
 }
 
-static char run_buf[4096], log_buf[4096], parent_buf[256];
+static char run_buf[4096], log_buf[4096], conf_buf[4096], parent_buf[256];
 static int root_state; /* 0 unknown, 1 usable, -1 leave to the slow path */
 
 static int resolve_root(void) {
@@ -54,6 +54,7 @@ static int resolve_root(void) {
     if (*c >= 0x80) return 0; /* the TypeScript hash runs over UTF-16 units: leave such roots to it */
   snprintf(run_buf, sizeof run_buf, "%s/run/vservers", root);
   snprintf(log_buf, sizeof log_buf, "%s/var/log/vservers", root);
+  snprintf(conf_buf, sizeof conf_buf, "%s/etc/vservers", root);
   const char *parent = getenv("VSERVER_CGROUP_PARENT");
   if (parent && *parent) {
     if (isspace((unsigned char)parent[0]) || isspace((unsigned char)parent[strlen(parent) - 1]) || strlen(parent) >= sizeof parent_buf) return 0;
@@ -71,6 +72,7 @@ static int resolve_root(void) {
 
 const char *run_dir(void) { return resolve_root() ? run_buf : NULL; }
 const char *log_dir(void) { return resolve_root() ? log_buf : NULL; }
+const char *conf_dir(void) { return resolve_root() ? conf_buf : NULL; }
 const char *cgroup_parent(void) { return resolve_root() ? parent_buf : NULL; }
 
 int valid_guest_name(const char *name) {

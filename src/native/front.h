@@ -31,6 +31,8 @@ int native_disabled(void);
  * root is one we leave to the slow path (relative, or not in normal form). */
 const char *run_dir(void);
 const char *log_dir(void);
+/* The state root's config directory (/etc/vservers under the root), or NULL as above. */
+const char *conf_dir(void);
 /* The cgroup parent of this root's guests (VSERVER_CGROUP_PARENT, else as pure/paths.ts). */
 const char *cgroup_parent(void);
 
@@ -53,9 +55,12 @@ struct exec_record {
   const char *view;
   const char **argv;
   int argc;
+  int guest_init;
 };
 int parse_exec_record(char *buf, struct exec_record *rec);
 
+/* The guest's exec record, whether or not it still runs; 0 when it has none. */
+int read_exec_record(const char *name, struct exec_record *rec);
 /* The record of a guest whose PID 1 is still the one it names; 0 otherwise. */
 int running_record(const char *name, struct exec_record *rec);
 
@@ -89,5 +94,33 @@ void format_ticks(unsigned long long ticks, char *out, size_t len);
 
 /* One event line in LOGDIR/events.log, like drivers/journal.ts; never fails the caller. */
 void journal_exec(const char *guest, const char *argv0, int ok, int exit_code, const char *error);
+/* The same for another operation: `fields` is JSON that follows "ok" (",\"context\":1" or ""). */
+void journal_event(int pid, const char *op, const char *guest, int ok, const char *fields);
+
+/* drivers/lock.ts's lock files, taken only if free: 1 taken, 0 busy or error (then the slow path
+ * waits for it). The file names this process, so a slow path it execs still holds it. */
+int take_lock(const char *dir, const char *name);
+void release_lock(const char *dir, const char *name);
+
+/* The start plan (pure/start-plan.ts), parsed in place: buf must outlive it. */
+struct start_plan {
+  const char *fingerprint, *log, *lock_dir, *runtime_state, *vdir, *bundle, *config, *view, *procs;
+  const char *shadow, *shadow_parent, *run_record;
+  int context, nice, guest_init, stop_timeout;
+  const char **run_argv, **delete_argv, **cgroup_dirs, **cgroup_parents, **exec_record;
+  int run_argc, delete_argc, n_cgroup_dirs, n_cgroup_parents, n_exec_record;
+  struct { int signal, wait; } *kill;
+  int n_kill;
+};
+int parse_start_plan(char *buf, struct start_plan *p);
+
+/* The fingerprint of a guest's config (its directory and .defaults, names, inodes, sizes and
+ * times, plus the host facts start depends on) as 16 hex digits into out[17]; 0 if it has none. */
+int config_fingerprint(const char *name, char out[17]);
+
+/* `vserver NAME start|stop` from the guest's start plan; return only when the slow path must do it
+ * (nothing was changed then). */
+int native_start(const char *name, int argc, char **argv);
+int native_stop(const char *name);
 
 #endif

@@ -1,5 +1,5 @@
-/* The event journal line of an exec, in drivers/journal.ts's format: the native exec is an
- * operation of the control plane like any other and is recorded the same way. */
+/* The event journal lines of the native operations (exec, start, stop), in drivers/journal.ts's
+ * format: they are operations of the control plane like any other and are recorded the same way. */
 #define _GNU_SOURCE
 #include "front.h"
 
@@ -21,7 +21,9 @@ static void json_string(FILE *f, const char *s) {
   fputc('"', f);
 }
 
-void journal_exec(const char *guest, const char *argv0, int ok, int exit_code, const char *error) {
+/* Appends one line {"time":..., "pid":PID, "op":OP, "guest":GUEST, "ok":OK<rest>} where rest()
+ * writes the remaining fields. */
+static void journal_write(int pid, const char *op, const char *guest, int ok, void (*rest)(FILE *, const void *), const void *arg) {
   const char *dir = log_dir();
   if (!dir) return;
   char path[4200];
@@ -46,20 +48,40 @@ void journal_exec(const char *guest, const char *argv0, int ok, int exit_code, c
   gmtime_r(&ts.tv_sec, &tm);
   char when[32];
   strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-  fprintf(f, "{\"time\":\"%s.%03ldZ\",\"pid\":%d,\"op\":\"exec\",\"guest\":", when, ts.tv_nsec / 1000000, getpid());
+  fprintf(f, "{\"time\":\"%s.%03ldZ\",\"pid\":%d,\"op\":", when, ts.tv_nsec / 1000000, pid);
+  json_string(f, op);
+  fputs(",\"guest\":", f);
   json_string(f, guest);
   fprintf(f, ",\"ok\":%s", ok ? "true" : "false");
-  if (ok) {
-    fputs(",\"argv0\":", f);
-    json_string(f, argv0);
-    fprintf(f, ",\"exit\":%d", exit_code);
-  } else {
-    fputs(",\"error\":", f);
-    json_string(f, error ? error : "");
-  }
+  rest(f, arg);
   fputs("}\n", f);
   long n = ftell(f);
   fclose(f);
   if (n > 0 && (size_t)n < sizeof line) (void)!write(fd, line, (size_t)n);
   close(fd);
+}
+
+struct exec_fields { int ok, exit_code; const char *argv0, *error; };
+
+static void exec_rest(FILE *f, const void *arg) {
+  const struct exec_fields *e = arg;
+  if (e->ok) {
+    fputs(",\"argv0\":", f);
+    json_string(f, e->argv0);
+    fprintf(f, ",\"exit\":%d", e->exit_code);
+  } else {
+    fputs(",\"error\":", f);
+    json_string(f, e->error ? e->error : "");
+  }
+}
+
+void journal_exec(const char *guest, const char *argv0, int ok, int exit_code, const char *error) {
+  struct exec_fields e = { ok, exit_code, argv0, error };
+  journal_write(getpid(), "exec", guest, ok, exec_rest, &e);
+}
+
+static void raw_rest(FILE *f, const void *arg) { fputs(arg, f); }
+
+void journal_event(int pid, const char *op, const char *guest, int ok, const char *fields) {
+  journal_write(pid, op, guest, ok, raw_rest, fields);
 }

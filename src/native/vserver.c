@@ -1,5 +1,6 @@
 /* `vserver`: `NAME exec CMD...` and `NAME running` for a running guest, from its exec record
- * (pure/exec-record.ts) alone; every other use goes to the TypeScript command.
+ * (pure/exec-record.ts) alone, and `NAME start` / `NAME stop` from its start plan (lifecycle.c);
+ * every other use goes to the TypeScript command.
  *
  * exec takes this path only when the TypeScript one would do exactly the same: the guest runs
  * (its PID 1 is the process the record names), it is not private, stdin is not a terminal (no pty
@@ -81,6 +82,10 @@ int main(int argc, char **argv) {
     } else if (strcmp(verb, "running") == 0 && argc == 3) {
       struct exec_record rec;
       if (running_record(name, &rec)) return 0;
+    } else if (strcmp(verb, "start") == 0 && argc == 3) {
+      if (native_start(name, argc, argv) == 0) return 0;
+    } else if (strcmp(verb, "stop") == 0 && argc == 3) {
+      if (native_stop(name) == 0) return 0;
     }
   }
   slow_path("vserver", argc, argv);

@@ -20,6 +20,8 @@ export interface ExecRecord {
   view?: string;
   /** The runtime's exec command up to and including the container id; the user's command follows. */
   argv: string[];
+  /** PID 1 is our guest init (src/native/guest-init.c): the native stop may ask it to stop the guest. */
+  guestInit?: boolean;
 }
 
 export function formatExecRecord(r: ExecRecord): string | undefined {
@@ -32,6 +34,7 @@ export function formatExecRecord(r: ExecRecord): string | undefined {
     `private ${r.private ? 1 : 0}`,
     `nice ${r.nice}`,
     ...(r.view ? [`view ${r.view}`] : []),
+    ...(r.guestInit ? ["guest-init 1"] : []),
     ...r.argv.map((a) => `arg ${a}`),
   ];
   if (lines.some((l) => /[\n\0]/.test(l))) return undefined;
@@ -54,7 +57,8 @@ export function parseExecRecord(text: string): ExecRecord | undefined {
     else if (key === "nice") r.nice = Number(value);
     else if (key === "view") r.view = value;
     else if (key === "arg") r.argv.push(value);
+    else if (key === "guest-init") r.guestInit = value === "1";
   }
   if (version !== EXEC_RECORD_VERSION || !Number.isInteger(r.context) || !Number.isInteger(r.pid) || !r.pidStart || !r.argv.length) return undefined;
-  return { context: r.context!, pid: r.pid!, pidStart: r.pidStart, private: !!r.private, nice: r.nice ?? 0, view: r.view, argv: r.argv };
+  return { context: r.context!, pid: r.pid!, pidStart: r.pidStart, private: !!r.private, nice: r.nice ?? 0, view: r.view, argv: r.argv, ...(r.guestInit ? { guestInit: true } : {}) };
 }

@@ -124,6 +124,19 @@ function niced(argv: string[], nice?: number): string[] {
   return nice ? ["nice", "-n", String(nice), ...argv] : argv;
 }
 
+/** The runtime's run/create command without the view or nice prefix (the start plan keeps it). */
+export function launchArgv(rt: Runtime, how: "run" | "create", id: string, bundle: string, statusPipe: boolean): string[] {
+  const args = [how, ...(how === "run" ? ["--detach"] : []), ...(statusPipe ? ["--preserve-fds=1"] : []), "--pid-file", `${bundle}/pid`, "--bundle", bundle, id];
+  const argv = bareArgv(rt, args);
+  argv.splice(1, 0, `--log=${bundle}/runtime.log`, "--log-format=json");
+  return argv;
+}
+
+/** The runtime's `delete --force` without the view prefix. */
+export function deleteArgv(rt: Runtime, id: string): string[] {
+  return bareArgv(rt, ["delete", "--force", id]);
+}
+
 /**
  * Start a container detached (`run`), or only create it (`create`, for settings the OCI spec
  * cannot carry; `startContainer` follows). Its stdout and stderr (and those of PID 1) go to
@@ -133,8 +146,8 @@ function niced(argv: string[], nice?: number): string[] {
 export async function launchContainer(rt: Runtime, how: "run" | "create", id: string, bundle: string, logFd: number, o: { nice?: number; statusPipe?: boolean } = {}): Promise<number | undefined> {
   const errLog = `${bundle}/runtime.log`;
   rmSync(errLog, { force: true });
-  const args = [how, ...(how === "run" ? ["--detach"] : []), ...(o.statusPipe ? ["--preserve-fds=1"] : []), "--pid-file", `${bundle}/pid`, "--bundle", bundle, id];
-  const p = Bun.spawn(withLog(rt, errLog, args, true, o.nice), { stdio: ["ignore", logFd, logFd, ...(o.statusPipe ? ["pipe" as const] : [])] });
+  const argv = niced([...prefix(rt, true), ...launchArgv(rt, how, id, bundle, !!o.statusPipe)], o.nice);
+  const p = Bun.spawn(argv, { stdio: ["ignore", logFd, logFd, ...(o.statusPipe ? ["pipe" as const] : [])] });
   const code = await p.exited;
   const fd = o.statusPipe ? (p.stdio[3] as number) : undefined;
   if (code !== 0) {
@@ -166,7 +179,7 @@ export function killContainer(rt: Runtime, id: string, signal: string, all: bool
 }
 
 export function deleteContainer(rt: Runtime, id: string): void {
-  run(runtimeArgv(rt, ["delete", "--force", id]));
+  run([...prefix(rt, false), ...deleteArgv(rt, id)]);
 }
 
 export interface ExecOptions {

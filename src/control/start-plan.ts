@@ -1,0 +1,107 @@
+// Recording a start as a plan the native front-end can replay (pure/start-plan.ts says what a plan
+// is and why). Only starts that needed no decision at start time are recorded; any other start
+// removes the guest's plan, so a replay never differs from what TypeScript would do.
+
+import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import type { GuestConfig } from "../pure/config/guest-config";
+import { SIGNAL_NUMBERS } from "../pure/config/killseq";
+import { formatExecRecord, type ExecRecord } from "../pure/exec-record";
+import { formatStartPlan, PLACEHOLDER, type StartPlan } from "../pure/start-plan";
+import { HOOK_FLAVOURS, hookScripts, type HookContext } from "../drivers/hooks";
+import type { RunRecord } from "../drivers/run-state";
+import { cgroupHost, hierarchyFor } from "../drivers/cgroup/hierarchies";
+import { deleteArgv, launchArgv, type Runtime } from "../drivers/runtime/oci-runtime";
+import type { Env } from "./env";
+
+/** Set by the native front-end when it hands a start over: the config's fingerprint, taken before we read it. */
+function fingerprintFromFrontEnd(): string | undefined {
+  const f = process.env.VSERVER_CONFIG_FINGERPRINT;
+  return f && /^[0-9a-f]{16,64}$/.test(f) ? f : undefined;
+}
+
+export function startPlanFile(env: Env, name: string): string {
+  return `${env.paths.runDir}/.plans/${name}`;
+}
+
+export function removeStartPlan(env: Env, name: string): void {
+  rmSync(startPlanFile(env, name), { force: true });
+  rmSync(`${startPlanFile(env, name)}.json`, { force: true });
+}
+
+export interface StartFacts {
+  rt: Runtime;
+  hooks: HookContext;
+  bundle: string;
+  record: RunRecord;
+  execRecord: ExecRecord;
+  guestInit: boolean;
+  /** Nothing was decided at start time beyond the config: no network of ours, no dropped capability. */
+  plain: boolean;
+  stopTimeout: number;
+}
+
+/** Why this start cannot be replayed natively, or undefined when it can. */
+function notReplayable(g: GuestConfig, f: StartFacts): string | undefined {
+  if (!f.plain) return "network or capabilities decided at start";
+  if (g.warnings.length) return "config warnings";
+  if (g.context === undefined) return "dynamic context";
+  if (g.cgroupFiles.length) return "cgroup files";
+  if (!f.guestInit) return "no guest init";
+  if (HOOK_FLAVOURS.some((fl) => hookScripts(f.hooks, fl).length)) return "hook scripts";
+  return undefined;
+}
+
+function template(record: RunRecord): string {
+  return JSON.stringify({ ...record, pid: PLACEHOLDER.pid, pidStart: PLACEHOLDER.pidStart, startedAt: PLACEHOLDER.startedAt })
+    .replace(`"${PLACEHOLDER.pid}"`, PLACEHOLDER.pid)
+    .replace(`"${PLACEHOLDER.startedAt}"`, PLACEHOLDER.startedAt);
+}
+
+/** After a successful start: write the plan if the front-end asked for one and the start qualifies. */
+export function recordStartPlan(env: Env, g: GuestConfig, f: StartFacts): void {
+  const fingerprint = fingerprintFromFrontEnd();
+  if (!fingerprint || notReplayable(g, f)) {
+    removeStartPlan(env, g.name);
+    return;
+  }
+  const execText = formatExecRecord({ ...f.execRecord, pid: 0, pidStart: PLACEHOLDER.pidStart });
+  if (execText === undefined) return removeStartPlan(env, g.name);
+  const host = cgroupHost();
+  const procsHierarchy = hierarchyFor(host, "pids") ?? host.hierarchies[0];
+  const cgroupPath = f.record.cgroupPath;
+  const parent = cgroupPath.slice(0, cgroupPath.lastIndexOf("/"));
+  const view = f.rt.view;
+  const rel = cgroupPath.replace(/^\/+/, "");
+  const file = startPlanFile(env, g.name);
+  const plan: StartPlan = {
+    fingerprint,
+    context: f.record.context,
+    log: f.record.log,
+    lockDir: env.paths.lockDir,
+    runtimeStateDir: f.rt.stateDir,
+    vdir: g.vdir,
+    bundle: f.bundle,
+    config: `${file}.json`,
+    view: view?.file,
+    nice: g.nice ?? 0,
+    runArgv: launchArgv(f.rt, "run", g.name, f.bundle, true),
+    deleteArgv: deleteArgv(f.rt, g.name),
+    guestInit: f.guestInit,
+    procs: procsHierarchy ? `${procsHierarchy.mount}${cgroupPath}/cgroup.procs` : "",
+    cgroupDirs: host.hierarchies.map((h) => `${h.mount}${cgroupPath}`),
+    cgroupParents: host.hierarchies.map((h) => `${h.mount}${parent}`),
+    shadow: view ? `${view.shadow}/${rel}` : undefined,
+    shadowParent: view ? `${view.shadow}/${rel.split("/")[0]}` : undefined,
+    kill: g.killSeq.map((k) => ({ signal: SIGNAL_NUMBERS[k.signal] ?? 0, wait: k.waitSeconds })),
+    stopTimeout: f.stopTimeout,
+    runRecord: template(f.record),
+    execRecord: execText.replace(/^pid 0$/m, `pid ${PLACEHOLDER.pid}`),
+  };
+  const text = plan.procs && plan.kill.every((k) => k.signal > 0) ? formatStartPlan(plan) : undefined;
+  if (text === undefined) return removeStartPlan(env, g.name);
+  mkdirSync(`${env.paths.runDir}/.plans`, { recursive: true, mode: 0o700 });
+  copyFileSync(`${f.bundle}/config.json`, `${file}.json.tmp`);
+  renameSync(`${file}.json.tmp`, `${file}.json`);
+  writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
