@@ -76,7 +76,7 @@ P(`${m0.cpu} vCPU (${m0.model}), ${m0.mem_mb} MB RAM, ${m0.os}, Linux ${m0.kerne
 P();
 P("crun 1.8 refuses this hybrid host, so every raw-crun, runc and podman baseline runs through `nsenter --mount=VIEW`, a kept mount namespace of the benchmark's own in which a private tmpfs hides cgroup2 " +
   "(baselines.md §7 A) — the hiding `vserver` does for its own view (which binds a directory of its own there instead of a tmpfs). The row `nsenter --mount=VIEW /bin/true` shows what that wrapper costs (~1 ms). " +
-  "The raw-crun containers use the `config.json` our `vserver start` wrote for the busybox guest (same root, namespaces, mounts, catatonit as PID 1, capabilities), with their own id and cgroup parent `/vsbench-crun`.");
+  "The raw-crun containers use the `config.json` our `vserver start` wrote for the busybox guest (same root, namespaces, mounts, our guest init as PID 1 running the same rc scripts, capabilities), with their own id and cgroup parent `/vsbench-crun`.");
 P();
 
 // ---------------- budget ----------------
@@ -148,16 +148,16 @@ P("## 2. start + stop of a busybox guest");
 P();
 P(table(S, (n) => n.startsWith("vserver") ? undefined : "crun run -d + delete -f (nsenter to its view)"));
 if (groups.has("startstop.alone")) {
-  P(`The same with \`bb\` stopped, so the guest is the host's only one: its start makes our runtime view (unshare + mount) and its stop releases it (same run, right after): ${f1(M("startstop.alone", "vserver start + stop, the only guest (view made and released)"))} ms median = ${fr(M("startstop.alone", "vserver start + stop, the only guest (view made and released)") / crunSS)} of crun.`);
+  P(`The same with \`bb\` stopped, so the guest is the host's only one: its start makes our runtime view (unshare + mount) and its stop releases it, both through the TypeScript command, since the native side leaves making and releasing the view to it (same run, right after): ${f1(M("startstop.alone", "vserver start + stop, the only guest (view made and released)"))} ms median = ${fr(M("startstop.alone", "vserver start + stop, the only guest (view made and released)") / crunSS)} of crun.`);
   P();
 }
-P("`vserver start` does more than `crun run -d`: it reads the config, runs the hooks, writes the bundle and run record, and runs the guest's init start command (`/etc/init.d/rc 3` for the sysv busybox guest, one `crun exec`); `stop` runs the kill sequence, `crun delete -f` and its teardown. Each of the two commands also pays Bun's start (see figure 6): start and stop are the TypeScript command, not the native front-end.");
+P("`vserver start` does more than `crun run -d`: it checks the guest's config is unchanged since its start plan was recorded (a fingerprint of the config directories), takes the guest's lock, writes the bundle, the run and exec records and the journal line, and waits for the guest's init start command (`/etc/init.d/rc 3` for the sysv busybox guest), which our guest init runs as PID 1's first child; `stop` has the guest init run `rc 6`, then the kill sequence, `crun delete -f` and the teardown. Both are the native front-end replaying the plan the TypeScript start recorded (docs/architecture.md); the TypeScript row is the same pair with `VSERVER_NATIVE=0`, the path every guest with hooks, its own network or a changed config takes.");
 P("`systemd-nspawn` has no detached mode without systemd here: its row is start-to-exit of `/bin/true`. Every row runs in `sh -c`, so all pay the same ~1 ms shell.");
 P();
 P("## 3. density");
 P();
 if (levels.length) {
-  P(`Guests started ${levels[0]?.par ?? 2} at a time (xargs -P). vserver guests are \`build -m clone -s bb\` copies of the busybox guest (their build time is listed, not part of the figure); the raw-crun containers share the busybox root. ` +
+  P(`Guests started ${levels[0]?.par ?? 2} at a time (xargs -P). vserver guests are \`build -m clone -s bb\` copies of the busybox guest (their build time is listed, not part of the figure); the raw-crun containers share the busybox root. Each guest's start here is its first, so the TypeScript command does it (and records the guest's start plan); their stops replay the plan natively. ` +
     "Memory per guest = the guests' user pages (their parent memory cgroup's `memory.usage_in_bytes` minus `memory.kmem.usage_in_bytes`) + the growth of the kernel's Slab + PageTables + KernelStack in /proc/meminfo (namespaces, mounts, cgroups, page tables), both read after `sync; echo 3 > drop_caches`, against the values before the first start, divided by the number of guests. " +
     "Δ(MemTotal − MemAvailable) is shown too, but on this shared machine other work moves it by hundreds of MB. " +
     "Helpers: processes outside the guests' cgroups whose command line or environment names this run's state root — the resident processes a guest costs outside itself. " +

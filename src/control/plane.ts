@@ -6,7 +6,7 @@
 import { appendFileSync, existsSync, readFileSync, rmSync, mkdirSync } from "node:fs";
 import { isTerminal } from "../drivers/terminal";
 import { AlreadyRunningError, NotRunningError, UsageError, VsError } from "../errors";
-import { acquireLock, adoptLock } from "../drivers/lock";
+import { acquireLock, adoptLock, type Lock } from "../drivers/lock";
 import { record } from "../drivers/journal";
 import { writeConfigEntries } from "../drivers/config-store";
 import { legacyToEntries } from "../pure/config/legacy-conf";
@@ -24,7 +24,14 @@ import { readRunRecord } from "../drivers/run-state";
 
 async function operate<T>(env: Env, op: string, name: string, lock: boolean | "adopt", fn: () => Promise<T>, detail: (r: T) => Record<string, unknown> = () => ({})): Promise<T> {
   checkName(name);
-  const l = lock === "adopt" ? adoptLock(env.paths.lockDir, name) : lock ? await acquireLock(env.paths.lockDir, name, `guest '${name}'`) : undefined;
+  let l: Lock | undefined;
+  if (lock === "adopt") {
+    // Only the native front-end, which took the lock before it exec'd us, may hand a start over.
+    l = adoptLock(env.paths.lockDir, name);
+    if (!l) throw new UsageError(`start: unknown option '--native-abort'; see 'vserver --help'.`);
+  } else if (lock) {
+    l = await acquireLock(env.paths.lockDir, name, `guest '${name}'`);
+  }
   try {
     const r = await fn();
     record(env.paths.logDir, { op, guest: name, ok: true, ...detail(r) });

@@ -60,10 +60,10 @@ function template(record: RunRecord): string {
 /** After a successful start: write the plan if the front-end asked for one and the start qualifies. */
 export function recordStartPlan(env: Env, g: GuestConfig, f: StartFacts): void {
   const fingerprint = fingerprintFromFrontEnd();
-  if (!fingerprint || notReplayable(g, f)) {
-    removeStartPlan(env, g.name);
-    return;
-  }
+  // Called without the front-end (VSERVER_NATIVE=0, or directly): a plan on record stays valid
+  // exactly as long as its own fingerprint matches, so it is left alone.
+  if (!fingerprint) return;
+  if (notReplayable(g, f)) return removeStartPlan(env, g.name);
   const execText = formatExecRecord({ ...f.execRecord, pid: 0, pidStart: PLACEHOLDER.pidStart });
   if (execText === undefined) return removeStartPlan(env, g.name);
   const host = cgroupHost();

@@ -75,6 +75,13 @@ describe("native start and stop", () => {
     expect(ev).toMatchObject({ op: "start", guest: A, ok: true, context, pid: run.pid });
   });
 
+  test("the internal hand-over of a failed native start is refused to anyone not holding the lock", () => {
+    const r = h.vserver(A, "start", "--native-abort", "runtime", "forged");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--native-abort'");
+    expect(h.vserver(A, "running").code).toBe(0);
+  });
+
   test("a changed config sends start and stop to TypeScript until it has recorded a new plan", () => {
     h.ok(A, "stop");
     writeFileSync(`${h.cfg(A)}/uts/nodename`, "renamed\n");
