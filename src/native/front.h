@@ -92,6 +92,9 @@ struct proc_info *scan_processes(size_t *n);
 void format_size(unsigned long long bytes, char *out, size_t len);
 void format_ticks(unsigned long long ticks, char *out, size_t len);
 
+/* Now as new Date().toISOString() writes it (UTC, milliseconds). */
+void iso_time(char *out, size_t len);
+
 /* One event line in LOGDIR/events.log, like drivers/journal.ts; never fails the caller. */
 void journal_exec(const char *guest, const char *argv0, int ok, int exit_code, const char *error);
 /* The same for another operation: `fields` is JSON that follows "ok" (",\"context\":1" or ""). */

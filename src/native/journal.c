@@ -10,6 +10,16 @@
 #include <time.h>
 #include <unistd.h>
 
+void iso_time(char *out, size_t len) {
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  char sec[32];
+  strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out, len, "%s.%03ldZ", sec, ts.tv_nsec / 1000000);
+}
+
 static void json_string(FILE *f, const char *s) {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -42,13 +52,9 @@ static void journal_write(int pid, const char *op, const char *guest, int ok, vo
   char line[8192];
   FILE *f = fmemopen(line, sizeof line, "w");
   if (!f) { close(fd); return; }
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  char when[32];
-  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-  fprintf(f, "{\"time\":\"%s.%03ldZ\",\"pid\":%d,\"op\":", when, ts.tv_nsec / 1000000, pid);
+  char when[48];
+  iso_time(when, sizeof when);
+  fprintf(f, "{\"time\":\"%s\",\"pid\":%d,\"op\":", when, pid);
   json_string(f, op);
   fputs(",\"guest\":", f);
   json_string(f, guest);

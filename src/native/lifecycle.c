@@ -62,16 +62,6 @@ static int view_live(const char *view) {
   return found;
 }
 
-static void iso_now(char *out, size_t len) {
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  char sec[32];
-  strftime(sec, sizeof sec, "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out, len, "%s.%03ldZ", sec, ts.tv_nsec / 1000000);
-}
-
 static long long now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -237,7 +227,7 @@ int native_start(const char *name, int argc, char **argv) {
   }
 
   char when[48], line[512];
-  iso_now(when, sizeof when);
+  iso_time(when, sizeof when);
   snprintf(line, sizeof line, "=== %s start of '%s' (context %d)\n", when, name, plan.context);
   mkdir(log_dir(), 0750);
   append_line(plan.log, line);
@@ -433,7 +423,7 @@ int native_stop(const char *name) {
   }
 
   char when[48], line[512];
-  iso_now(when, sizeof when);
+  iso_time(when, sizeof when);
   snprintf(line, sizeof line, "=== %s stop of '%s'\n", when, name);
   append_line(plan.log, line);
   struct guest_pid1 g = { rec.pid, rec.pid_start };
