@@ -225,6 +225,12 @@ int native_start(const char *name, int argc, char **argv) {
     release_lock(plan.lock_dir, name);
     return -1;
   }
+  /* The last guest's stop may have released the view since we looked; under its lock it stays. */
+  if (plan.view && !view_live(plan.view)) {
+    release_lock(plan.lock_dir, VIEW_LOCK);
+    release_lock(plan.lock_dir, name);
+    return -1;
+  }
 
   char when[48], line[512];
   iso_time(when, sizeof when);
