@@ -17,3 +17,12 @@ export async function parseOptions<O extends Options>(prog: string, args: string
     throw new UsageError(`${first} See '${prog} --help'.`);
   }
 }
+
+/**
+ * For the hand-written lexers (vlimit, vattribute, whose util-vserver flags are order-dependent or
+ * prefixed with ~ and !): `--name=value` split into the option and its inline value.
+ */
+export function splitInline(arg: string): { opt: string; inline?: string } {
+  const eq = arg.indexOf("=");
+  return arg.startsWith("--") && eq > 0 ? { opt: arg.slice(0, eq), inline: arg.slice(eq + 1) } : { opt: arg };
+}

@@ -7,6 +7,7 @@ import { makeEnv } from "../control/env";
 import { liveTarget, readAttributes, saveAttributes, type AttributeEdits } from "../control/live-settings";
 import { runMain, warn } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
+import { splitInline } from "./options";
 
 const PROG = "vattribute";
 
@@ -33,12 +34,7 @@ async function main(argv: string[]): Promise<number> {
     return { name: negate ? raw.slice(1) : raw, negate };
   };
   for (let i = 0; i < argv.length; i++) {
-    let a = argv[i]!;
-    let inline: string | undefined;
-    if (a.startsWith("--") && a.includes("=")) {
-      inline = a.slice(a.indexOf("=") + 1);
-      a = a.slice(0, a.indexOf("="));
-    }
+    const { opt: a, inline } = splitInline(argv[i]!);
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined || v === "") throw new UsageError(`${a} needs a value.`);

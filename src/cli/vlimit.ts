@@ -8,6 +8,7 @@ import { limitsFromDir, liveTarget, readLimits, setLimits, type LimitChange } fr
 import { formatLimitRow, parseLimitValue, resourceInfo, resourceRefusal, RESOURCES } from "../pure/live-settings";
 import { runMain, warn } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
+import { splitInline } from "./options";
 
 const PROG = "vlimit";
 
@@ -42,12 +43,7 @@ async function main(argv: string[]): Promise<number> {
     return val;
   };
   for (let i = 0; i < argv.length; i++) {
-    let a = argv[i]!;
-    let inline: string | undefined;
-    if (a.startsWith("--") && a.includes("=")) {
-      inline = a.slice(a.indexOf("=") + 1);
-      a = a.slice(0, a.indexOf("="));
-    }
+    const { opt: a, inline } = splitInline(argv[i]!);
     const value = (opt: string) => (inline !== undefined ? inline : need(i++, opt));
     if (a === "-h" || a === "--help") {
       writeOut(HELP);

@@ -120,35 +120,39 @@ static int parse_stat(char *stat, struct proc_info *p) {
   return 1;
 }
 
-struct proc_info *scan_processes(size_t *n) {
-  *n = 0;
-  size_t cap = 1024;
-  struct proc_info *out = malloc(cap * sizeof *out);
+/* Calls fn for every process directory in /proc (not threads), with /proc's fd for openat. */
+static void for_each_process(void (*fn)(int procfd, int pid, void *arg), void *arg) {
   DIR *d = opendir("/proc");
-  if (!out || !d) {
-    if (d) closedir(d);
-    return out;
-  }
-  int procfd = dirfd(d);
+  if (!d) return;
   struct dirent *de;
-  char path[64], buf[4096];
-  while ((de = readdir(d))) {
-    if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
-    int pid = atoi(de->d_name);
-    snprintf(path, sizeof path, "%d/cgroup", pid);
-    if (read_at(procfd, path, buf, sizeof buf) < 0) continue;
-    struct proc_info p = { .pid = pid, .context = context_in(buf) };
-    snprintf(path, sizeof path, "%d/stat", pid);
-    if (read_at(procfd, path, buf, sizeof buf) < 0 || !parse_stat(buf, &p)) continue;
-    if (*n == cap) {
-      struct proc_info *grown = realloc(out, (cap *= 2) * sizeof *out);
-      if (!grown) break;
-      out = grown;
-    }
-    out[(*n)++] = p;
-  }
+  while ((de = readdir(d)))
+    if (de->d_name[0] >= '1' && de->d_name[0] <= '9') fn(dirfd(d), atoi(de->d_name), arg);
   closedir(d);
-  return out;
+}
+
+struct scan { struct proc_info *out; size_t n, cap; };
+
+static void scan_one(int procfd, int pid, void *arg) {
+  struct scan *sc = arg;
+  char path[64], buf[4096];
+  snprintf(path, sizeof path, "%d/cgroup", pid);
+  if (read_at(procfd, path, buf, sizeof buf) < 0) return;
+  struct proc_info p = { .pid = pid, .context = context_in(buf) };
+  snprintf(path, sizeof path, "%d/stat", pid);
+  if (read_at(procfd, path, buf, sizeof buf) < 0 || !parse_stat(buf, &p)) return;
+  if (sc->n == sc->cap) {
+    struct proc_info *grown = realloc(sc->out, (sc->cap *= 2) * sizeof *sc->out);
+    if (!grown) return;
+    sc->out = grown;
+  }
+  sc->out[sc->n++] = p;
+}
+
+struct proc_info *scan_processes(size_t *n) {
+  struct scan sc = { malloc(1024 * sizeof *sc.out), 0, 1024 };
+  if (sc.out) for_each_process(scan_one, &sc);
+  *n = sc.n;
+  return sc.out;
 }
 
 /* The processes of every context from the contexts' own cgroup.procs files (one read per context
@@ -233,19 +237,18 @@ int *context_by_pid(size_t *len) {
   return map;
 }
 
-void fill_host_contexts(int *map, size_t slots) {
-  DIR *d = opendir("/proc");
-  if (!d) return;
-  int procfd = dirfd(d);
-  struct dirent *de;
+struct host_fill { int *map; size_t slots; };
+
+static void fill_one(int procfd, int pid, void *arg) {
+  struct host_fill *hf = arg;
+  if ((size_t)pid >= hf->slots || hf->map[pid]) return;
   char path[64], buf[4096];
-  while ((de = readdir(d))) {
-    if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
-    long pid = strtol(de->d_name, NULL, 10);
-    if (pid <= 0 || (size_t)pid >= slots || map[pid]) continue;
-    snprintf(path, sizeof path, "%ld/cgroup", pid);
-    if (read_at(procfd, path, buf, sizeof buf) < 0) continue;
-    map[pid] = context_in(buf) + 1;
-  }
-  closedir(d);
+  snprintf(path, sizeof path, "%d/cgroup", pid);
+  if (read_at(procfd, path, buf, sizeof buf) < 0) return;
+  hf->map[pid] = context_in(buf) + 1;
+}
+
+void fill_host_contexts(int *map, size_t slots) {
+  struct host_fill hf = { map, slots };
+  for_each_process(fill_one, &hf);
 }
