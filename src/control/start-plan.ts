@@ -2,7 +2,8 @@
 // is and why). Only starts that needed no decision at start time are recorded; any other start
 // removes the guest's plan, so a replay never differs from what TypeScript would do.
 
-import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { writeFileAtomic } from "../drivers/atomic-file";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { SIGNAL_NUMBERS } from "../pure/config/killseq";
 import { formatExecRecord, type ExecRecord } from "../pure/exec-record";
@@ -99,9 +100,6 @@ export function recordStartPlan(env: Env, g: GuestConfig, f: StartFacts): void {
   };
   const text = plan.procs && plan.kill.every((k) => k.signal > 0) ? formatStartPlan(plan) : undefined;
   if (text === undefined) return removeStartPlan(env, g.name);
-  mkdirSync(`${env.paths.runDir}/.plans`, { recursive: true, mode: 0o700 });
-  copyFileSync(`${f.bundle}/config.json`, `${file}.json.tmp`);
-  renameSync(`${file}.json.tmp`, `${file}.json`);
-  writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(`${file}.json`, readFileSync(`${f.bundle}/config.json`, "utf8"));
+  writeFileAtomic(file, text);
 }

@@ -2,7 +2,8 @@
 // (/run/vservers/NAME holding the context number) with the PID 1 we started, so that "is it
 // running" is answered from /proc without asking the runtime.
 
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { writeFileAtomic } from "./atomic-file";
 import type { Paths } from "../pure/paths";
 import { formatExecRecord, parseExecRecord, type ExecRecord } from "../pure/exec-record";
 import { procStartTime } from "./proc-pid";
@@ -40,10 +41,7 @@ export function runFile(paths: Paths, name: string): string {
 }
 
 export function writeRunRecord(paths: Paths, r: RunRecord): void {
-  mkdirSync(paths.runDir, { recursive: true, mode: 0o755 });
-  const tmp = `${runFile(paths, r.name)}.tmp`;
-  writeFileSync(tmp, JSON.stringify(r) + "\n");
-  renameSync(tmp, runFile(paths, r.name));
+  writeFileAtomic(runFile(paths, r.name), JSON.stringify(r) + "\n", { mode: 0o644, dirMode: 0o755 });
 }
 
 export function readRunRecord(paths: Paths, name: string): RunRecord | undefined {
@@ -72,9 +70,7 @@ export function writeExecRecord(paths: Paths, name: string, r: ExecRecord): void
     rmSync(file, { force: true });
     return;
   }
-  mkdirSync(`${paths.runDir}/.exec`, { recursive: true, mode: 0o700 });
-  writeFileSync(`${file}.tmp`, text, { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, text);
 }
 
 export function allRunRecords(paths: Paths): RunRecord[] {

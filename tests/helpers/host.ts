@@ -104,3 +104,21 @@ export function busyboxGuest(h: TestHost, name: string, files: Record<string, st
     writeFileSync(p, content, { mode: rel.startsWith("scripts/") ? 0o755 : 0o644 });
   }
 }
+
+/**
+ * Kill (SIGKILL) the process whose PID a test's own command wrote into `file` (`echo $$ > file;
+ * exec ...`), if it is still that program: tests kill only what they started, by PID.
+ */
+export function killRecordedPid(file: string, program: string): void {
+  let pid = 0;
+  try {
+    pid = Number(readFileSync(file, "utf8").trim());
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return;
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(program)) return;
+    process.kill(pid, "SIGKILL");
+  } catch {}
+}

@@ -2,9 +2,11 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
-import { TestHost, BIN } from "../helpers/host";
+import { TestHost, BIN, killRecordedPid } from "../helpers/host";
 
 const h = new TestHost("build");
+/** A fill command that sleeps and records its PID, so the test can kill exactly it. */
+const sleepRecorded = (label: string) => ["/bin/sh", "-c", `echo $$ > ${h.root}/${label}.pid; exec /bin/sleep 30`];
 afterAll(() => h.cleanup());
 
 function noDebris(name: string) {
@@ -86,23 +88,23 @@ describe("build", () => {
   });
 
   test("an interrupted build (SIGTERM) leaves nothing", async () => {
-    const p = Bun.spawn([`${BIN}/vserver`, "slow", "build", "-m", "skeleton", "-q", "--", "--", "/bin/sleep", "30"], { env: h.env, stdout: "ignore", stderr: "pipe" });
+    const p = Bun.spawn([`${BIN}/vserver`, "slow", "build", "-m", "skeleton", "-q", "--", "--", ...sleepRecorded("slow")], { env: h.env, stdout: "ignore", stderr: "pipe" });
     for (let i = 0; i < 100 && !existsSync(h.confDir) ; i++) await Bun.sleep(20);
     await Bun.sleep(500);
     p.kill("SIGTERM");
     expect(await p.exited).toBe(143);
     expect(await new Response(p.stderr).text()).toMatch(/interrupted; nothing was kept/);
-    Bun.spawnSync(["pkill", "-f", "^/bin/sleep 30$"]);
+    killRecordedPid(`${h.root}/slow.pid`, "sleep");
     expect(existsSync(h.cfg("slow"))).toBe(false);
     noDebris("slow");
   });
 
   test("debris of a build killed with -9 is removed by the next build of that name", async () => {
-    const p = Bun.spawn([`${BIN}/vserver`, "k9", "build", "-m", "skeleton", "-q", "--", "--", "/bin/sleep", "30"], { env: h.env, stdout: "ignore", stderr: "ignore" });
+    const p = Bun.spawn([`${BIN}/vserver`, "k9", "build", "-m", "skeleton", "-q", "--", "--", ...sleepRecorded("k9")], { env: h.env, stdout: "ignore", stderr: "ignore" });
     await Bun.sleep(800);
     p.kill(9);
     await p.exited;
-    Bun.spawnSync(["pkill", "-f", "^/bin/sleep 30$"]);
+    killRecordedPid(`${h.root}/k9.pid`, "sleep");
     expect(readdirSync(h.confDir).some((f) => f.startsWith(".k9.build-"))).toBe(true);
     expect(existsSync(h.cfg("k9"))).toBe(false);
     h.ok("k9", "build", "-m", "skeleton", "-q");

@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from "node:fs";
-import { TestHost, busyboxGuest, BIN } from "../helpers/host";
+import { TestHost, busyboxGuest, BIN, killRecordedPid } from "../helpers/host";
 
 const h = new TestHost("life");
 afterAll(() => h.cleanup());
@@ -216,12 +216,12 @@ describe("races and killed commands", () => {
   });
 
   test("kill -9 of vserver during start does not block the next start or stop", async () => {
-    busyboxGuest(h, "killed", { "scripts/pre-start": "#!/bin/sh\nsleep 30\n" });
+    busyboxGuest(h, "killed", { "scripts/pre-start": `#!/bin/sh\necho $$ > ${h.root}/hook.pid\nexec sleep 30\n` });
     const p = Bun.spawn([`${BIN}/vserver`, "killed", "start"], { env: h.env, stdout: "ignore", stderr: "ignore" });
     for (let i = 0; i < 100 && !existsSync(`${h.root}/run/vservers/.bundles/killed/config.json`); i++) await Bun.sleep(50);
     p.kill(9);
     await p.exited;
-    Bun.spawnSync(["pkill", "-f", "-9", `^sleep 30$`]);
+    killRecordedPid(`${h.root}/hook.pid`, "sleep");
     writeFileSync(`${h.cfg("killed")}/scripts/pre-start`, "#!/bin/sh\nexit 0\n");
     h.ok("killed", "start");
     expect(h.vserver("killed", "running").code).toBe(0);

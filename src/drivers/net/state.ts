@@ -3,7 +3,8 @@
 // guests use: host devices whose settings we changed (with their original values) and bridges
 // we created.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { writeFileAtomic as writeAtomic } from "../atomic-file";
 import type { ProxyEntry } from "../../pure/net/plan";
 
 export interface NetState {
@@ -24,12 +25,6 @@ export const stateFile = (runDir: string, name: string) => `${netDir(runDir)}/${
 export const netnsFile = (runDir: string, name: string) => `${netDir(runDir)}/ns/${name}`;
 const uplinkFile = (runDir: string, dev: string) => `${netDir(runDir)}/uplinks/${dev}.json`;
 const bridgeMarker = (runDir: string, br: string) => `${netDir(runDir)}/bridges/${br}`;
-
-function writeAtomic(path: string, data: string): void {
-  mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true, mode: 0o700 });
-  writeFileSync(`${path}.tmp`, data, { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
-}
 
 export function writeNetState(runDir: string, s: NetState): void {
   writeAtomic(stateFile(runDir, s.name), JSON.stringify(s) + "\n");
