@@ -41,7 +41,8 @@ Global options:
 Environment:
   VSERVER_ROOT=DIR       put all state (config, guests, run, cache, logs) under DIR
   VSERVER_RUNTIME=crun|runc   the OCI runtime (default: crun, else runc)
-  VSERVER_NATIVE=0       never answer exec/running natively (docs/architecture.md)
+  VSERVER_NATIVE=0       never answer exec, running, start or stop natively
+                         (docs/architecture.md)
 `;
 
 const BUILD_HELP = `Usage: vserver NAME build -m METHOD [OPTIONS] [-- METHOD-ARGS]
