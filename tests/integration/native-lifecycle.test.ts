@@ -82,6 +82,35 @@ describe("native start and stop", () => {
     expect(h.vserver(A, "running").code).toBe(0);
   });
 
+  test("the guest cannot make its init run the stop command: signals from inside are ignored, forged ones too", () => {
+    // kill(1, SIGPWR) from guest root, and a sigqueue that forges the host's sender PID 0
+    const src = `${h.root}/forge.c`;
+    writeFileSync(src, `#define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "kill") == 0) return kill(1, SIGPWR) == 0 ? 0 : 1;
+  siginfo_t si; memset(&si, 0, sizeof si);
+  si.si_signo = SIGPWR; si.si_code = SI_QUEUE; si.si_pid = 0; si.si_uid = 0;
+  return syscall(SYS_rt_sigqueueinfo, 1, SIGPWR, &si) == 0 ? 0 : 1;
+}
+`);
+    const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", `${h.vdir(A)}/forge`, src], { stderr: "pipe" });
+    expect(cc.stderr.toString()).toBe("");
+    rmSync(`${h.vdir(A)}/stop-mark`, { force: true });
+    // both signals are delivered (the init blocks them all), so only the init's own check stops
+    // them; one at a time, since a second SIGPWR still pending would be merged into the first
+    for (const how of ["kill", "queue"]) {
+      expect(h.inGuest(A, "/forge", how).code).toBe(0);
+      Bun.sleepSync(300);
+      expect(h.inGuest(A, "cat", "/proc/1/comm").stdout.trim()).toBe(".vserver-init");
+      expect(existsSync(`${h.vdir(A)}/stop-mark`)).toBe(false);
+    }
+    rmSync(`${h.vdir(A)}/forge`);
+  });
+
   test("a changed config sends start and stop to TypeScript until it has recorded a new plan", () => {
     h.ok(A, "stop");
     writeFileSync(`${h.cfg(A)}/uts/nodename`, "renamed\n");
