@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 PREFIX ?= /usr/local
 BUN := $(CURDIR)/node_modules/.bin/bun
-COMMANDS := vserver vserver-stat vps vpstree vtop vkill vwait vserver-info chcontext reducecap chbind vuname vlimit vattribute
+COMMANDS := vserver vserver-stat vps vpstree vtop vkill vwait vserver-info chcontext reducecap chbind vuname vlimit vattribute start-vservers
 # Commands with a native front-end (src/native): bin/NAME is the C program, which hands every case
 # it does not serve itself to the bundle dist/NAME.js. The others are the bundle with a shebang.
 NATIVE := vserver vserver-stat vps

@@ -1,17 +1,17 @@
 // Our guest init on the host side: where its binary is, and reading the report of the start
 // command it runs (the protocol is pure/guest-init.ts, the program src/native/guest-init.c).
 
-import { existsSync, readSync } from "node:fs";
+import { readSync } from "node:fs";
+import { builtFile } from "./built-files";
 import { ToolError } from "../errors";
 import { parseStartReport, type StartReport } from "../pure/guest-init";
 import { procStartTime } from "./proc-pid";
 
 /** The static binary `make` builds next to the bundled commands (dist/), also when run from src/. */
 export function guestInitBinary(): string {
-  for (const p of [`${import.meta.dir}/vserver-init`, `${import.meta.dir}/../../dist/vserver-init`]) {
-    if (existsSync(p)) return p;
-  }
-  throw new ToolError("the guest init (dist/vserver-init) is missing; run 'make' in the vserver checkout.");
+  const p = builtFile("vserver-init");
+  if (!p) throw new ToolError("the guest init (dist/vserver-init) is missing; run 'make' in the vserver checkout.");
+  return p;
 }
 
 /**

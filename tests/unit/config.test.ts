@@ -13,6 +13,14 @@ function guest(files: Record<string, string>, defaults: Record<string, string> =
 }
 
 describe("guest config", () => {
+  test("apps/init/mark and depends (one or more names a line, comments allowed)", () => {
+    const g = guest({ "apps/init/mark": "default\n", "apps/init/depends": "db cache\n# the mail relay\nmail\ndb\n" });
+    expect(g.mark).toBe("default");
+    expect(g.depends).toEqual(["db", "cache", "mail"]);
+    expect(guest({}).depends).toEqual([]);
+    expect(() => guest({ "apps/init/depends": "../etc\n" })).toThrow("/etc/vservers/web/apps/init/depends: '../etc' is not a guest name.");
+  });
+
   test("defaults of an empty config", () => {
     const g = guest({});
     expect(g.name).toBe("web");

@@ -9,6 +9,7 @@ import { argv, hash, integer, limit, list, scalar } from "./values";
 import { unsupportedWarnings, type ConfigWarning } from "./known-keys";
 import { parseKillSeq, type KillStep } from "./killseq";
 import { parseCflags, SUPPORTED_CFLAGS } from "./cflags";
+import { isValidGuestName } from "../paths";
 
 export const INIT_STYLES = ["sysv", "plain", "minit", "gentoo", "openrc", "arch"] as const;
 export type InitStyle = (typeof INIT_STYLES)[number];
@@ -35,6 +36,10 @@ export interface GuestConfig {
   cmdStop: string[] | undefined;
   cmdPrepare: string[] | undefined;
   killSeq: KillStep[];
+  /** apps/init/mark: the group start-vservers starts together ("default" at boot). */
+  mark: string | undefined;
+  /** apps/init/depends: guests that must run before this one (and stop after it). */
+  depends: string[];
   environment: string[];
   capabilities: CapName[];
   cflags: Set<string>;
@@ -250,6 +255,8 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     cmdStop: argv(lookup("apps/init/cmd.stop")?.content),
     cmdPrepare: argv(lookup("apps/init/cmd.prepare")?.content),
     killSeq,
+    mark: scalar(fileContent(guest, "apps/init/mark")),
+    depends: dependsOf(fileContent(guest, "apps/init/depends"), file("apps/init/depends")),
     environment,
     capabilities,
     cflags,
@@ -267,6 +274,15 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     noNewPrivileges: !guest.has("security/allow-new-privileges"),
     warnings: [...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
   };
+}
+
+/** One guest name per line (util-vserver also allows several on a line, separated by blanks). */
+function dependsOf(content: string | undefined, path: string): string[] {
+  const names = list(content).flatMap((l) => l.split(/\s+/));
+  for (const n of names) {
+    if (!isValidGuestName(n)) throw new ConfigError(`${path}: '${n}' is not a guest name.`, { file: path });
+  }
+  return [...new Set(names)];
 }
 
 /** The union of a directory in the guest's and the defaults' trees (for per-file fallbacks). */
