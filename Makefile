@@ -8,7 +8,7 @@ COMMANDS := vserver vserver-stat vps vpstree vtop vkill vwait vserver-info chcon
 # Commands with a native front-end (src/native): bin/NAME is the C program, which hands every case
 # it does not serve itself to the bundle dist/NAME.js. The others are the bundle with a shebang.
 NATIVE := vserver vserver-stat vps
-NATIVE_COMMON := $(addprefix src/native/,front.c proc.c exec-record.c journal.c stat-format.c lock.c start-plan.c lifecycle.c)
+NATIVE_COMMON := $(addprefix src/native/,front.c proc.c exec-record.c journal.c stat-format.c lock.c start-plan.c lifecycle.c native-start.c native-stop.c)
 CFLAGS_HARDENED := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 CFLAGS_NATIVE := $(CFLAGS_HARDENED) -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"'
 DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3

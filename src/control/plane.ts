@@ -53,7 +53,7 @@ export function start(env: Env, name: string): Promise<StartResult> {
 }
 
 /**
- * The native front-end's start (src/native/lifecycle.c) failed after the runtime was called: it
+ * The native front-end's start (src/native/native-start.c) failed after the runtime was called: it
  * hands the failure over with the guest's lock still held. Everything is removed as after a failed
  * start, and the failure is reported and journalled as start's own.
  */

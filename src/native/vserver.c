@@ -1,5 +1,5 @@
 /* `vserver`: `NAME exec CMD...` and `NAME running` for a running guest, from its exec record
- * (pure/exec-record.ts) alone, and `NAME start` / `NAME stop` from its start plan (lifecycle.c);
+ * (pure/exec-record.ts) alone, and `NAME start` / `NAME stop` from its start plan (native-start.c, native-stop.c);
  * every other use goes to the TypeScript command.
  *
  * exec takes this path only when the TypeScript one would do exactly the same: the guest runs

@@ -1,7 +1,7 @@
 // The start plan: what `vserver NAME start` did, step by step, for a guest whose start needs no
 // decision at start time (no hooks, no network of ours, no cgroup files, a fixed context), so that
-// the native front-end (src/native/lifecycle.c) can start and stop it again without the JavaScript
-// runtime. The TypeScript start writes it after a successful start; the native code replays it only
+// the native front-end (src/native/native-start.c, native-stop.c) can start and stop it again
+// without the JavaScript runtime. The TypeScript start writes it after a successful start; the native code replays it only
 // while the guest's configuration is unchanged: the front-end fingerprints the config directories
 // (file names, inodes, sizes and times) before it hands a start to TypeScript, and the plan keeps
 // that fingerprint. Policy stays in TypeScript: the native side never reads a guest's config.

@@ -1,4 +1,4 @@
-// `vserver NAME start` and `stop` replayed natively from the start plan (src/native/lifecycle.c):
+// `vserver NAME start` and `stop` replayed natively from the start plan (src/native/native-start.c, native-stop.c):
 // only while the config is what the TypeScript start saw, with the same records, journal lines and
 // guest as the TypeScript path, its failures reported and cleaned up as start's own, and every case
 // it must not serve handed over. VSERVER_NATIVE=require makes a hand-over exit 125.
