@@ -1,10 +1,11 @@
 // The start plan: what `vserver NAME start` did, step by step, for a guest whose start needs no
 // decision at start time (no hooks, no network of ours, no cgroup files, a fixed context), so that
 // the native front-end (src/native/native-start.c, native-stop.c) can start and stop it again
-// without the JavaScript runtime. The TypeScript start writes it after a successful start; the native code replays it only
-// while the guest's configuration is unchanged: the front-end fingerprints the config directories
-// (file names, inodes, sizes and times) before it hands a start to TypeScript, and the plan keeps
-// that fingerprint. Policy stays in TypeScript: the native side never reads a guest's config.
+// without the JavaScript runtime. The TypeScript start writes it after a successful start; the
+// native code replays it only while the guest's configuration is unchanged: the front-end
+// fingerprints the config directories (file names, inodes, sizes and times) before it hands a
+// start to TypeScript, and the plan keeps that fingerprint. Policy stays in TypeScript: the native
+// side never reads a guest's config.
 //
 // One "key value" per line, no quoting, like the exec record; a value with a newline cannot be
 // written, and then there is no plan (the TypeScript path always works).
