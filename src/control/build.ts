@@ -51,14 +51,9 @@ export interface BuildResult {
 /** Contexts named in every guest's config plus those of running guests. */
 export function usedContexts(env: Env): Map<number, string> {
   const used = new Map<number, string>();
-  for (const n of listGuestNames(env)) {
-    try {
-      const c = readFileSync(`${cfgDirOf(env, n)}/context`, "utf8").trim();
-      if (/^\d+$/.test(c)) used.set(Number(c), n);
-    } catch {}
-  }
-  for (const r of allRunRecords(env.paths)) used.set(r.context, r.name);
-  // Builds in progress hold the number they were given in their temporary config directory.
+  // Builds in progress hold the number they were given in their temporary config directory. They
+  // are looked at before the finished guests: a build that renames its directory into place in
+  // between is then seen in one of the two passes, never missed by both.
   try {
     for (const d of readdirSync(env.paths.confDir)) {
       const m = /^\.(.+)\.build-(\d+)$/.exec(d);
@@ -69,6 +64,13 @@ export function usedContexts(env: Env): Map<number, string> {
       } catch {}
     }
   } catch {}
+  for (const n of listGuestNames(env)) {
+    try {
+      const c = readFileSync(`${cfgDirOf(env, n)}/context`, "utf8").trim();
+      if (/^\d+$/.test(c)) used.set(Number(c), n);
+    } catch {}
+  }
+  for (const r of allRunRecords(env.paths)) used.set(r.context, r.name);
   return used;
 }
 
@@ -236,7 +238,8 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
 
     const entries: Array<[string, ConfigEntry]> = [
       ...extraConfig.filter(([rel]) => !(rel === "apps/init/style" && style)),
-      ["context", { kind: "file", content: `${context}\n`, executable: false }],
+      // `context` is already there, written under the allocation lock: rewriting it would
+      // truncate it for a moment, and a concurrent build reading it then would miss the number.
       ["uts/nodename", { kind: "file", content: `${hostname}\n`, executable: false }],
       ["vdir", { kind: "link", target: vdir }],
       ...ifaceEntries,
