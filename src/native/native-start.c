@@ -111,6 +111,7 @@ int native_start(const char *name, int argc, char **argv) {
   struct stat root;
   if (stat(plan.vdir, &root) != 0 || !S_ISDIR(root.st_mode)) return -1; /* not built: TypeScript says so */
   if (plan.view && !view_live(plan.view)) return -1;                   /* the first start makes the view */
+  if (!exists(log_dir())) return -1;                                   /* TypeScript makes the whole path */
   if (context_taken(name)) return -1;
   if (!take_lock(plan.lock_dir, name)) return -1;
   if (exists(path) || !take_lock(plan.lock_dir, VIEW_LOCK)) {
@@ -127,7 +128,6 @@ int native_start(const char *name, int argc, char **argv) {
   char when[48], line[512];
   iso_time(when, sizeof when);
   snprintf(line, sizeof line, "=== %s start of '%s' (context %d)\n", when, name, plan.context);
-  mkdir(log_dir(), 0750);
   append_line(plan.log, line);
   char bundles[4400], config[4400];
   snprintf(bundles, sizeof bundles, "%s/.bundles", run_dir());

@@ -174,6 +174,14 @@ int main(int argc, char **argv) {
     }
   });
 
+  test("a missing log directory is TypeScript's to make", () => {
+    rmSync(h.logDir, { recursive: true, force: true });
+    expect(h.run("vserver", [A, "start"], native).code).toBe(125);
+    h.ok(A, "start");
+    expect(existsSync(`${h.logDir}/${A}.log`)).toBe(true);
+    h.ok(A, "stop");
+  });
+
   test("the last guest's stop goes to TypeScript, which releases the runtime's view", () => {
     expect(h.run("vserver", [A, "start"], native).code).toBe(0);
     expect(h.run("vserver", [A, "stop"], native).code).toBe(0);
