@@ -57,7 +57,6 @@ function randomFiles(r: () => number): Record<string, string> {
 }
 
 const CFG = "/etc/vservers/fz";
-const DEFAULTS = "/etc/vservers/.defaults";
 
 describe("config readers under random input", () => {
   test("a config directory reads, or fails with a ConfigError naming one of its files; one that reads builds a spec", () => {
