@@ -22,17 +22,28 @@ import { teardownGuest } from "./teardown";
 import { removeStartPlan } from "./start-plan";
 import { readRunRecord } from "../drivers/run-state";
 
-async function operate<T>(env: Env, op: string, name: string, lock: boolean | "adopt", fn: () => Promise<T>, detail: (r: T) => Record<string, unknown> = () => ({})): Promise<T> {
+/**
+ * How an operation holds the guest: `lock` takes its lock ("adopt": the native front-end took it
+ * before it exec'd us); `existing` first requires the guest to exist, so that a mistyped name
+ * fails without making the lock directory of an installation that may not exist.
+ */
+interface Hold {
+  lock: "none" | "take" | "adopt";
+  existing: boolean;
+}
+
+async function operate<T>(env: Env, op: string, name: string, hold: Hold, fn: () => Promise<T>, detail: (r: T) => Record<string, unknown> = () => ({})): Promise<T> {
   checkName(name);
   let l: Lock | undefined;
-  if (lock === "adopt") {
-    // Only the native front-end, which took the lock before it exec'd us, may hand a start over.
-    l = adoptLock(env.paths.lockDir, name);
-    if (!l) throw new UsageError(`start: unknown option '--native-abort'; see 'vserver --help'.`);
-  } else if (lock) {
-    l = await acquireLock(env.paths.lockDir, name, `guest '${name}'`);
-  }
   try {
+    if (hold.existing && !guestExists(env, name)) loadGuest(env, name); // throws the not-found error with its hint
+    if (hold.lock === "adopt") {
+      // Only the native front-end, which took the lock before it exec'd us, may hand a start over.
+      l = adoptLock(env.paths.lockDir, name);
+      if (!l) throw new UsageError(`start: unknown option '--native-abort'; see 'vserver --help'.`);
+    } else if (hold.lock === "take") {
+      l = await acquireLock(env.paths.lockDir, name, `guest '${name}'`);
+    }
     const r = await fn();
     record(env.paths.logDir, { op, guest: name, ok: true, ...detail(r) });
     return r;
@@ -44,12 +55,16 @@ async function operate<T>(env: Env, op: string, name: string, lock: boolean | "a
   }
 }
 
+const NEW: Hold = { lock: "take", existing: false };
+const CHANGE: Hold = { lock: "take", existing: true };
+const USE: Hold = { lock: "none", existing: true };
+
 export function build(env: Env, req: BuildRequest): Promise<BuildResult> {
-  return operate(env, "build", req.name, true, () => buildGuest(env, req), (r) => ({ context: r.context, method: req.method }));
+  return operate(env, "build", req.name, NEW, () => buildGuest(env, req), (r) => ({ context: r.context, method: req.method }));
 }
 
 export function start(env: Env, name: string): Promise<StartResult> {
-  return operate(env, "start", name, true, async () => startGuest(env, loadGuest(env, name, { reportWarnings: true })), (r) => ({ context: r.context, pid: r.pid }));
+  return operate(env, "start", name, CHANGE, async () => startGuest(env, loadGuest(env, name, { reportWarnings: true })), (r) => ({ context: r.context, pid: r.pid }));
 }
 
 /**
@@ -58,7 +73,7 @@ export function start(env: Env, name: string): Promise<StartResult> {
  * start, and the failure is reported and journalled as start's own.
  */
 export function abortNativeStart(env: Env, name: string, kind: string, detail: string): Promise<never> {
-  return operate(env, "start", name, "adopt", async () => {
+  return operate(env, "start", name, { lock: "adopt", existing: true }, async () => {
     const g = loadGuest(env, name);
     const rec = readRunRecord(env.paths, name);
     const e = nativeStartError(env, g, kind, detail);
@@ -69,13 +84,13 @@ export function abortNativeStart(env: Env, name: string, kind: string, detail: s
 }
 
 export function stop(env: Env, name: string): Promise<void> {
-  return operate(env, "stop", name, true, async () => {
+  return operate(env, "stop", name, CHANGE, async () => {
     await stopGuest(env, loadGuest(env, name, { reportWarnings: true }));
   });
 }
 
 export function restart(env: Env, name: string, onlyIfRunning: boolean): Promise<StartResult | undefined> {
-  return operate(env, onlyIfRunning ? "condrestart" : "restart", name, true, async () => {
+  return operate(env, onlyIfRunning ? "condrestart" : "restart", name, CHANGE, async () => {
     const g = loadGuest(env, name, { reportWarnings: true });
     try {
       await stopGuest(env, g);
@@ -100,11 +115,11 @@ export function status(env: Env, name: string): GuestStatus {
 }
 
 export function exec(env: Env, name: string, req: ExecRequest): Promise<number> {
-  return operate(env, "exec", name, false, () => execInGuest(env, loadGuest(env, name), req), (code) => ({ argv0: req.argv[0], exit: code }));
+  return operate(env, "exec", name, USE, () => execInGuest(env, loadGuest(env, name), req), (code) => ({ argv0: req.argv[0], exit: code }));
 }
 
 export function enter(env: Env, name: string): Promise<number> {
-  return operate(env, "enter", name, false, async () => {
+  return operate(env, "enter", name, USE, async () => {
     const g = loadGuest(env, name);
     requireEnterable(g, execPolicy(g, requireRunning(env, g)), "enter");
     if (!isTerminal(0)) throw new UsageError("enter needs a terminal on standard input; use 'exec' for commands.");
@@ -119,7 +134,7 @@ export interface DeleteOptions {
 }
 
 export function remove(env: Env, name: string, o: DeleteOptions): Promise<boolean> {
-  return operate(env, "delete", name, true, async () => {
+  return operate(env, "delete", name, CHANGE, async () => {
     const g = loadGuest(env, name);
     if (!o.force) {
       if (!o.confirm) throw new UsageError(`delete of '${name}' needs confirmation: run it on a terminal or give --force.`);
@@ -141,7 +156,7 @@ export function remove(env: Env, name: string, o: DeleteOptions): Promise<boolea
 
 /** Write /etc/vservers/NAME/ from a legacy NAME.conf (read as data, never executed). */
 export function convert(env: Env, name: string): Promise<string[]> {
-  return operate(env, "convert", name, true, async () => {
+  return operate(env, "convert", name, NEW, async () => {
     const legacy = `${env.paths.confDir}/${name}.conf`;
     if (!existsSync(legacy)) throw new VsError(`there is no legacy config ${legacy} to convert.`, { guest: name, file: legacy });
     if (guestExists(env, name)) throw new AlreadyRunningError(`guest '${name}' already has a config directory (${cfgDirOf(env, name)}); nothing converted.`, { guest: name });

@@ -132,6 +132,19 @@ describe("a running busybox guest", () => {
 });
 
 describe("start failures leave nothing behind", () => {
+  test("a command on a guest that does not exist makes no run state (no lock directory)", () => {
+    const empty = new TestHost("noguest");
+    try {
+      for (const args of [["start"], ["stop"], ["restart"], ["delete", "--force"], ["exec", "true"]]) {
+        const r = empty.vserver("nosuch", ...args);
+        expect(`${args[0]} ${r.code} ${r.stderr}`).toBe(`${args[0]} 1 vserver: no guest named 'nosuch' (no directory ${empty.confDir}/nosuch).\n`);
+      }
+      expect(existsSync(`${empty.root}/run`)).toBe(false);
+    } finally {
+      empty.cleanup();
+    }
+  });
+
   test("a failing pre-start hook fails start with its message", () => {
     busyboxGuest(h, "badhook", { "scripts/pre-start": "#!/bin/sh\necho 'database not ready' >&2\nexit 3\n" });
     const r = h.vserver("badhook", "start");
