@@ -5,6 +5,7 @@
 
 import { ToolError } from "../errors";
 import { builtFile } from "../drivers/built-files";
+import { lastLine, runAsync } from "../drivers/process";
 import { select, startWaves, stopWaves, type BootGuest, type Selection } from "../pure/boot-order";
 import type { Env } from "./env";
 import { listGuestNames, loadGuest } from "./guests";
@@ -34,14 +35,9 @@ function vserverCommand(): string[] {
 }
 
 async function runOne(env: Env, cmd: string[], name: string, verb: "start" | "stop"): Promise<BootOutcome> {
-  const p = Bun.spawn([...cmd, name, verb], {
-    env: { ...process.env, VSERVER_ROOT: env.paths.root === "/" ? "" : env.paths.root },
-    stdin: "ignore", stdout: "ignore", stderr: "pipe",
-  });
-  const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
-  if (code === 0) return { name, result: verb === "start" ? "started" : "stopped" };
-  const last = err.trim().split("\n").at(-1)?.replace(/^vserver: /, "");
-  return { name, result: "failed", detail: last || `exit status ${code}` };
+  const r = await runAsync([...cmd, name, verb], { env: { ...process.env, VSERVER_ROOT: env.paths.root === "/" ? "" : env.paths.root } });
+  if (r.code === 0) return { name, result: verb === "start" ? "started" : "stopped" };
+  return { name, result: "failed", detail: lastLine(r.stderr).replace(/^vserver: /, "") || `exit status ${r.code}` };
 }
 
 /** Plan and carry out; `say` gets one line per wave (test) or per guest as each ends. */

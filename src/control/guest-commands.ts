@@ -46,18 +46,20 @@ export function runInitCommand(
   }
 }
 
-/** The start command's outcome as our guest init reported it, judged as runInitCommand judges a start. */
-export function startCommandOutcome(env: Env, g: GuestConfig, candidates: string[][], report: StartReport | undefined): void {
+/**
+ * The failure in the start command's outcome as our guest init reported it (judged as
+ * runInitCommand judges a start), or undefined when it succeeded.
+ */
+export function startCommandError(env: Env, g: GuestConfig, candidates: string[][], report: StartReport | undefined): Error | undefined {
   const log = logFileOf(env, g.name);
-  if (!report) {
-    throw new ToolError(`the guest's init ended before its start command did; see ${log}.`, { guest: g.name });
-  }
+  if (!report) return new ToolError(`the guest's init ended before its start command did; see ${log}.`, { guest: g.name });
   if (report.index < 0) {
-    if (!candidates.length) return;
-    throw new NotFoundError(`the guest has none of the start commands ${candidates.map((c) => c[0]).join(", ")}; set apps/init/cmd.start or apps/init/style.`, { guest: g.name, file: `${g.cfgDir}/apps/init/style` });
+    if (!candidates.length) return undefined;
+    return new NotFoundError(`the guest has none of the start commands ${candidates.map((c) => c[0]).join(", ")}; set apps/init/cmd.start or apps/init/style.`, { guest: g.name, file: `${g.cfgDir}/apps/init/style` });
   }
   if (report.status !== 0) {
     const cmd = candidates[report.index] ?? ["?"];
-    throw new ToolError(`the guest's start command '${cmd.join(" ")}' failed with exit status ${report.status}; see ${log}.`, { guest: g.name });
+    return new ToolError(`the guest's start command '${cmd.join(" ")}' failed with exit status ${report.status}; see ${log}.`, { guest: g.name });
   }
+  return undefined;
 }

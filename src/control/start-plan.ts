@@ -5,12 +5,14 @@
 import { readFileSync, rmSync } from "node:fs";
 import { writeFileAtomic } from "../drivers/atomic-file";
 import type { GuestConfig } from "../pure/config/guest-config";
-import { SIGNAL_NUMBERS } from "../pure/config/killseq";
 import { formatExecRecord, type ExecRecord } from "../pure/exec-record";
 import { formatStartPlan, PLACEHOLDER, type StartPlan } from "../pure/start-plan";
 import { HOOK_FLAVOURS, hookScripts, type HookContext } from "../drivers/hooks";
 import type { RunRecord } from "../drivers/run-state";
-import { cgroupHost, hierarchyFor } from "../drivers/cgroup/hierarchies";
+import { guestCgroupDirs, procsFile } from "../drivers/cgroup/guest-cgroups";
+import { shadowEntries } from "../drivers/runtime/cgroup-view";
+import { signalNumber } from "../drivers/process";
+import { STOP_COMMAND_TIMEOUT } from "./guest-commands";
 import { deleteArgv, launchArgv, type Runtime } from "../drivers/runtime/oci-runtime";
 import type { Env } from "./env";
 
@@ -38,7 +40,6 @@ export interface StartFacts {
   guestInit: boolean;
   /** Nothing was decided at start time beyond the config: no network of ours, no dropped capability. */
   plain: boolean;
-  stopTimeout: number;
 }
 
 /** Why this start cannot be replayed natively, or undefined when it can. */
@@ -67,12 +68,10 @@ export function recordStartPlan(env: Env, g: GuestConfig, f: StartFacts): void {
   if (notReplayable(g, f)) return removeStartPlan(env, g.name);
   const execText = formatExecRecord({ ...f.execRecord, pid: 0, pidStart: PLACEHOLDER.pidStart });
   if (execText === undefined) return removeStartPlan(env, g.name);
-  const host = cgroupHost();
-  const procsHierarchy = hierarchyFor(host, "pids") ?? host.hierarchies[0];
-  const cgroupPath = f.record.cgroupPath;
-  const parent = cgroupPath.slice(0, cgroupPath.lastIndexOf("/"));
   const view = f.rt.view;
-  const rel = cgroupPath.replace(/^\/+/, "");
+  const cgroups = guestCgroupDirs(env.paths.cgroupParent, f.record.context);
+  const shadow = view ? shadowEntries(view, f.record.cgroupPath) : undefined;
+  const procs = procsFile(f.record.cgroupPath);
   const file = startPlanFile(env, g.name);
   const plan: StartPlan = {
     fingerprint,
@@ -88,17 +87,17 @@ export function recordStartPlan(env: Env, g: GuestConfig, f: StartFacts): void {
     runArgv: launchArgv(f.rt, "run", g.name, f.bundle, true),
     deleteArgv: deleteArgv(f.rt, g.name),
     guestInit: f.guestInit,
-    procs: procsHierarchy ? `${procsHierarchy.mount}${cgroupPath}/cgroup.procs` : "",
-    cgroupDirs: host.hierarchies.map((h) => `${h.mount}${cgroupPath}`),
-    cgroupParents: host.hierarchies.map((h) => `${h.mount}${parent}`),
-    shadow: view ? `${view.shadow}/${rel}` : undefined,
-    shadowParent: view ? `${view.shadow}/${rel.split("/")[0]}` : undefined,
-    kill: g.killSeq.map((k) => ({ signal: SIGNAL_NUMBERS[k.signal] ?? 0, wait: k.waitSeconds })),
-    stopTimeout: f.stopTimeout,
+    procs: procs ?? "",
+    cgroupDirs: cgroups.leaves,
+    cgroupParents: cgroups.parents,
+    shadow: shadow?.entry,
+    shadowParent: shadow?.parent,
+    kill: g.killSeq.map((k) => ({ signal: signalNumber(k.signal), wait: k.waitSeconds })),
+    stopTimeout: STOP_COMMAND_TIMEOUT,
     runRecord: template(f.record),
     execRecord: execText.replace(/^pid 0$/m, `pid ${PLACEHOLDER.pid}`),
   };
-  const text = plan.procs && plan.kill.every((k) => k.signal > 0) ? formatStartPlan(plan) : undefined;
+  const text = procs && shadow !== null ? formatStartPlan(plan) : undefined;
   if (text === undefined) return removeStartPlan(env, g.name);
   writeFileAtomic(`${file}.json`, readFileSync(`${f.bundle}/config.json`, "utf8"));
   writeFileAtomic(file, text);

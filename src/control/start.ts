@@ -10,7 +10,6 @@ import { allRunRecords, isAlive, writeExecRecord, writeRunRecord, type RunRecord
 import type { ExecRecord } from "../pure/exec-record";
 import { parseStartReport } from "../pure/guest-init";
 import { recordStartPlan } from "./start-plan";
-import { STOP_COMMAND_TIMEOUT } from "./guest-commands";
 import { policyFromConfig } from "./exec";
 import { procStartTime } from "../drivers/proc-pid";
 import { containerState, launchContainer, pidFromBundle, recordedExecArgv, startContainer } from "../drivers/runtime/oci-runtime";
@@ -21,7 +20,7 @@ import { buildOciSpec } from "../pure/spec/oci-spec";
 import { ALL_CAPABILITIES } from "../pure/config/capabilities";
 import type { Env } from "./env";
 import { initPlan } from "./init-style";
-import { logFileOf, startCommandOutcome } from "./guest-commands";
+import { logFileOf, startCommandError } from "./guest-commands";
 import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
 import { viewLock } from "./runtime-view";
@@ -145,10 +144,13 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     writeExecRecord(env.paths, g.name, execRecord);
     await attachGuestNetwork(env, g, pid, net);
     // Our guest init runs the start command as soon as the runtime has started it.
-    if (plan.guestInit) startCommandOutcome(env, g, plan.start, await awaitStartReport(statusFd!, pid, pidStart));
+    if (plan.guestInit) {
+      const failed = startCommandError(env, g, plan.start, await awaitStartReport(statusFd!, pid, pidStart));
+      if (failed) throw failed;
+    }
     runHooks(hooks, "post-start");
     recordStartPlan(env, g, {
-      rt, hooks, bundle, record, execRecord, guestInit: plan.guestInit, stopTimeout: STOP_COMMAND_TIMEOUT,
+      rt, hooks, bundle, record, execRecord, guestInit: plan.guestInit,
       plain: !net.netnsPath && g.capabilities.length === asConfigured,
     });
     return { context, pid, log };
@@ -168,12 +170,7 @@ export function nativeStartError(env: Env, g: GuestConfig, kind: string, detail:
   const log = logFileOf(env, g.name);
   const rt = env.runtimeOf(g.name);
   if (kind === "runtime") return new ToolError(`${rt.name} could not start the guest: ${detail}`, { guest: g.name });
-  if (kind === "report") {
-    try {
-      startCommandOutcome(env, g, initPlan(g).start, parseStartReport(detail + "\n"));
-    } catch (e) {
-      return e as Error;
-    }
-  }
+  const failed = kind === "report" ? startCommandError(env, g, initPlan(g).start, parseStartReport(detail + "\n")) : undefined;
+  if (failed) return failed;
   return new ToolError(`the guest's PID 1 (${initPlan(g).pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
 }

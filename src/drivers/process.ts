@@ -42,6 +42,18 @@ export function run(argv: string[], opts: RunOptions = {}): RunResult {
   };
 }
 
+/** Like run(), without blocking: for several programs at a time. */
+export async function runAsync(argv: string[], opts: { env?: Record<string, string | undefined> } = {}): Promise<RunResult> {
+  let p;
+  try {
+    p = Bun.spawn(argv, { env: (opts.env ?? process.env) as Record<string, string>, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  } catch (e) {
+    throw new ToolError(`cannot run ${argv[0]}: ${(e as Error).message}`);
+  }
+  const [code, stdout, stderr] = await Promise.all([p.exited, new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  return { code: p.signalCode ? 128 + signalNumber(String(p.signalCode)) : code, stdout, stderr };
+}
+
 /** Run and require success; the error carries the program's last line of stderr. */
 export function runOk(argv: string[], opts: RunOptions = {}, what?: string): RunResult {
   const r = run(argv, opts);

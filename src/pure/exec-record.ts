@@ -4,6 +4,8 @@
 // so there is one source of truth for policy. One "key value" per line, no quoting: a value that
 // holds a newline cannot be written, and then the guest simply has no record (the slow path works).
 
+import { keyValueText } from "./key-value-text";
+
 export const EXEC_RECORD_VERSION = 1;
 
 export interface ExecRecord {
@@ -37,8 +39,7 @@ export function formatExecRecord(r: ExecRecord): string | undefined {
     ...(r.guestInit ? ["guest-init 1"] : []),
     ...r.argv.map((a) => `arg ${a}`),
   ];
-  if (lines.some((l) => /[\n\0]/.test(l))) return undefined;
-  return lines.join("\n") + "\n";
+  return keyValueText(lines);
 }
 
 export function parseExecRecord(text: string): ExecRecord | undefined {

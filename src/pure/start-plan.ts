@@ -10,6 +10,8 @@
 // One "key value" per line, no quoting, like the exec record; a value with a newline cannot be
 // written, and then there is no plan (the TypeScript path always works).
 
+import { keyValueText } from "./key-value-text";
+
 export const START_PLAN_VERSION = 1;
 
 /** Placeholders the native side fills in when it writes the records of a replayed start. */
@@ -82,9 +84,7 @@ export function formatStartPlan(p: StartPlan): string | undefined {
     `run-record ${p.runRecord}`,
     ...p.execRecord.split("\n").filter(Boolean).map((l) => `exec-record ${l}`),
   ];
-  if (lines.some((l) => /[\n\0]/.test(l))) return undefined;
-  if (p.runRecord.includes("\n")) return undefined;
-  return lines.join("\n") + "\n";
+  return keyValueText(lines);
 }
 
 /** Fill the placeholders as the native side does (tests compare with the TypeScript records). */

@@ -21,15 +21,24 @@ export function cgroupDirs(path: string, host: CgroupHost = cgroupHost()): strin
  * take a moment: the leaf is retried briefly before giving up.
  */
 export async function removeGuestCgroups(parent: string, context: number | undefined, host: CgroupHost = cgroupHost()): Promise<void> {
+  const dirs = guestCgroupDirs(parent, context ?? 0, host);
   if (context !== undefined) {
     for (let i = 0; i < 20; i++) {
-      const left = host.hierarchies.map((h) => `${h.mount}/${parent}/${context}`).filter((d) => existsSync(d));
+      const left = dirs.leaves.filter((d) => existsSync(d));
       left.forEach(tryRmdir);
       if (!left.some((d) => existsSync(d))) break;
       await Bun.sleep(50);
     }
   }
-  for (const h of host.hierarchies) tryRmdir(`${h.mount}/${parent}`);
+  dirs.parents.forEach(tryRmdir);
+}
+
+/** A guest's cgroup directory in every hierarchy, and our parent directory in each. */
+export function guestCgroupDirs(parent: string, context: number, host: CgroupHost = cgroupHost()): { leaves: string[]; parents: string[] } {
+  return {
+    leaves: host.hierarchies.map((h) => `${h.mount}${guestCgroupPath(parent, context)}`),
+    parents: host.hierarchies.map((h) => `${h.mount}/${parent}`),
+  };
 }
 
 function tryRmdir(dir: string): void {
@@ -66,12 +75,18 @@ export function contextsWithCgroups(parent: string, host: CgroupHost = cgroupHos
   return [...set].sort((a, b) => a - b);
 }
 
+/** The cgroup.procs file that lists a cgroup's processes: the pids or first v1 hierarchy's, or the v2 tree's. */
+export function procsFile(path: string, host: CgroupHost = cgroupHost()): string | undefined {
+  const h = hierarchyFor(host, "pids") ?? host.hierarchies[0];
+  return h ? `${h.mount}${path}/cgroup.procs` : undefined;
+}
+
 /** PIDs in a guest's cgroup (from the pids or first v1 hierarchy, or the v2 tree). */
 export function cgroupPids(path: string, host: CgroupHost = cgroupHost()): number[] {
-  const h = hierarchyFor(host, "pids") ?? host.hierarchies[0];
-  if (!h) return [];
+  const file = procsFile(path, host);
+  if (!file) return [];
   try {
-    return readFileSync(`${h.mount}${path}/cgroup.procs`, "utf8").split("\n").filter(Boolean).map(Number);
+    return readFileSync(file, "utf8").split("\n").filter(Boolean).map(Number);
   } catch {
     return [];
   }

@@ -29,13 +29,20 @@ export function viewPaths(runtimeStateDir: string): ViewPaths {
   return { dir, file: `${dir}/cgroup-v1-view`, shadow: `${runtimeStateDir}/cgroup2-shadow` };
 }
 
+/** Where crun writes for one guest in the shadow of the cgroup2 mount, and the parent above it; null for a path we never remove. */
+export function shadowEntries(v: ViewPaths, cgroupPath: string): { entry: string; parent: string } | null {
+  const rel = cgroupPath.replace(/^\/+/, "");
+  if (!rel || rel.split("/").includes("..")) return null;
+  return { entry: `${v.shadow}/${rel}`, parent: `${v.shadow}/${rel.split("/")[0]}` };
+}
+
 /** Remove what crun wrote for one guest into the shadow of the cgroup2 mount, and its parent if empty. */
 export function forgetInView(v: ViewPaths, cgroupPath: string): void {
-  const rel = cgroupPath.replace(/^\/+/, "");
-  if (!rel || rel.split("/").includes("..")) return;
-  rmSync(`${v.shadow}/${rel}`, { recursive: true, force: true });
+  const e = shadowEntries(v, cgroupPath);
+  if (!e) return;
+  rmSync(e.entry, { recursive: true, force: true });
   try {
-    rmdirSync(`${v.shadow}/${rel.split("/")[0]}`);
+    rmdirSync(e.parent);
   } catch {}
 }
 

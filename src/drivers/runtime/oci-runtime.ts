@@ -112,11 +112,15 @@ function runtimeError(logFile: string, fallback: string): string {
   return fallback;
 }
 
+/** The runtime's command with its errors logged as JSON to logFile (read back by runtimeError). */
+function bareLogged(rt: Runtime, logFile: string, args: string[]): string[] {
+  const argv = bareArgv(rt, args);
+  argv.splice(1, 0, `--log=${logFile}`, "--log-format=json");
+  return argv;
+}
+
 function withLog(rt: Runtime, logFile: string, args: string[], create: boolean, nice?: number): string[] {
-  const argv = runtimeArgv(rt, args, create);
-  const at = argv.indexOf(rt.binary) + 1;
-  argv.splice(at, 0, `--log=${logFile}`, "--log-format=json");
-  return niced(argv, nice);
+  return niced([...prefix(rt, create), ...bareLogged(rt, logFile, args)], nice);
 }
 
 /** The guest's nice level: set on the runtime, whose children (the guest's processes) inherit it. */
@@ -127,9 +131,7 @@ function niced(argv: string[], nice?: number): string[] {
 /** The runtime's run/create command without the view or nice prefix (the start plan keeps it). */
 export function launchArgv(rt: Runtime, how: "run" | "create", id: string, bundle: string, statusPipe: boolean): string[] {
   const args = [how, ...(how === "run" ? ["--detach"] : []), ...(statusPipe ? ["--preserve-fds=1"] : []), "--pid-file", `${bundle}/pid`, "--bundle", bundle, id];
-  const argv = bareArgv(rt, args);
-  argv.splice(1, 0, `--log=${bundle}/runtime.log`, "--log-format=json");
-  return argv;
+  return bareLogged(rt, `${bundle}/runtime.log`, args);
 }
 
 /** The runtime's `delete --force` without the view prefix. */

@@ -14,9 +14,6 @@ const SIGNALS: Record<string, string> = {
   "15": "SIGTERM", "18": "SIGCONT", "19": "SIGSTOP", "30": "SIGPWR",
 };
 
-/** The number of each signal a kill sequence may name (Linux, x86-64 and arm64 alike). */
-export const SIGNAL_NUMBERS: Record<string, number> = Object.fromEntries(Object.entries(SIGNALS).map(([n, name]) => [name, Number(n)]));
-
 export function signalName(raw: string, file: string): string {
   const up = raw.trim().toUpperCase();
   if (SIGNALS[up]) return SIGNALS[up]!;
