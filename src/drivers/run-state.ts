@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { writeFileAtomic } from "./atomic-file";
 import type { Paths } from "../pure/paths";
+import type { Ulimit } from "../pure/config/guest-config";
 import { formatExecRecord, parseExecRecord, type ExecRecord } from "../pure/exec-record";
 import { procStartTime } from "./proc-pid";
 
@@ -13,6 +14,8 @@ export interface ExecPolicy {
   private: boolean;
   noNewPrivs: boolean;
   nice: number;
+  /** ulimits/ (absent in records written before exec obeyed them: then the config's). */
+  rlimits?: Ulimit[];
 }
 
 export interface RunRecord {
