@@ -24,7 +24,7 @@ which host tools read from the config every time.
 since every guest starts from the secure default.
 `;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   let xid: string | undefined;
   let mode: "get" | "set" = "set";
   let modeGiven = false;

@@ -28,7 +28,7 @@ nsock, openfd, anon, shmem, semary, nsems and dentry were VServer-kernel counter
 has them, and vlimit says so.
 `;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   let xid: string | undefined;
   let all = false;
   let decimal = false;

@@ -15,7 +15,7 @@ pstree (with -p, which the marking needs) where every process that starts a cont
 by [CONTEXT NAME]: a guest's init, a chcontext command.
 `;
 
-function main(argv: string[]): number {
+export function main(argv: string[]): number {
   if (argv.includes("--help")) {
     writeOut(HELP);
     return 0;

@@ -121,7 +121,7 @@ async function wrapParse<T>(verb: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   let silent = false;
   let i = 0;
   for (; i < argv.length; i++) {
@@ -163,7 +163,6 @@ async function main(argv: string[]): Promise<number> {
     }
     case "start": {
       // Internal: the native front-end hands over a start that failed after the runtime ran.
-      if (args[0] === "--native-abort" && args.length === 3) return plane.abortNativeStart(env, name, args[1]!, args[2]!);
       noArgs(verb, args);
       try {
         const r = await plane.start(env, name);

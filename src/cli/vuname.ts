@@ -29,7 +29,7 @@ release, version and machine are the host kernel's and cannot differ per guest. 
 guest's config directory.
 `;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const parsed = await parseOptions("vuname", argv, {
         xid: { type: "string" }, get: { type: "boolean", short: "g" }, set: { type: "boolean", short: "s" },
         tag: { type: "string", short: "t", multiple: true }, dir: { type: "string" }, missingok: { type: "boolean" },

@@ -6,13 +6,10 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, appendFile
 import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } from "../errors";
 import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
 import { runHooks, type HookContext } from "../drivers/hooks";
-import { allRunRecords, isAlive, writeExecRecord, writeRunRecord, type RunRecord } from "../drivers/run-state";
-import type { ExecRecord } from "../pure/exec-record";
-import { parseStartReport } from "../pure/guest-init";
-import { recordStartPlan } from "./start-plan";
+import { allRunRecords, isAlive, writeRunRecord, type RunRecord } from "../drivers/run-state";
 import { policyFromConfig } from "./exec";
 import { procStartTime } from "../drivers/proc-pid";
-import { containerState, launchContainer, pidFromBundle, recordedExecArgv, startContainer } from "../drivers/runtime/oci-runtime";
+import { containerState, launchContainer, pidFromBundle, startContainer } from "../drivers/runtime/oci-runtime";
 import { awaitStartReport, guestInitBinary } from "../drivers/guest-init";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
@@ -92,7 +89,6 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   runHooks(hooks, "initialize");
   runHooks(hooks, "prepre-start");
 
-  const asConfigured = g.capabilities.length;
   g = withinHostCapabilities(env, g);
   const plan = initPlan(g);
   const cgroupsPath = guestCgroupPath(env.paths.cgroupParent, context);
@@ -140,8 +136,6 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
     };
     writeRunRecord(env.paths, record);
-    const execRecord: ExecRecord = { context, pid, pidStart, private: exec.private, nice: exec.nice, ...recordedExecArgv(rt, g.name, exec.noNewPrivs), guestInit: plan.guestInit };
-    writeExecRecord(env.paths, g.name, execRecord);
     await attachGuestNetwork(env, g, pid, net);
     // Our guest init runs the start command as soon as the runtime has started it.
     if (plan.guestInit) {
@@ -149,10 +143,6 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       if (failed) throw failed;
     }
     runHooks(hooks, "post-start");
-    recordStartPlan(env, g, {
-      rt, hooks, bundle, record, execRecord, guestInit: plan.guestInit,
-      plain: !net.netnsPath && g.capabilities.length === asConfigured,
-    });
     return { context, pid, log };
   } catch (e) {
     if (created) await teardownGuest(env, g.name, context);
@@ -163,14 +153,4 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     if (logFd >= 0) closeSync(logFd);
     if (statusFd !== undefined) closeSync(statusFd);
   }
-}
-
-/** The error a failed native start stands for, as startGuest would have thrown it. */
-export function nativeStartError(env: Env, g: GuestConfig, kind: string, detail: string): Error {
-  const log = logFileOf(env, g.name);
-  const rt = env.runtimeOf(g.name);
-  if (kind === "runtime") return new ToolError(`${rt.name} could not start the guest: ${detail}`, { guest: g.name });
-  const failed = kind === "report" ? startCommandError(env, g, initPlan(g).start, parseStartReport(detail + "\n")) : undefined;
-  if (failed) return failed;
-  return new ToolError(`the guest's PID 1 (${initPlan(g).pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
 }

@@ -1,6 +1,8 @@
 // Where state lives. Everything hangs off one root so that tests and several installations never
 // touch each other or the host's real state: VSERVER_ROOT=/some/dir moves all of it.
 
+import { SOCKET_REL } from "./service-protocol";
+
 export interface Paths {
   /** The root every other path is under; "/" for a normal installation. */
   root: string;
@@ -12,6 +14,9 @@ export interface Paths {
   /** Runtime state: run files, bundles, locks, the runtime's own state. */
   runDir: string;
   lockDir: string;
+  /** The host service's socket (pure/service-protocol.ts SOCKET_REL) and its own state. */
+  serviceDir: string;
+  serviceSocket: string;
   /** The OCI runtime's --root: its container state, kept apart from the host's /run/crun. */
   runtimeStateDir: string;
   cacheDir: string;
@@ -58,6 +63,8 @@ export function pathsFor(env: Record<string, string | undefined>): Paths {
     vdirBase: join(root, "vservers"),
     runDir,
     lockDir: `${runDir}/.locks`,
+    serviceDir: join(root, SOCKET_REL.slice(0, SOCKET_REL.lastIndexOf("/"))),
+    serviceSocket: join(root, SOCKET_REL),
     runtimeStateDir: `${runDir}/.runtime`,
     cacheDir: join(root, "var/cache/vservers"),
     logDir: join(root, "var/log/vservers"),
