@@ -41,8 +41,8 @@ Global options:
 Environment:
   VSERVER_ROOT=DIR       put all state (config, guests, run, cache, logs) under DIR
   VSERVER_RUNTIME=crun|runc   the OCI runtime (default: crun, else runc)
-  VSERVER_NATIVE=0       never answer exec, running, start or stop natively
-                         (docs/architecture.md)
+  VSERVER_SERVICE=off    run the command directly, never through the host service
+                         (vserverd; docs/architecture.md)
 `;
 
 const BUILD_HELP = `Usage: vserver NAME build -m METHOD [OPTIONS] [-- METHOD-ARGS]
@@ -162,7 +162,6 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "start": {
-      // Internal: the native front-end hands over a start that failed after the runtime ran.
       noArgs(verb, args);
       try {
         const r = await plane.start(env, name);

@@ -1,5 +1,5 @@
 // Records in the run directory are written whole or not at all: a reader (another command, the
-// native front-end) never sees half a file, and a command killed mid-write leaves only a .tmp.
+// host service) never sees half a file, and a command killed mid-write leaves only a .tmp.
 
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 

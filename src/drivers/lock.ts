@@ -75,24 +75,3 @@ export async function acquireLock(dir: string, name: string, what: string, waitS
     },
   };
 }
-
-/**
- * A lock this process already holds because the native front-end took it before it handed the
- * call over by execve (same PID and start time, so the lock file names us): released as usual.
- */
-export function adoptLock(dir: string, name: string): Lock | undefined {
-  const file = `${dir}/${name}.lock`;
-  const me = `${process.pid} ${procStartTime(process.pid)}`;
-  try {
-    if (readFileSync(file, "utf8") !== me) return undefined;
-  } catch {
-    return undefined;
-  }
-  return {
-    release() {
-      try {
-        if (readFileSync(file, "utf8") === me) unlinkSync(file);
-      } catch {}
-    },
-  };
-}

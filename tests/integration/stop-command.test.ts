@@ -69,3 +69,40 @@ describe("the stop command runs", () => {
     expect(readFileSync(`${h.vdir("cmdstop")}/root/cmd-marker`, "utf8")).toBe("cmd.stop\n");
   });
 });
+
+describe("only the host can make the guest init run the stop command", () => {
+  test("kill(1, SIGPWR) from guest root and a sigqueue that forges the host's sender PID are ignored", () => {
+    const src = `${h.root}/forge.c`;
+    writeFileSync(src, `#define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "kill") == 0) return kill(1, SIGPWR) == 0 ? 0 : 1;
+  siginfo_t si; memset(&si, 0, sizeof si);
+  si.si_signo = SIGPWR; si.si_code = SI_QUEUE; si.si_pid = 0; si.si_uid = 0;
+  return syscall(SYS_rt_sigqueueinfo, 1, SIGPWR, &si) == 0 ? 0 : 1;
+}
+`);
+    const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", `${h.vdir("only")}/forge`, src], { stderr: "pipe" });
+    expect(cc.stderr.toString()).toBe("");
+    const marker = plantStopScript("only");
+    h.ok("only", "start");
+    try {
+      // Both signals are delivered (the init blocks them all), so only the init's own check stops
+      // them; one at a time, since a second SIGPWR still pending would merge with the first.
+      for (const how of ["kill", "queue"]) {
+        expect(h.inGuest("only", "/forge", how).code).toBe(0);
+        Bun.sleepSync(300);
+        expect(h.inGuest("only", "cat", "/proc/1/comm").stdout.trim()).toBe(".vserver-init");
+        expect(existsSync(marker)).toBe(false);
+      }
+    } finally {
+      h.ok("only", "stop");
+      rmSync(`${h.vdir("only")}/forge`, { force: true });
+    }
+    // The host's own request still works.
+    expect(readFileSync(marker, "utf8")).toBe("stopped stop\n");
+  });
+});

@@ -131,7 +131,7 @@ function niced(argv: string[], nice?: number): string[] {
   return nice ? ["nice", "-n", String(nice), ...argv] : argv;
 }
 
-/** The runtime's run/create command without the view or nice prefix (the start plan keeps it). */
+/** The runtime's run/create command without the view or nice prefix. */
 export function launchArgv(rt: Runtime, how: "run" | "create", id: string, bundle: string, statusPipe: boolean): string[] {
   const args = [how, ...(how === "run" ? ["--detach"] : []), ...(statusPipe ? ["--preserve-fds=1"] : []), "--pid-file", `${bundle}/pid`, "--bundle", bundle, id];
   return bareLogged(rt, `${bundle}/runtime.log`, args);
