@@ -35,7 +35,7 @@ build: deps
 	@mkdir -p dist bin build
 	@cmds="$$($(BUN) src/cli/commands.ts)" || exit 1; \
 	for c in $$cmds; do \
-	  $(BUN) build --target=bun --minify-syntax --minify-whitespace --external koffi src/cli/$$c.ts --outfile dist/$$c.js >/dev/null || exit 1; \
+	  $(BUN) build --target=bun --bytecode --minify-syntax --minify-whitespace --external koffi src/cli/$$c.ts --outdir dist >/dev/null || exit 1; \
 	done; \
 	$(BUN) src/native/gen-protocol-header.ts > build/protocol.h.tmp && mv build/protocol.h.tmp build/protocol.h || exit 1; \
 	gcc $(CFLAGS_CLIENT) -o bin/.client.tmp src/native/client.c || exit 1; \

@@ -21,7 +21,7 @@ The host service: it keeps the command code loaded, so that every vserver comman
 the JavaScript runtime's start-up. Commands start it on first use (unless VSERVER_SERVICE=off)
 and run directly whenever it is absent. Stopping it never touches a running guest.
 
-  --workers N        workers kept waiting for a command (default 2)
+  --workers N        workers kept waiting for a command (default 4)
   --idle-timeout S   end after S seconds without a command (default 900; 0: never)
   --stop             stop the service of this state root (VSERVER_ROOT)
   --status           say whether it runs; exit 0 running, 3 not
@@ -72,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
     return Number(v);
   };
   return runService(env.paths, {
-    idleWorkers: Math.max(1, count("workers", values.workers, 2, 64)),
+    idleWorkers: Math.max(1, count("workers", values.workers, 4, 64)),
     idleTimeout: count("idle-timeout", values["idle-timeout"], 900, 86400 * 365),
     workerArgv: [process.execPath, process.argv[1]!, "--worker"],
   });
