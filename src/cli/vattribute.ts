@@ -4,7 +4,8 @@
 
 import { UsageError } from "../errors";
 import { makeEnv } from "../control/env";
-import { liveTarget, readAttributes, saveAttributes, type AttributeEdits } from "../control/live-settings";
+import { liveTarget } from "../control/live-target";
+import { readAttributes, saveAttributes, type AttributeEdits } from "../control/attributes";
 import { runMain, warn } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
 import { splitInline } from "./options";

@@ -4,7 +4,8 @@
 
 import { UsageError } from "../errors";
 import { makeEnv } from "../control/env";
-import { limitsFromDir, liveTarget, readLimits, setLimits, type LimitChange } from "../control/live-settings";
+import { liveTarget } from "../control/live-target";
+import { limitsFromDir, readLimits, setLimits, type LimitChange } from "../control/limits";
 import { formatLimitRow, parseLimitValue, resourceInfo, resourceRefusal, RESOURCES } from "../pure/live-settings";
 import { runMain, warn } from "./main";
 import { writeOut, writeErr } from "../drivers/output";

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { NotFoundError, UsageError } from "../errors";
 import { makeEnv } from "../control/env";
-import { liveTarget, readUts, setUts } from "../control/live-settings";
+import { liveTarget } from "../control/live-target";
+import { readUts, setUts } from "../control/uts";
 import { parseUtsTag, UTS_TAGS, type UtsTag } from "../pure/live-settings";
 import { runMain } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
