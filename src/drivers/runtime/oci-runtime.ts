@@ -152,7 +152,10 @@ export async function launchContainer(rt: Runtime, how: "run" | "create", id: st
   const errLog = `${bundle}/runtime.log`;
   rmSync(errLog, { force: true });
   const argv = niced([...prefix(rt, true), ...launchArgv(rt, how, id, bundle, !!o.statusPipe)], o.nice);
-  const p = Bun.spawn(argv, { stdio: ["ignore", logFd, logFd, ...(o.statusPipe ? ["pipe" as const] : [])] });
+  // stdin is an empty pipe, never the host's /dev/null: the runtime hands PID 1 its stdio as they
+  // are, and in a user namespace even chowns them to the guest's root.
+  const p = Bun.spawn(argv, { stdio: ["pipe", logFd, logFd, ...(o.statusPipe ? ["pipe" as const] : [])] });
+  (p.stdin as import("bun").FileSink).end();
   const code = await p.exited;
   const fd = o.statusPipe ? (p.stdio[3] as number) : undefined;
   if (code !== 0) {
