@@ -44,6 +44,8 @@ build: deps
 	echo "built: $$(for c in $$cmds; do printf 'bin/%s ' $$c; done)"
 	@# The guests' PID 1 for script init styles: static, since a guest may have no libc.
 	@gcc $(CFLAGS_HARDENED) -o dist/vserver-init.tmp src/native/guest-init.c && mv dist/vserver-init.tmp dist/vserver-init
+	@# The idmapped mount of a guest's root (the runtime cannot idmap a root file system itself).
+	@gcc $(CFLAGS_HARDENED) -o dist/vserver-idmap.tmp src/native/idmap-mount.c && mv dist/vserver-idmap.tmp dist/vserver-idmap
 
 typecheck: deps
 	node_modules/.bin/tsc -p .

@@ -2,7 +2,7 @@
 // guest's mounts, limits and namespaces through the OCI runtime, its services started by its
 // init style, and on any failure everything removed again.
 
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, appendFileSync, existsSync, statSync } from "node:fs";
+import { closeSync, fchmodSync, fchownSync, mkdirSync, openSync, readFileSync, writeFileSync, appendFileSync, existsSync, statSync } from "node:fs";
 import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } from "../errors";
 import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
 import { runHooks, type HookContext } from "../drivers/hooks";
@@ -21,6 +21,8 @@ import { logFileOf, startCommandError } from "./guest-commands";
 import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
 import { viewLock } from "./runtime-view";
+import { guestIds } from "./guest-ids";
+import { idmappedRootPath, mountIdmappedRoot } from "../drivers/idmapped-root";
 
 export interface StartResult {
   context: number;
@@ -69,6 +71,11 @@ function withinHostCapabilities(env: Env, g: GuestConfig): GuestConfig {
   return { ...g, capabilities: g.capabilities.filter((c) => !missing.includes(c)) };
 }
 
+function reclaimLog(fd: number): void {
+  fchownSync(fd, 0, 0);
+  fchmodSync(fd, 0o640);
+}
+
 export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult> {
   const rt = env.runtime();
   const existing = containerState(rt, g.name);
@@ -79,6 +86,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     throw new NotFoundError(`the root of guest '${g.name}' (${g.vdir}) does not exist; build the guest first.`, { guest: g.name, file: `${g.cfgDir}/vdir` });
   }
   const context = pickContext(env, g);
+  const idRange = g.userNamespace ? guestIds(g, context) : undefined;
   // Leftovers of a start or stop that was killed: clear them before anything new is made.
   if (existing) await teardownGuest(env, g.name, context);
 
@@ -97,6 +105,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   let statusFd: number | undefined;
   try {
     const net = await setupGuestNetwork(env, g);
+    const ids = idRange && { range: idRange, root: idmappedRootPath(env.paths, g.name) };
     const spec = buildOciSpec(g, {
       cgroupsPath,
       guestInitPath: plan.guestInit ? guestInitBinary() : "",
@@ -104,6 +113,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       arch: unameMachine(),
       netnsPath: net.netnsPath,
       args: plan.pid1,
+      ids,
     });
     const bundle = bundleDir(env, g.name);
     mkdirSync(bundle, { recursive: true, mode: 0o700 });
@@ -115,6 +125,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     const lock = await viewLock(env);
     try {
       created = true;
+      if (ids) mountIdmappedRoot(env.paths, rt, g.vdir, ids.root, ids.range);
       const how = g.cgroupFiles.length ? "create" : "run";
       statusFd = await launchContainer(rt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit });
       if (how === "create") {
@@ -123,6 +134,10 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       }
     } finally {
       lock.release();
+      // PID 1 keeps the log as its stdout and stderr. In a user namespace the runtime chowns its
+      // stdio to the guest's root; given back to the host's root, the file is one the guest can
+      // only write to through that descriptor: not reopen, chmod or chown (docs/security.md).
+      if (idRange) reclaimLog(logFd);
     }
     // The pid file saves asking the runtime for its state (one process spawn fewer per start).
     const pid = pidFromBundle(bundle);

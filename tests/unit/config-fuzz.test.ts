@@ -75,7 +75,7 @@ describe("config readers under random input", () => {
         continue;
       }
       read++;
-      const spec = buildOciSpec(g, { cgroupsPath: "/vservers/40000", guestInitPath: "/x/vserver-init", hostMemoryBytes: 8 << 30, arch: "x86_64", args: ["/sbin/init"] });
+      const spec = buildOciSpec(g, { cgroupsPath: "/vservers/40000", guestInitPath: "/x/vserver-init", hostMemoryBytes: 8 << 30, arch: "x86_64", args: ["/sbin/init"], ids: { range: { base: 1 << 20, count: 65536 }, root: "/r" } });
       expect(typeof JSON.stringify(spec)).toBe("string");
     }
     // the generator must exercise both outcomes, or the property says nothing

@@ -27,7 +27,7 @@ test("supported flags raise no warning", () => {
 });
 
 test("a host-network guest gets the host's /sys bound non-recursively and read-only", () => {
-  const spec = buildOciSpec(parse({}), { cgroupsPath: "/p/1", guestInitPath: "", hostMemoryBytes: 1 << 30, arch: "x86_64", args: ["/bin/sh"] }) as { mounts: Array<{ destination: string; options: string[] }> };
+  const spec = buildOciSpec(parse({}), { cgroupsPath: "/p/1", guestInitPath: "", hostMemoryBytes: 1 << 30, arch: "x86_64", args: ["/bin/sh"], ids: { range: { base: 1 << 20, count: 65536 }, root: "/r" } }) as { mounts: Array<{ destination: string; options: string[] }> };
   const sys = spec.mounts.find((m) => m.destination === "/sys")!;
   expect(sys.options).toContain("ro");
   expect(sys.options).toContain("bind");

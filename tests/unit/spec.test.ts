@@ -5,9 +5,9 @@ import { buildOciSpec } from "../../src/pure/spec/oci-spec";
 import { GUEST_INIT_PATH, guestInitArgv } from "../../src/pure/guest-init";
 import { defaultSeccomp } from "../../src/pure/spec/seccomp";
 
-const facts = { cgroupsPath: "/vservers/40000", guestInitPath: "/usr/lib/vserver/vserver-init", hostMemoryBytes: 8 << 30, arch: "x86_64", args: guestInitArgv([["/etc/init.d/rc", "3"]], [["/etc/init.d/rc", "6"]]) };
+const facts = { cgroupsPath: "/vservers/40000", guestInitPath: "/usr/lib/vserver/vserver-init", hostMemoryBytes: 8 << 30, arch: "x86_64", args: guestInitArgv([["/etc/init.d/rc", "3"]], [["/etc/init.d/rc", "6"]]), ids: { range: { base: 40000 * 65536, count: 65536 }, root: "/run/vservers/.roots/web/root" } };
 
-function spec(files: Record<string, string>, f: Partial<typeof facts> & { netnsPath?: string } = {}) {
+function spec(files: Record<string, string>, f: Partial<Omit<typeof facts, "ids">> & { netnsPath?: string; ids?: typeof facts.ids } = {}) {
   const g = parseGuestConfig({ name: "web", cfgDir: "/etc/vservers/web", guest: fileTree(files), defaults: new Map(), vdirBase: "/vservers" });
   return buildOciSpec(g, { ...facts, ...f }) as any;
 }
@@ -15,16 +15,34 @@ function spec(files: Record<string, string>, f: Partial<typeof facts> & { netnsP
 describe("OCI spec", () => {
   test("namespaces, root, hostname, cgroup path", () => {
     const s = spec({ "uts/nodename": "www\n", "uts/domainname": "corp\n" });
-    expect(s.linux.namespaces.map((n: any) => n.type)).toEqual(["pid", "mount", "uts", "ipc", "cgroup"]);
-    expect(s.root).toEqual({ path: "/vservers/web", readonly: false });
+    expect(s.linux.namespaces.map((n: any) => n.type)).toEqual(["pid", "mount", "uts", "ipc", "cgroup", "user"]);
+    expect(s.root).toEqual({ path: "/run/vservers/.roots/web/root", readonly: false });
     expect(s.hostname).toBe("www");
     expect(s.linux.sysctl["kernel.domainname"]).toBe("corp");
     expect(s.linux.cgroupsPath).toBe("/vservers/40000");
   });
 
+  test("user namespace: the guest's id range, its idmapped root, and host directories bound idmapped", () => {
+    const s = spec({ fstab: "/srv/data /data none bind 0 0\n/srv/ro /ro none bind,ro 0 0\n" });
+    const map = [{ containerID: 0, hostID: 40000 * 65536, size: 65536 }];
+    expect(s.linux.uidMappings).toEqual(map);
+    expect(s.linux.gidMappings).toEqual(map);
+    expect(s.mounts.find((m: any) => m.destination === "/data").options).toContain("idmap");
+    expect(s.mounts.find((m: any) => m.destination === "/ro").options).toEqual(["bind", "nosuid", "nodev", "idmap", "ro"]);
+    expect(() => spec({}, { ids: undefined })).toThrow();
+  });
+
+  test("security/privileged: no user namespace, the guest's own directory as root, binds as they are", () => {
+    const s = spec({ "security/privileged": "", fstab: "/srv/data /data none bind 0 0\n" }, { ids: undefined });
+    expect(s.linux.namespaces.map((n: any) => n.type)).not.toContain("user");
+    expect(s.linux.uidMappings).toBeUndefined();
+    expect(s.root.path).toBe("/vservers/web");
+    expect(s.mounts.find((m: any) => m.destination === "/data").options).not.toContain("idmap");
+  });
+
   test("own network namespace from spaces/net or a prepared path", () => {
-    expect(spec({ "spaces/net": "" }).linux.namespaces.at(-1)).toEqual({ type: "network" });
-    expect(spec({}, { netnsPath: "/run/x/ns" }).linux.namespaces.at(-1)).toEqual({ type: "network", path: "/run/x/ns" });
+    expect(spec({ "spaces/net": "" }).linux.namespaces).toContainEqual({ type: "network" });
+    expect(spec({}, { netnsPath: "/run/x/ns" }).linux.namespaces).toContainEqual({ type: "network", path: "/run/x/ns" });
   });
 
   test("capabilities: the whitelist, never ambient or inheritable", () => {
@@ -51,7 +69,7 @@ describe("OCI spec", () => {
     const s = spec({ fstab: "none /tmp tmpfs size=8m 0 0\n/srv/www /var/www none bind,ro 0 0\n" });
     const byDest = Object.fromEntries(s.mounts.map((m: any) => [m.destination, m]));
     expect(byDest["/tmp"].options).toContain("size=8m");
-    expect(byDest["/var/www"]).toEqual({ destination: "/var/www", type: "bind", source: "/srv/www", options: ["bind", "nosuid", "nodev", "ro"] });
+    expect(byDest["/var/www"]).toEqual({ destination: "/var/www", type: "bind", source: "/srv/www", options: ["bind", "nosuid", "nodev", "idmap", "ro"] });
     expect(byDest[GUEST_INIT_PATH].options).toContain("ro");
     expect(byDest["/proc/sys"]).toBeUndefined();
     expect(s.linux.readonlyPaths).toContain("/proc/sysrq-trigger");

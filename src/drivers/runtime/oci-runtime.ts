@@ -53,6 +53,11 @@ function bareArgv(rt: Runtime, args: string[]): string[] {
   return [rt.binary, ...global, ...args];
 }
 
+/** argv run in the mount namespace the runtime runs in (its cgroup view, where there is one). */
+export function inRuntimeNamespace(rt: Runtime, argv: string[], create = false): string[] {
+  return [...prefix(rt, create), ...argv];
+}
+
 export function runtimeArgv(rt: Runtime, args: string[], create = false): string[] {
   return [...prefix(rt, create), ...bareArgv(rt, args)];
 }

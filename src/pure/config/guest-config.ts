@@ -59,6 +59,11 @@ export interface GuestConfig {
   shell: string[] | undefined;
   seccomp: "default" | "unconfined";
   noNewPrivileges: boolean;
+  /**
+   * Own user namespace with the guest's id range (pure/id-range.ts); false only when the guest's
+   * config has `security/privileged`, which makes guest root the host's root (docs/security.md).
+   */
+  userNamespace: boolean;
   warnings: ConfigWarning[];
 }
 
@@ -272,6 +277,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     shell,
     seccomp: seccompRaw,
     noNewPrivileges: !guest.has("security/allow-new-privileges"),
+    userNamespace: !guest.has("security/privileged"),
     warnings: [...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
   };
 }

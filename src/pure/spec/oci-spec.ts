@@ -6,6 +6,7 @@ import type { GuestConfig } from "../config/guest-config";
 import type { FstabEntry } from "../config/fstab";
 import { defaultSeccomp } from "./seccomp";
 import { GUEST_INIT_PATH } from "../guest-init";
+import type { IdRange } from "../id-range";
 
 export interface RuntimeFacts {
   /** Absolute cgroup path, the same in every hierarchy: /<parent>/<context>. */
@@ -20,6 +21,11 @@ export interface RuntimeFacts {
   netnsPath?: string;
   /** PID 1's argv. */
   args: string[];
+  /**
+   * The guest's own id range, for a guest in its own user namespace (g.userNamespace), and the
+   * idmapped mount of its root that shows its files through that range (drivers/idmapped-root.ts).
+   */
+  ids?: { range: IdRange; root: string };
 }
 
 
@@ -53,13 +59,16 @@ function baseMounts(): Mount[] {
 }
 
 /** fstab entries become OCI mounts; an entry for a base mount point replaces the base mount. */
-export function fstabMounts(entries: FstabEntry[]): Mount[] {
+export function fstabMounts(entries: FstabEntry[], idmapped = false): Mount[] {
   return entries.map((e) => {
     const bind = e.type === "none" && e.options.some((o) => o === "bind" || o === "rbind");
     if (bind || e.type === "bind") {
       const opts = e.options.filter((o) => o !== "bind" && o !== "rbind");
       const kind = e.options.includes("rbind") ? "rbind" : "bind";
-      return { destination: e.target, type: "bind", source: e.source, options: [kind, "nosuid", "nodev", ...opts] };
+      // A host directory shows its owners as the guest's root does its own files: root's files
+      // are the guest root's, through the guest's id range.
+      const idmap = idmapped && !opts.some((o) => o.startsWith("idmap")) ? ["idmap"] : [];
+      return { destination: e.target, type: "bind", source: e.source, options: [kind, "nosuid", "nodev", ...idmap, ...opts] };
     }
     const safe = e.type === "proc" ? ["nosuid", "noexec", "nodev"] : e.type === "devpts" ? ["nosuid", "noexec", "newinstance", "ptmxmode=0666"] : ["nosuid", "nodev"];
     return { destination: e.target, type: e.type, source: e.source === "none" ? e.type : e.source, options: [...new Set([...safe, ...e.options])] };
@@ -80,7 +89,9 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
   const caps = toOciNames(g.capabilities);
   const sysAdmin = g.capabilities.includes("SYS_ADMIN");
 
-  let mounts = mergeMounts(baseMounts(), fstabMounts(g.fstab));
+  const userns = g.userNamespace ? facts.ids : undefined;
+  if (g.userNamespace && !userns) throw new Error("buildOciSpec: a guest in its own user namespace needs its id range");
+  let mounts = mergeMounts(baseMounts(), fstabMounts(g.fstab, !!userns));
   if (facts.args[0] === GUEST_INIT_PATH) {
     mounts.push({ destination: GUEST_INIT_PATH, type: "bind", source: facts.guestInitPath, options: ["bind", "ro", "nosuid", "nodev"] });
   }
@@ -94,6 +105,7 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
   const namespaces: Array<{ type: string; path?: string }> = [
     { type: "pid" }, { type: "mount" }, { type: "uts" }, { type: "ipc" }, { type: "cgroup" },
   ];
+  if (userns) namespaces.push({ type: "user" });
   if (facts.netnsPath) namespaces.push({ type: "network", path: facts.netnsPath });
   else if (g.netNamespace) namespaces.push({ type: "network" });
 
@@ -121,6 +133,11 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
     readonlyPaths: READONLY_PATHS,
     sysctl,
   };
+  if (userns) {
+    const map = [{ containerID: 0, hostID: userns.range.base, size: userns.range.count }];
+    linux.uidMappings = map;
+    linux.gidMappings = map;
+  }
   if (g.seccomp === "default") {
     linux.seccomp = defaultSeccomp({ sysAdmin, lock: g.cflags.has("lock"), arch: facts.arch });
   }
@@ -137,7 +154,7 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
       rlimits: g.ulimits.map((u) => ({ type: u.type, hard: u.hard, soft: u.soft })),
       noNewPrivileges: g.noNewPrivileges,
     },
-    root: { path: g.vdir, readonly: false },
+    root: { path: userns ? userns.root : g.vdir, readonly: false },
     hostname: g.nodename,
     mounts,
     linux,

@@ -1,0 +1,32 @@
+// A guest's id range at start: derived from its context (pure/id-range.ts), and refused when a
+// host user's subordinate range (/etc/subuid, /etc/subgid) shares an id with it, since that user's
+// rootless containers would then own the guest's files and processes.
+
+import { readFileSync } from "node:fs";
+import { ConfigError } from "../errors";
+import { guestIdRange, overlappingRange, parseSubordinateIds, type IdRange } from "../pure/id-range";
+import type { GuestConfig } from "../pure/config/guest-config";
+
+/** The host's own files: they describe host users, whatever the state root. */
+export const SUBORDINATE_ID_FILES = ["/etc/subuid", "/etc/subgid"];
+
+export function guestIds(g: GuestConfig, context: number, files = SUBORDINATE_ID_FILES): IdRange {
+  const range = guestIdRange(context);
+  for (const file of files) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    const clash = overlappingRange(range, parseSubordinateIds(text));
+    if (clash) {
+      const last = range.base + range.count - 1;
+      throw new ConfigError(
+        `the ids of guest '${g.name}' (context ${context}: host ids ${range.base}-${last}) overlap ${file} line ${clash.line} (${clash.owner}: ${clash.start}-${clash.start + clash.count - 1}); give the guest another context (${g.cfgDir}/context) or move that range.`,
+        { guest: g.name, file },
+      );
+    }
+  }
+  return range;
+}
