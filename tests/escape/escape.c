@@ -20,6 +20,7 @@
  * Usage: escape [all | NAME...] | fds | tiocsti | watch SECONDS
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -773,6 +774,63 @@ static int watch(int seconds) {
 }
 
 struct attack { const char *name; void (*fn)(void); };
+/*
+ * Every descriptor of every process in the guest that names a host object: a device node other
+ * than the guest's own ptys, or a file or directory that is not at its name inside the guest
+ * (the guest's log, a host /dev/null, a host directory). Each is probed as guest root would abuse
+ * it: reopened through /proc for writing (a directory for reading), and chmod and chown asked
+ * for its current mode and owner, so that nothing changes even where they are allowed.
+ */
+static void host_fds(void) {
+  const char *NAME = "host_fds";
+  DIR *procs = opendir("/proc");
+  if (!procs) BLOCKED("no /proc: %m");
+  char seen[1536] = "", got[1536] = "";
+  int probed = 0, breaches = 0;
+  struct dirent *pe;
+  while ((pe = readdir(procs))) {
+    if (!isdigit((unsigned char)pe->d_name[0])) continue;
+    char dir[300];
+    snprintf(dir, sizeof dir, "/proc/%s/fd", pe->d_name);
+    DIR *fds = opendir(dir);
+    if (!fds) continue;
+    struct dirent *fe;
+    while ((fe = readdir(fds))) {
+      if (fe->d_name[0] == '.') continue;
+      char p[600], l[512] = "";
+      snprintf(p, sizeof p, "%s/%s", dir, fe->d_name);
+      ssize_t r = readlink(p, l, sizeof l - 1);
+      if (r <= 0) continue;
+      l[r] = 0;
+      if (!strncmp(l, "pipe:", 5) || !strncmp(l, "socket:", 7) || !strncmp(l, "anon_inode:", 11) || !strncmp(l, "/dev/pts/", 9)) continue;
+      if (!strncmp(l, "/proc/", 6) && strstr(l, "/fd")) continue; /* our own scan */
+      struct stat st, in;
+      if (stat(p, &st) != 0) continue;
+      int device = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode);
+      if (!device && l[0] == '/' && stat(l, &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino) continue; /* the guest's own */
+      probed++;
+      size_t n = strlen(seen);
+      snprintf(seen + n, sizeof seen - n, "%s%s:%s=%s", n ? ", " : "", pe->d_name, fe->d_name, l);
+      char how[64] = "";
+      if (!device) {
+        int fd = open(p, (S_ISDIR(st.st_mode) ? O_RDONLY | O_DIRECTORY : O_WRONLY | O_APPEND) | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) { strcat(how, " reopen"); close(fd); }
+      }
+      if (chmod(p, st.st_mode & 07777) == 0) strcat(how, " chmod");
+      if (chown(p, st.st_uid, st.st_gid) == 0) strcat(how, " chown");
+      if (how[0]) {
+        breaches++;
+        n = strlen(got);
+        snprintf(got + n, sizeof got - n, "%s%s:%s=%s:%s", n ? ", " : "", pe->d_name, fe->d_name, l, how);
+      }
+    }
+    closedir(fds);
+  }
+  closedir(procs);
+  if (breaches) ESCAPED("%s", got);
+  BLOCKED("probed %d: %s", probed, seen);
+}
+
 static const struct attack ATTACKS[] = {
   {"mknod_blockdev", mknod_blockdev}, {"mknod_kmsg", mknod_kmsg},
   {"mount_proc", mount_proc}, {"mount_sysfs", mount_sysfs}, {"mount_tmpfs", mount_tmpfs},
@@ -788,7 +846,7 @@ static const struct attack ATTACKS[] = {
   {"open_by_handle_at", open_by_handle}, {"userns_unshare", userns_unshare}, {"userns_clone", userns_clone},
   {"userns_clone3", userns_clone3}, {"keyring", keyring}, {"bpf", bpf_map}, {"perf_event_open", perf_event},
   {"cgroup_release_agent", cgroup_release_agent}, {"setns_host", setns_host}, {"state_visible", state_visible},
-  {"reaper_write", reaper_write}, {"pids_limit", pids_limit}, {"memory_limit", memory_limit},
+  {"reaper_write", reaper_write}, {"host_fds", host_fds}, {"pids_limit", pids_limit}, {"memory_limit", memory_limit},
   {NULL, NULL},
 };
 

@@ -78,6 +78,8 @@ function weakConfig(): Record<string, string> {
     bcapabilities: ["all", ...ALL_CAPABILITIES.filter((c) => !held.has(c)).map((c) => `~${c}`)].join("\n") + "\n",
     "security/seccomp": "unconfined\n",
     "security/allow-new-privileges": "",
+    // Guest root as the host's root: what a user namespace stops gets through here.
+    "security/privileged": "",
     "cgroup/devices.allow": "a\n",
     "rlimits/nproc": "inf\n",
     "rlimits/rss": "inf\n",
@@ -150,13 +152,19 @@ describe("attacks from inside a guest", () => {
       "write_sysrq_trigger", "read_kcore", "read_proc_kmsg", "read_dmesg", "sethostname_host", "reboot_host", "set_clock",
       "load_module", "see_host_procs", "signal_host_proc", "ptrace_host_proc", "chroot_classic", "open_by_handle_at",
       "userns_unshare", "keyring", "bpf", "perf_event_open", "cgroup_release_agent", "setns_host", "state_visible",
-      "pids_limit", "memory_limit", "reaper_write"]) expect(attackNames).toContain(a);
+      "pids_limit", "memory_limit", "reaper_write", "host_fds"]) expect(attackNames).toContain(a);
   });
 
   test("a default guest blocks every attack", () => {
     expect([...def.keys()].sort()).toEqual([...attackNames].sort());
     const escaped = [...def].filter(([, l]) => l.result !== "blocked").map(([n, l]) => `${n}: ${l.detail}`);
     expect(escaped).toEqual([]);
+  });
+
+  test("the host objects that guest processes hold were really probed: PID 1's log and the exec's /dev/null", () => {
+    const d = def.get("host_fds")!.detail;
+    expect(d).toContain(`1:1=${h.logDir}/def.log`);
+    expect(d).toMatch(/:0=\/dev\/null/);
   });
 
   test("the default guest's limits are what stopped the pids and memory attacks", () => {
@@ -248,6 +256,30 @@ describe("entering a guest", () => {
     } finally {
       closeSync(file);
     }
+  });
+});
+
+describe("host objects held by guest processes", () => {
+  const hostFds = (out: string) => parse(out).get("host_fds");
+
+  test("suexec: neither its own descriptors nor PID 1's can be reopened, chmodded or chowned", () => {
+    const r = h.run("vserver", ["def", "suexec", "root", "/escape", "host_fds"]);
+    expect(`${hostFds(r.stdout)?.result} ${hostFds(r.stdout)?.detail} // ${r.stdout}${r.stderr}`).toStartWith("blocked probed");
+    // The check is real: in the privileged guest the same descriptors are the host's to abuse.
+    const w = h.run("vserver", ["weak", "suexec", "root", "/escape", "host_fds"]);
+    expect(`${hostFds(w.stdout)?.result} ${hostFds(w.stdout)?.detail}`).toMatch(/^escaped .*weak\.log: reopen chmod chown/);
+  });
+
+  test("enter: the same from the administrator's shell in the guest", async () => {
+    const out = await onTerminal(`${BIN}/vserver def enter`, [], "/escape host_fds; exit\n");
+    expect(`${hostFds(out)?.result} ${hostFds(out)?.detail} // ${out}`).toStartWith("blocked probed");
+  });
+
+  test("after a restart, the new PID 1 holds nothing of the host's either", () => {
+    h.ok("def", "restart");
+    const r = h.run("vserver", ["def", "exec", "/escape", "host_fds"]);
+    expect(`${hostFds(r.stdout)?.result} ${hostFds(r.stdout)?.detail}`).toContain(`blocked probed`);
+    expect(hostFds(r.stdout)?.detail).toContain(`1:1=${h.logDir}/def.log`);
   });
 });
 
