@@ -22,7 +22,7 @@ import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
 import { viewLock } from "./runtime-view";
 import { guestIds } from "./guest-ids";
-import { idmappedRootPath, mountIdmappedRoot } from "../drivers/idmapped-root";
+import { mountForUserns, usernsMountPaths } from "../drivers/userns-mounts";
 
 export interface StartResult {
   context: number;
@@ -105,7 +105,8 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   let statusFd: number | undefined;
   try {
     const net = await setupGuestNetwork(env, g);
-    const ids = idRange && { range: idRange, root: idmappedRootPath(env.paths, g.name) };
+    const mounts = idRange && usernsMountPaths(env.paths, g.name);
+    const ids = idRange && mounts && { range: idRange, root: mounts.root, sysfs: net.netnsPath ? mounts.sysfs : undefined };
     const spec = buildOciSpec(g, {
       cgroupsPath,
       guestInitPath: plan.guestInit ? guestInitBinary() : "",
@@ -125,7 +126,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     const lock = await viewLock(env);
     try {
       created = true;
-      if (ids) mountIdmappedRoot(env.paths, rt, g.vdir, ids.root, ids.range);
+      if (mounts) mountForUserns(env.paths, rt, mounts, { vdir: g.vdir, range: idRange!, netnsPath: net.netnsPath });
       const how = g.cgroupFiles.length ? "create" : "run";
       statusFd = await launchContainer(rt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit });
       if (how === "create") {

@@ -10,7 +10,7 @@ import { deleteContainer } from "../drivers/runtime/oci-runtime";
 import type { Env } from "./env";
 import { teardownGuestNetwork } from "./network";
 import { releaseViewIfUnused } from "./runtime-view";
-import { idmappedRootPath, unmountIdmappedRoot } from "../drivers/idmapped-root";
+import { unmountForUserns, usernsMountPaths } from "../drivers/userns-mounts";
 
 export function bundleDir(env: Env, name: string): string {
   return `${env.paths.runDir}/.bundles/${name}`;
@@ -19,7 +19,7 @@ export function bundleDir(env: Env, name: string): string {
 export async function teardownGuest(env: Env, name: string, context: number | undefined): Promise<void> {
   const rt = env.runtimeOf(name);
   deleteContainer(rt, name);
-  unmountIdmappedRoot(rt, idmappedRootPath(env.paths, name));
+  unmountForUserns(rt, usernsMountPaths(env.paths, name));
   await removeGuestCgroups(env.paths.cgroupParent, context);
   if (rt.view && context !== undefined) forgetInView(rt.view, guestCgroupPath(env.paths.cgroupParent, context));
   await teardownGuestNetwork(env, name);

@@ -7,7 +7,7 @@ import { defaultSeccomp } from "../../src/pure/spec/seccomp";
 
 const facts = { cgroupsPath: "/vservers/40000", guestInitPath: "/usr/lib/vserver/vserver-init", hostMemoryBytes: 8 << 30, arch: "x86_64", args: guestInitArgv([["/etc/init.d/rc", "3"]], [["/etc/init.d/rc", "6"]]), ids: { range: { base: 40000 * 65536, count: 65536 }, root: "/run/vservers/.roots/web/root" } };
 
-function spec(files: Record<string, string>, f: Partial<Omit<typeof facts, "ids">> & { netnsPath?: string; ids?: typeof facts.ids } = {}) {
+function spec(files: Record<string, string>, f: Partial<Omit<typeof facts, "ids">> & { netnsPath?: string; ids?: typeof facts.ids & { sysfs?: string } } = {}) {
   const g = parseGuestConfig({ name: "web", cfgDir: "/etc/vservers/web", guest: fileTree(files), defaults: new Map(), vdirBase: "/vservers" });
   return buildOciSpec(g, { ...facts, ...f }) as any;
 }
@@ -30,6 +30,11 @@ describe("OCI spec", () => {
     expect(s.mounts.find((m: any) => m.destination === "/data").options).toContain("idmap");
     expect(s.mounts.find((m: any) => m.destination === "/ro").options).toEqual(["bind", "nosuid", "nodev", "idmap", "ro"]);
     expect(() => spec({}, { ids: undefined })).toThrow();
+  });
+
+  test("a guest in a user namespace and a network namespace of ours binds the sysfs the host made of it", () => {
+    const s = spec({}, { netnsPath: "/run/x/ns", ids: { ...facts.ids, sysfs: "/run/vservers/.roots/web/sys" } });
+    expect(s.mounts.find((m: any) => m.destination === "/sys")).toEqual({ destination: "/sys", type: "bind", source: "/run/vservers/.roots/web/sys", options: ["bind", "nosuid", "noexec", "nodev", "ro"] });
   });
 
   test("security/privileged: no user namespace, the guest's own directory as root, binds as they are", () => {

@@ -25,7 +25,7 @@ export interface RuntimeFacts {
    * The guest's own id range, for a guest in its own user namespace (g.userNamespace), and the
    * idmapped mount of its root that shows its files through that range (drivers/idmapped-root.ts).
    */
-  ids?: { range: IdRange; root: string };
+  ids?: { range: IdRange; root: string; sysfs?: string };
 }
 
 
@@ -100,6 +100,11 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
   // roots (release_agent), debugfs, tracefs and bpffs in read-write below it.
   if (!g.netNamespace && !facts.netnsPath) {
     mounts = mounts.map((m) => (m.destination === "/sys" ? { destination: "/sys", type: "bind", source: "/sys", options: ["bind", "nosuid", "noexec", "nodev", "ro"] } : m));
+  }
+  // A network namespace of ours is the host user namespace's: the guest's runtime may not mount a
+  // sysfs of it, so it gets the one the host made (drivers/userns-mounts.ts).
+  if (userns?.sysfs) {
+    mounts = mounts.map((m) => (m.destination === "/sys" ? { destination: "/sys", type: "bind", source: userns.sysfs!, options: ["bind", "nosuid", "noexec", "nodev", "ro"] } : m));
   }
 
   const namespaces: Array<{ type: string; path?: string }> = [

@@ -1,0 +1,92 @@
+// The host-side mounts a guest in its own user namespace needs, made in the mount namespace the
+// runtime runs in, in the guest's directory of the host's run state (outside every guest), from
+// just before the runtime starts the guest until teardown:
+//
+//  - its root, idmapped: the guest's files keep their owners on disk and appear to the runtime
+//    shifted into the guest's id range (src/native/idmap-mount.c says why the runtime cannot make
+//    this mount itself);
+//  - for a guest in a network namespace of ours, a sysfs of that namespace. The namespace belongs
+//    to the host's user namespace, so the kernel refuses the guest's runtime a sysfs of it, and
+//    crun would bind the host's whole /sys instead (every host interface in view).
+//
+// The runtime opens these mount points from inside the guest's user namespace, as the guest's root
+// id: the run directory and `.roots` let anyone through (x, never r), and each guest's directory
+// in `.roots` is its own root id's alone (0700), so no other host user (nor another guest)
+// reaches them.
+
+import { chmodSync, chownSync, existsSync, mkdirSync, rmdirSync, statSync } from "node:fs";
+import { ToolError } from "../errors";
+import type { IdRange } from "../pure/id-range";
+import type { Paths } from "../pure/paths";
+import { builtFile } from "./built-files";
+import { lastLine, run } from "./process";
+import { inRuntimeNamespace, type Runtime } from "./runtime/oci-runtime";
+
+export interface UsernsMountPaths {
+  /** The guest's own directory in `.roots`. */
+  dir: string;
+  root: string;
+  sysfs: string;
+}
+
+export function usernsMountPaths(paths: Paths, name: string): UsernsMountPaths {
+  const dir = `${paths.runDir}/.roots/${name}`;
+  return { dir, root: `${dir}/root`, sysfs: `${dir}/sys` };
+}
+
+/** Add search permission for all to `dir` and its parents up to (not including) `top`. */
+function letThrough(dir: string, top: string): void {
+  for (let d = dir; d.startsWith(top + "/") || (top === "/" && d !== "/"); d = d.slice(0, d.lastIndexOf("/")) || "/") {
+    const mode = statSync(d).mode & 0o7777;
+    if ((mode & 0o111) !== 0o111) chmodSync(d, mode | 0o111);
+  }
+}
+
+function prepareGuestDir(paths: Paths, m: UsernsMountPaths, range: IdRange): void {
+  const roots = m.dir.slice(0, m.dir.lastIndexOf("/"));
+  mkdirSync(roots, { recursive: true, mode: 0o711 });
+  // The host's own /run is left as it is; another state root is ours, itself included.
+  const top = paths.root === "/" ? paths.runDir : paths.root;
+  letThrough(roots, top.slice(0, top.lastIndexOf("/")) || "/");
+  mkdirSync(m.dir, { recursive: true, mode: 0o700 });
+  chownSync(m.dir, range.base, range.base);
+  chmodSync(m.dir, 0o700);
+}
+
+function mountIn(rt: Runtime, target: string, argv: string[], what: string): void {
+  if (!existsSync(target)) mkdirSync(target, { mode: 0o755 });
+  const r = run(inRuntimeNamespace(rt, argv, true));
+  if (r.code !== 0) throw new ToolError(`cannot ${what}: ${lastLine(r.stderr) || `exit status ${r.code}`}`);
+}
+
+/** Make the guest's mounts; on failure, whatever was made is removed again. */
+export function mountForUserns(paths: Paths, rt: Runtime, m: UsernsMountPaths, o: { vdir: string; range: IdRange; netnsPath?: string }): void {
+  const helper = builtFile("vserver-idmap");
+  if (!helper) throw new ToolError("the idmap helper (dist/vserver-idmap) is missing; run 'make' in the vserver checkout.");
+  try {
+    prepareGuestDir(paths, m, o.range);
+    mountIn(rt, m.root, [helper, o.vdir, m.root, String(o.range.base), String(o.range.count)], `map the root of the guest (${o.vdir}) into its user namespace`);
+    if (o.netnsPath) {
+      mountIn(rt, m.sysfs, ["nsenter", `--net=${o.netnsPath}`, "mount", "-t", "sysfs", "-o", "ro,nosuid,nodev,noexec", "sysfs", m.sysfs], "mount a sysfs of the guest's network namespace");
+    }
+  } catch (e) {
+    unmountForUserns(rt, m);
+    throw e;
+  }
+}
+
+/**
+ * Never a recursive removal: were a mount still there, that would delete the guest's files.
+ * rmdir of a directory that is a mount point only in another namespace also detaches it there.
+ */
+export function unmountForUserns(rt: Runtime, m: UsernsMountPaths): void {
+  if (!existsSync(m.dir)) return;
+  for (const d of [m.root, m.sysfs]) {
+    if (existsSync(d)) run(inRuntimeNamespace(rt, ["umount", "--lazy", d]));
+  }
+  for (const d of [m.root, m.sysfs, m.dir]) {
+    try {
+      rmdirSync(d);
+    } catch {}
+  }
+}
