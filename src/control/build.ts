@@ -5,6 +5,8 @@
 
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { acquireLock } from "../drivers/lock";
+import { closeBarrier } from "../drivers/barrier";
+import { barrierWarning } from "./barrier-check";
 import { ConfigError, UsageError, VsError, AlreadyRunningError } from "../errors";
 import { readConfigTree, writeConfigEntries } from "../drivers/config-store";
 import { populateBusybox } from "../drivers/build/busybox";
@@ -188,7 +190,8 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
   process.on("SIGHUP", onSignal);
   try {
     mkdirSync(env.paths.confDir, { recursive: true, mode: 0o755 });
-    mkdirSync(env.paths.vdirBase, { recursive: true, mode: 0o755 });
+    const was = closeBarrier(env.paths.vdirBase);
+    if (was !== undefined) env.warn(barrierWarning(env.paths.vdirBase, was));
     mkdirSync(tmpRoot, { mode: 0o755 });
     mkdirSync(env.paths.logDir, { recursive: true, mode: 0o750 });
     const log = `${env.paths.logDir}/${req.name}.build.log`;

@@ -22,6 +22,7 @@ import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
 import { viewLock } from "./runtime-view";
 import { guestIds } from "./guest-ids";
+import { checkBarrier } from "./barrier-check";
 import { mountForUserns, usernsMountPaths } from "../drivers/userns-mounts";
 
 export interface StartResult {
@@ -85,6 +86,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   if (!existsSync(g.vdir) || !statSync(g.vdir).isDirectory()) {
     throw new NotFoundError(`the root of guest '${g.name}' (${g.vdir}) does not exist; build the guest first.`, { guest: g.name, file: `${g.cfgDir}/vdir` });
   }
+  checkBarrier(env, g);
   const context = pickContext(env, g);
   const idRange = g.userNamespace ? guestIds(g, context) : undefined;
   // Leftovers of a start or stop that was killed: clear them before anything new is made.
