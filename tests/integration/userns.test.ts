@@ -1,0 +1,152 @@
+// A guest's root is not the host's root: each guest runs in its own user namespace with its own
+// range of host ids, its files keep their usual owners, and the directory of guest roots is closed
+// to host users (the barrier), so a setuid program a guest plants gives a host user nothing.
+// Each claim is also shown to fail against a weakened setup (a privileged guest, an open barrier).
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { REPO, TestHost, busyboxGuest } from "../helpers/host";
+import { guestIdRange } from "../../src/pure/id-range";
+
+const h = new TestHost("userns");
+const USER = `vstb${Math.random().toString(36).slice(2, 8)}`;
+const SHARED = `${h.root}/shared`;
+const PLANT = `${h.root}/plant`;
+const MARKER = `${h.root}/etc-written-by-planted`;
+let userMade = false;
+
+function pid1(name: string): number {
+  return JSON.parse(readFileSync(`${h.runDir}/${name}`, "utf8")).pid;
+}
+
+function hostUid(pid: number): number {
+  return Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]);
+}
+
+function uidMap(name: string): number[] {
+  return h.inGuest(name, "cat", "/proc/self/uid_map").stdout.trim().split(/\s+/).map(Number);
+}
+
+/**
+ * Run a program as the test's ordinary host user, through su: setpriv would keep root's
+ * capabilities until the execve, whose path lookup would then pass the barrier.
+ */
+function asUser(argv: string[]) {
+  const r = Bun.spawnSync(["su", "-s", "/bin/sh", USER, "-c", 'exec "$0" "$@"', ...argv], { stdout: "pipe", stderr: "pipe" });
+  return { code: r.exitCode, out: r.stdout.toString() + r.stderr.toString() };
+}
+
+beforeAll(() => {
+  const u = Bun.spawnSync(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", USER], { stderr: "pipe" });
+  if (u.exitCode !== 0) throw new Error(`useradd: ${u.stderr}`);
+  userMade = true;
+  writeFileSync(`${h.root}/plant.c`, '#include <stdio.h>\n#include <fcntl.h>\n#include <unistd.h>\nint main(int c, char **v) { printf("euid=%d\\n", geteuid()); if (c > 1) printf("write=%s\\n", open(v[1], O_WRONLY | O_CREAT, 0644) >= 0 ? "ok" : "refused"); return 0; }\n');
+  const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", PLANT, `${h.root}/plant.c`], { stderr: "pipe" });
+  if (cc.exitCode !== 0) throw new Error(`gcc: ${cc.stderr}`);
+  mkdirSync(SHARED, { mode: 0o755 });
+  writeFileSync(`${SHARED}/from-host`, "host file\n", { mode: 0o644 });
+
+  busyboxGuest(h, "u1", { context: "41000\n", fstab: `none /proc proc defaults 0 0\nnone /tmp tmpfs size=16m,mode=1777 0 0\nnone /dev/pts devpts gid=5,mode=620 0 0\n${SHARED} /mnt/shared none bind 0 0\n` });
+  busyboxGuest(h, "u2", { context: "41001\n" });
+  busyboxGuest(h, "priv", { context: "41002\n", "security/privileged": "" });
+  for (const g of ["u1", "u2", "priv"]) h.ok(g, "start");
+});
+
+afterAll(() => {
+  try {
+    h.cleanup();
+  } finally {
+    if (userMade) Bun.spawnSync(["userdel", USER]);
+  }
+});
+
+describe("user namespaces", () => {
+  test("a guest's root is its own range's first id on the host, and its processes stay in that range", () => {
+    const r = guestIdRange(41000);
+    expect(uidMap("u1")).toEqual([0, r.base, r.count]);
+    expect(hostUid(pid1("u1"))).toBe(r.base);
+    // A guest user's process is the host's base + its uid.
+    const p = Bun.spawn([`${REPO}/bin/vserver`, "u1", "suexec", "1000", "sleep", "30"], { env: h.env, stdio: ["ignore", "ignore", "ignore"] });
+    try {
+      let uids: number[] = [];
+      for (let i = 0; i < 50 && !uids.length; i++) {
+        Bun.sleepSync(100);
+        uids = guestProcs(41000).filter((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sleep").map(hostUid);
+      }
+      expect(uids).toEqual([r.base + 1000]);
+    } finally {
+      p.kill("SIGKILL");
+    }
+  });
+
+  test("two guests' ranges are disjoint", () => {
+    const [, a, an] = uidMap("u1");
+    const [, b, bn] = uidMap("u2");
+    expect(a! + an! <= b! || b! + bn! <= a!).toBe(true);
+    expect(hostUid(pid1("u1"))).not.toBe(hostUid(pid1("u2")));
+  });
+
+  test("files keep their usual owners: inside the guest, and on disk (idmapped), also those the guest makes", () => {
+    expect(h.inGuest("u1", "stat", "-c", "%u:%g", "/etc/passwd").stdout.trim()).toBe("0:0");
+    h.ok("u1", "exec", "sh", "-c", "echo made > /root/made && mkdir -p /home/user && chown 1000:1000 /home/user");
+    const made = statSync(`${h.vdir("u1")}/root/made`);
+    expect([made.uid, made.gid]).toEqual([0, 0]);
+    expect(statSync(`${h.vdir("u1")}/home/user`).uid).toBe(1000);
+    expect(h.inGuest("u1", "stat", "-c", "%u", "/home/user").stdout.trim()).toBe("1000");
+  });
+
+  test("a host directory bound by fstab is readable and writable as guest root expects", () => {
+    expect(h.inGuest("u1", "cat", "/mnt/shared/from-host").stdout).toBe("host file\n");
+    expect(h.inGuest("u1", "stat", "-c", "%u", "/mnt/shared/from-host").stdout.trim()).toBe("0");
+    h.ok("u1", "exec", "sh", "-c", "echo guest > /mnt/shared/from-guest");
+    expect(statSync(`${SHARED}/from-guest`).uid).toBe(0);
+  });
+
+  test("guest root cannot touch what belongs to the host's root: the host's /dev/null it holds", () => {
+    const r = h.inGuest("u1", "sh", "-c", "chmod 600 /proc/self/fd/0; echo status=$?");
+    expect(r.stdout).toContain("status=1");
+    expect(statSync("/dev/null").mode & 0o777).toBe(0o666);
+  });
+
+  test("security/privileged opts out: no user namespace, guest root is the host's root", () => {
+    expect(uidMap("priv")).toEqual([0, 0, 4294967295]);
+    expect(hostUid(pid1("priv"))).toBe(0);
+  });
+});
+
+describe("the barrier", () => {
+  test("build closes the directory of guest roots (mode 0000)", () => {
+    expect(statSync(`${h.root}/vservers`).mode & 0o7777).toBe(0);
+  });
+
+  test("a setuid-root program planted by guest root gives a host user nothing", () => {
+    writeFileSync(`${h.vdir("u1")}/plant`, readFileSync(PLANT), { mode: 0o755 });
+    h.ok("u1", "exec", "sh", "-c", "mkdir -p /var/x && cp /plant /var/x/s && chmod 4755 /var/x/s");
+    const planted = `${h.vdir("u1")}/var/x/s`;
+    // Stored as the guest sees it: owned by 0, setuid. Only the barrier stands between it and a host user.
+    expect(statSync(planted).uid).toBe(0);
+    expect(statSync(planted).mode & 0o7777).toBe(0o4755);
+    const blocked = asUser([planted, MARKER]);
+    expect(blocked.out).not.toContain("euid=");
+    expect(existsSync(MARKER)).toBe(false);
+  });
+
+  test("with the barrier open, the same program runs as root: the check is real; start closes it again with a warning", () => {
+    const planted = `${h.vdir("u1")}/var/x/s`;
+    chmodSync(`${h.root}/vservers`, 0o755);
+    try {
+      const open = asUser([planted, MARKER]);
+      expect(open.out).toContain("euid=0");
+    } finally {
+      h.ok("u2", "stop");
+      const r = h.ok("u2", "start");
+      expect(r.stderr).toMatch(/vservers was mode 0755: closed again \(mode 0000\)/);
+    }
+    expect(statSync(`${h.root}/vservers`).mode & 0o7777).toBe(0);
+  });
+});
+
+/** Host PIDs of a guest's processes, from its pids cgroup. */
+function guestProcs(context: number): number[] {
+  return readFileSync(`/sys/fs/cgroup/pids/${h.cgroupParent}/${context}/cgroup.procs`, "utf8").split("\n").filter(Boolean).map(Number);
+}
