@@ -26,3 +26,19 @@ export function splitInline(arg: string): { opt: string; inline?: string } {
   const eq = arg.indexOf("=");
   return arg.startsWith("--") && eq > 0 ? { opt: arg.slice(0, eq), inline: arg.slice(eq + 1) } : { opt: arg };
 }
+
+/**
+ * For commands that run a command (chcontext, reducecap): their own options end at `--` or at the
+ * first word that is not an option, as in util-vserver, so `chcontext ps -ef` runs `ps -ef`. This
+ * also covers `chcontext -- CMD`, whose `--` Bun drops from a script's arguments. `takesValue`
+ * names the options whose value is the next word.
+ */
+export function splitAtCommand(argv: string[], takesValue: ReadonlySet<string>): { own: string[]; cmd: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") return { own: argv.slice(0, i), cmd: argv.slice(i + 1) };
+    if (!a.startsWith("-") || a === "-") return { own: argv.slice(0, i), cmd: argv.slice(i) };
+    if (takesValue.has(a)) i++;
+  }
+  return { own: argv, cmd: [] };
+}

@@ -1,8 +1,8 @@
-// chcontext's new context, the "personal security box" of the seeds: CMD with the host's file
-// system but its own PID, UTS and IPC namespaces, a capability bounding set that cannot grow
-// back, and a cgroup /<parent>/<n> so that vps and vserver-stat attribute it like a guest. When
-// CMD (the namespace's PID 1) ends, the kernel ends every process left in it, and the cgroups
-// and the label are removed.
+// chcontext's new contexts. For the host's root: CMD with the host's file system but its own PID,
+// UTS and IPC namespaces, a capability bounding set that cannot grow back, and a cgroup
+// /<parent>/<n> so that vps and vserver-stat attribute it like a guest. For an ordinary user, the
+// "personal security box" of the seeds (runInPersonalBox). When CMD (the namespace's PID 1) ends,
+// the kernel ends every process left in it, and the cgroups and the label are removed.
 
 import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
@@ -40,6 +40,12 @@ export function knownCaps(): CapName[] {
 export function ownBoundingSet(pid: number | "self" = "self"): CapName[] {
   const m = /CapBnd:\s+([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, "latin1"));
   return m ? capsFromMask(m[1]!) : [];
+}
+
+/** prctl(PR_CAPBSET_DROP) needs CAP_SETPCAP in the effective set; an ordinary user has none. */
+export function canLowerBoundingSet(): boolean {
+  const m = /CapEff:\s+([0-9a-f]+)/.exec(readFileSync("/proc/self/status", "latin1"));
+  return !!m && capsFromMask(m[1]!).includes("SETPCAP");
 }
 
 function labelDir(env: Env): string {
@@ -103,4 +109,32 @@ export async function runInNewContext(env: Env, req: NewContextRequest): Promise
       rmdirSync(labelDir(env));
     } catch {}
   }
+}
+
+export interface PersonalBoxRequest {
+  hostname?: string;
+  domainname?: string;
+  /** no_new_privs for CMD and everything below it. */
+  secure: boolean;
+  argv: string[];
+  innerArgv: string[];
+}
+
+/**
+ * An ordinary user's box, without any setuid helper: a user namespace of the user's own (where
+ * the user is root for a moment, to mount its /proc and set its UTS names) with its own PID,
+ * mount, UTS and IPC namespaces; CMD then runs as the user again, in a second user namespace
+ * that maps only the user's ids, so it holds no capability, and setuid programs of host owners
+ * (not mapped there) give it none. No cgroup: the user may not make one, and the box is the
+ * user's own business, not the host's accounting.
+ */
+export function runInPersonalBox(req: PersonalBoxRequest): Promise<number> {
+  for (const tool of ["unshare", "setpriv"]) if (!which(tool)) throw new VsError(`${tool} (util-linux) is not installed.`);
+  const uid = process.getuid!(), gid = process.getgid!();
+  const asUser = ["unshare", "--user", `--map-user=${uid}`, `--map-group=${gid}`, "--"];
+  const tail = [...asUser, ...(req.secure ? ["setpriv", "--no-new-privs", "--"] : []), ...req.argv];
+  return runInteractive([
+    "unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts", "--ipc", "--",
+    ...req.innerArgv, req.hostname ?? "", req.domainname ?? "", "--", ...tail,
+  ]);
 }
