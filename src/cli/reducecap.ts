@@ -1,39 +1,43 @@
-// reducecap [--secure] [--cap CAP]... [--CAP_NAME]... -- CMD...   and   reducecap --show [--pid P]
+// reducecap [--secure] [--cap CAP]... [--CAP_NAME]... [--] CMD...   and   reducecap --show [--pid P]
 // CMD runs with a lowered capability bounding set; no process below it can raise it again, not
 // through a setuid-root binary nor through file capabilities (reference §1.2, §3.4).
 
 import { existsSync } from "node:fs";
-import { NotFoundError, UsageError } from "../errors";
-import { knownCaps, ownBoundingSet } from "../control/new-context";
+import { ForbiddenError, NotFoundError, UsageError } from "../errors";
+import { canLowerBoundingSet, knownCaps, ownBoundingSet } from "../control/new-context";
 import { setprivArgs } from "../pure/cap-mask";
 import { DEFAULT_CAPABILITIES, normaliseCapName, type CapName } from "../pure/config/capabilities";
 import { execvp } from "../drivers/exec-self";
 import { runMain } from "./main";
 import { writeOut } from "../drivers/output";
-import { parseOptions } from "./options";
+import { parseOptions, splitAtCommand } from "./options";
 
 const PROG = "reducecap";
 
-const HELP = `Usage: reducecap [--secure] [--cap CAP]... [--CAP_NAME]... -- CMD [ARGS...]
+const HELP = `Usage: reducecap [--secure] [--cap CAP]... [--CAP_NAME]... [--] CMD [ARGS...]
        reducecap --show [--pid PID]
 
-Run CMD with the capability bounding set lowered, for it and every process it starts.
+Run CMD with the capability bounding set lowered, for it and every process it starts. The
+options end at the first word that is not one (or at --). Lowering the bounding set needs
+CAP_SETPCAP: an ordinary user has no capability to lower ('chcontext --secure CMD' gives such
+a user a box of its own instead).
   --secure      keep only util-vserver's safe set (the guests' default capabilities)
   --cap CAP     remove CAP (CAP_NET_RAW or NET_RAW); --CAP_NET_RAW is the same
   --show        print the bounding set of PID (default: this process) and exit
 `;
 
+const VALUE_OPTIONS = new Set(["--cap", "--pid", "--flag"]);
+
 export async function main(argv: string[]): Promise<number> {
-  const dd = argv.indexOf("--");
-  const own = dd < 0 ? argv : argv.slice(0, dd);
+  const { own, cmd } = splitAtCommand(argv, VALUE_OPTIONS);
   // util-vserver's --CAP_NAME form: turn it into --cap NAME before parsing.
   const norm: string[] = [];
   for (const a of own) {
     if (/^--CAP_[A-Z_]+$/.test(a)) norm.push("--cap", a.slice(2));
     else norm.push(a);
   }
-  const parsed = await parseOptions("reducecap", norm, { secure: { type: "boolean" }, cap: { type: "string", multiple: true }, show: { type: "boolean" }, pid: { type: "string" }, flag: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } });
-  const { values: v, positionals } = parsed;
+  const parsed = await parseOptions("reducecap", norm, { secure: { type: "boolean" }, cap: { type: "string", multiple: true }, show: { type: "boolean" }, pid: { type: "string" }, flag: { type: "string", multiple: true }, help: { type: "boolean", short: "h" } }, false);
+  const { values: v } = parsed;
   if (v.help) {
     writeOut(HELP);
     return 0;
@@ -46,13 +50,15 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (v.pid) throw new UsageError("--pid goes with --show.");
-  const cmd = dd < 0 ? positionals : [...positionals, ...argv.slice(dd + 1)];
-  if (!cmd.length) throw new UsageError("no command given; usage: reducecap [--secure] [--cap CAP]... -- CMD.");
+  if (!cmd.length) throw new UsageError("no command given; usage: reducecap [--secure] [--cap CAP]... [--] CMD.");
   let drop: CapName[];
   try {
     drop = (v.cap ?? []).map((c) => normaliseCapName(c, "--cap"));
   } catch (e) {
     throw new UsageError((e as Error).message);
+  }
+  if (!canLowerBoundingSet()) {
+    throw new ForbiddenError("lowering the capability bounding set needs CAP_SETPCAP, which this user does not hold; 'chcontext --secure CMD' runs CMD in a box of its own instead.");
   }
   const held = ownBoundingSet();
   const base = v.secure ? held.filter((c) => DEFAULT_CAPABILITIES.includes(c)) : held;
