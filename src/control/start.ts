@@ -23,6 +23,7 @@ import { bundleDir, teardownGuest } from "./teardown";
 import { viewLock } from "./runtime-view";
 import { guestIds } from "./guest-ids";
 import { checkBarrier } from "./barrier-check";
+import { openLowPorts } from "../drivers/net/low-ports";
 import { mountForUserns, usernsMountPaths } from "../drivers/userns-mounts";
 
 export interface StartResult {
@@ -107,6 +108,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   let statusFd: number | undefined;
   try {
     const net = await setupGuestNetwork(env, g);
+    if (idRange && net.netnsPath && g.capabilities.includes("NET_BIND_SERVICE")) openLowPorts(net.netnsPath);
     const mounts = idRange && usernsMountPaths(env.paths, g.name);
     const ids = idRange && mounts && { range: idRange, root: mounts.root, sysfs: net.netnsPath ? mounts.sysfs : undefined };
     const spec = buildOciSpec(g, {
@@ -117,6 +119,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       netnsPath: net.netnsPath,
       args: plan.pid1,
       ids,
+      runtime: rt.name,
     });
     const bundle = bundleDir(env, g.name);
     mkdirSync(bundle, { recursive: true, mode: 0o700 });

@@ -65,7 +65,7 @@ export function mountForUserns(paths: Paths, rt: Runtime, m: UsernsMountPaths, o
   if (!helper) throw new ToolError("the idmap helper (dist/vserver-idmap) is missing; run 'make' in the vserver checkout.");
   try {
     prepareGuestDir(paths, m, o.range);
-    mountIn(rt, m.root, [helper, o.vdir, m.root, String(o.range.base), String(o.range.count)], `map the root of the guest (${o.vdir}) into its user namespace`);
+    mountIn(rt, m.root, [helper, o.vdir, m.root, String(o.range.base), String(o.range.count)], `map the root of the guest (${o.vdir}) into its user namespace (security/privileged runs it without one)`);
     if (o.netnsPath) {
       mountIn(rt, m.sysfs, ["nsenter", `--net=${o.netnsPath}`, "mount", "-t", "sysfs", "-o", "ro,nosuid,nodev,noexec", "sysfs", m.sysfs], "mount a sysfs of the guest's network namespace");
     }

@@ -26,6 +26,8 @@ export interface RuntimeFacts {
    * idmapped mount of its root that shows its files through that range (drivers/idmapped-root.ts).
    */
   ids?: { range: IdRange; root: string; sysfs?: string };
+  /** The OCI runtime that will read the spec (runc refuses one bind in a user namespace; below). */
+  runtime?: "crun" | "runc";
 }
 
 
@@ -98,8 +100,12 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
   // Without a network namespace of its own, the kernel refuses a fresh sysfs; show the host's read-only.
   // Not recursive: "ro" applies to the top mount only, and an rbind would carry the host's cgroup v1
   // roots (release_agent), debugfs, tracefs and bpffs in read-write below it.
+  // In a user namespace runc refuses a non-recursive bind of a tree with mounts below it (the
+  // kernel has locked them to it), and needs "rbind"; the host's cgroup roots and the like then
+  // come along, but belong to the host's root, whom the guest's user namespace does not map.
   if (!g.netNamespace && !facts.netnsPath) {
-    mounts = mounts.map((m) => (m.destination === "/sys" ? { destination: "/sys", type: "bind", source: "/sys", options: ["bind", "nosuid", "noexec", "nodev", "ro"] } : m));
+    const kind = userns && facts.runtime === "runc" ? "rbind" : "bind";
+    mounts = mounts.map((m) => (m.destination === "/sys" ? { destination: "/sys", type: "bind", source: "/sys", options: [kind, "nosuid", "noexec", "nodev", "ro"] } : m));
   }
   // A network namespace of ours is the host user namespace's: the guest's runtime may not mount a
   // sysfs of it, so it gets the one the host made (drivers/userns-mounts.ts).
