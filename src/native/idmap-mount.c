@@ -9,8 +9,8 @@
  *
  * Usage (argv is written by drivers/idmapped-root.ts, never by a user):
  *   vserver-idmap SRC DST BASE COUNT
- * SRC is bound (not recursively: nothing the host mounted below it comes along) onto DST, which
- * must be an existing directory. The mount is made in the caller's mount namespace; the caller
+ * SRC is bound recursively (as the runtime binds a root file system: what the administrator
+ * mounted below it comes along, idmapped as well) onto DST, which must be an existing directory. The mount is made in the caller's mount namespace; the caller
  * runs this inside the runtime's view where there is one.
  *
  * The mapping comes from a user namespace made for the purpose: a child unshares, the parent
@@ -102,10 +102,10 @@ int main(int argc, char **argv) {
   }
   int userns = mapping_userns(base, count);
   if (userns < 0) return fail("cannot make the user namespace of the mapping");
-  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, argv[1], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, argv[1], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (tree < 0) return fail(argv[1]);
   struct mount_attr attr = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)userns };
-  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0) {
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
     return fail("the file system of the guest's root cannot be idmapped");
   }
   if (syscall(SYS_move_mount, tree, "", AT_FDCWD, argv[2], MOVE_MOUNT_F_EMPTY_PATH) != 0) return fail(argv[2]);
