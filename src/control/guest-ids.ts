@@ -4,22 +4,29 @@
 
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../errors";
-import { guestIdRange, overlappingRange, parseSubordinateIds, type IdRange } from "../pure/id-range";
+import { contextsOverlapping, guestIdRange, overlappingRange, parseSubordinateIds, type IdRange, type SubordinateRange } from "../pure/id-range";
 import type { GuestConfig } from "../pure/config/guest-config";
 
 /** The host's own files: they describe host users, whatever the state root. */
 export const SUBORDINATE_ID_FILES = ["/etc/subuid", "/etc/subgid"];
 
+function subordinateRanges(file: string): SubordinateRange[] {
+  try {
+    return parseSubordinateIds(readFileSync(file, "utf8"));
+  } catch {
+    return [];
+  }
+}
+
+/** Contexts that `build` does not hand out: their ids are a host user's subordinate ids. */
+export function contextsOfHostUsers(files = SUBORDINATE_ID_FILES): Set<number> {
+  return contextsOverlapping(files.flatMap(subordinateRanges));
+}
+
 export function guestIds(g: GuestConfig, context: number, files = SUBORDINATE_ID_FILES): IdRange {
   const range = guestIdRange(context);
   for (const file of files) {
-    let text = "";
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      continue;
-    }
-    const clash = overlappingRange(range, parseSubordinateIds(text));
+    const clash = overlappingRange(range, subordinateRanges(file));
     if (clash) {
       const last = range.base + range.count - 1;
       throw new ConfigError(

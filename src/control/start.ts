@@ -21,7 +21,7 @@ import { logFileOf, startCommandError } from "./guest-commands";
 import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
 import { viewLock } from "./runtime-view";
-import { guestIds } from "./guest-ids";
+import { contextsOfHostUsers, guestIds } from "./guest-ids";
 import { checkBarrier } from "./barrier-check";
 import { openLowPorts } from "../drivers/net/low-ports";
 import { mountForUserns, usernsMountPaths } from "../drivers/userns-mounts";
@@ -54,7 +54,8 @@ function pickContext(env: Env, g: GuestConfig): number {
     }
     return g.context;
   }
-  const n = nextFreeContext(others.map((r) => r.context), { start: DYNAMIC_MIN, max: DYNAMIC_MAX });
+  const hostUsers = g.userNamespace ? [...contextsOfHostUsers()] : [];
+  const n = nextFreeContext([...others.map((r) => r.context), ...hostUsers], { start: DYNAMIC_MIN, max: DYNAMIC_MAX });
   if (n === undefined) throw new VsError("no free dynamic context number is left.", { guest: g.name });
   return n;
 }

@@ -42,3 +42,13 @@ export function parseSubordinateIds(text: string): SubordinateRange[] {
 export function overlappingRange(r: IdRange, ranges: SubordinateRange[]): SubordinateRange | undefined {
   return ranges.find((s) => s.start < r.base + r.count && r.base < s.start + s.count);
 }
+
+/** The contexts whose ranges share an id with any of these subordinate ranges. */
+export function contextsOverlapping(ranges: SubordinateRange[]): Set<number> {
+  const out = new Set<number>();
+  for (const r of ranges) {
+    if (r.count <= 0) continue;
+    for (let c = Math.floor(r.start / IDS_PER_GUEST); c <= Math.floor((r.start + r.count - 1) / IDS_PER_GUEST) && c <= 0xffff; c++) out.add(c);
+  }
+  return out;
+}

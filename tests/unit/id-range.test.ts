@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { guestIdRange, overlappingRange, parseSubordinateIds } from "../../src/pure/id-range";
+import { contextsOverlapping, guestIdRange, overlappingRange, parseSubordinateIds } from "../../src/pure/id-range";
 import { guestIds } from "../../src/control/guest-ids";
 import { parseGuestConfig } from "../../src/pure/config/guest-config";
 import { ConfigError } from "../../src/errors";
@@ -29,6 +29,11 @@ describe("guest id ranges", () => {
     expect(overlappingRange(guestIdRange(40000), r)?.owner).toBe("bob");
     expect(overlappingRange(guestIdRange(40001), r)).toBeUndefined();
     expect(overlappingRange(guestIdRange(2), r)?.owner).toBe("alice");
+  });
+
+  test("the contexts a host user's subordinate ids take, which build and dynamic contexts skip", () => {
+    const r = parseSubordinateIds("alice:100000:65536\nbob:2621440000:65537\n");
+    expect([...contextsOverlapping(r)].sort((a, b) => a - b)).toEqual([1, 2, 40000, 40001]);
   });
 
   test("a start whose range overlaps a host user's subordinate ids fails with one sentence naming the file", () => {
