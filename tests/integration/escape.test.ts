@@ -128,7 +128,11 @@ beforeAll(() => {
 
   busyboxGuest(h, "def", { "rlimits/rss": `${MEM_LIMIT_PAGES}\n` });
   busyboxGuest(h, "weak", weakConfig());
-  for (const g of ["def", "weak"]) {
+  // Weakened the same way, but left in its own user namespace: what that alone still stops. Its
+  // binds are idmapped, which /proc cannot be: no handle on the host's /proc here.
+  const { "security/privileged": _, ...weakInUserns } = weakConfig();
+  busyboxGuest(h, "weakns", { ...weakInUserns, fstab: DEFAULT_FSTAB });
+  for (const g of ["def", "weak", "weakns"]) {
     install(g);
     h.ok(g, "start");
   }
@@ -140,10 +144,11 @@ afterAll(() => {
 });
 
 describe("attacks from inside a guest", () => {
-  let def: Report, weak: Report, host: Report;
+  let def: Report, weak: Report, weakns: Report, host: Report;
   beforeAll(() => {
     def = attack("def", ["all"]).report;
     weak = attack("weak", ["all"]).report;
+    weakns = attack("weakns", ["all"]).report;
     host = onHost([...NAMESPACE_ONLY, "mknod_blockdev"]).report;
   });
 
@@ -187,6 +192,15 @@ describe("attacks from inside a guest", () => {
       notEscaped.push(`${name}: ${l.detail}`);
     }
     expect(notEscaped).toEqual([]);
+  });
+
+  test("the user namespace alone stops what reaches the host, with every capability, no seccomp and every device allowed", () => {
+    // Each of these gets through in the weakened privileged guest (the test above) and must not here.
+    const reachHost = ["mknod_kmsg", "write_core_pattern", "write_proc_sys_knob", "write_sysfs_knob", "read_proc_kmsg", "read_dmesg",
+      "set_clock", "open_by_handle_at", "mount_sysfs", "bpf", "perf_event_open", "cgroup_release_agent", "host_fds"];
+    const through = reachHost.filter((n) => weakns.get(n)?.result !== "blocked").map((n) => `${n}: ${weakns.get(n)?.detail}`);
+    expect(through).toEqual([]);
+    expect(reachHost.filter((n) => weak.get(n)?.result !== "escaped")).toEqual([]);
   });
 
   test("attacks only a namespace stops work from the host, and the namespace stops them in the weakened guest", () => {
