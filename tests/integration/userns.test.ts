@@ -49,7 +49,8 @@ beforeAll(() => {
   busyboxGuest(h, "u1", { context: "41000\n", fstab: `none /proc proc defaults 0 0\nnone /tmp tmpfs size=16m,mode=1777 0 0\nnone /dev/pts devpts gid=5,mode=620 0 0\n${SHARED} /mnt/shared none bind 0 0\n` });
   busyboxGuest(h, "u2", { context: "41001\n" });
   busyboxGuest(h, "priv", { context: "41002\n", "security/privileged": "" });
-  for (const g of ["u1", "u2", "priv"]) h.ok(g, "start");
+  busyboxGuest(h, "ns", { context: "41003\n", "interfaces/mode": "none\n" });
+  for (const g of ["u1", "u2", "priv", "ns"]) h.ok(g, "start");
 });
 
 afterAll(() => {
@@ -106,6 +107,14 @@ describe("user namespaces", () => {
     const r = h.inGuest("u1", "sh", "-c", "chmod 600 /proc/self/fd/0; echo status=$?");
     expect(r.stdout).toContain("status=1");
     expect(statSync("/dev/null").mode & 0o777).toBe(0o666);
+  });
+
+  test("in a network namespace of ours guest root binds ports below 1024; sharing the host's network it cannot", () => {
+    const bind80 = "nc -l -p 80 & p=$!; sleep 0.5; if kill $p 2>/dev/null; then echo bound; else echo refused; fi";
+    expect(h.inGuest("ns", "sh", "-c", bind80).stdout.trim()).toBe("bound");
+    expect(h.inGuest("ns", "ls", "/sys/class/net").stdout.split(/\s+/).filter(Boolean)).toEqual(["lo"]);
+    // The documented limit (docs/security.md), which also shows that the check above is real.
+    expect(h.inGuest("u2", "sh", "-c", bind80).stdout.trim()).toBe("refused");
   });
 
   test("security/privileged opts out: no user namespace, guest root is the host's root", () => {
