@@ -139,6 +139,17 @@ describe("the host service", () => {
     expect(await ask(encodeRequest({ ...req, env: { VSERVER_ROOT: h.root } }))).toBe("direct\n");
   });
 
+  test("root with fewer rights runs its command itself, keeping its limits", () => {
+    // Served, the command would run with the service's full bounding set.
+    const served = h.run("reducecap", ["--show"]).stdout;
+    expect(served).toContain("CAP_SYS_ADMIN");
+    const lowered = Bun.spawnSync(["setpriv", "--bounding-set", "-sys_admin", `${BIN}/reducecap`, "--show"], { env: h.env, stdout: "pipe", stderr: "pipe" });
+    expect(lowered.exitCode).toBe(0);
+    expect(lowered.stdout.toString()).not.toContain("CAP_SYS_ADMIN");
+    const nnp = Bun.spawnSync(["setpriv", "--no-new-privs", `${BIN}/vserver`, "s1", "exec", "grep", "NoNewPrivs", "/proc/self/status"], { env: h.env, stdout: "pipe" });
+    expect(nnp.stdout.toString()).toMatch(/NoNewPrivs:\s+1/);
+  });
+
   test("ordinary users, and VSERVER_SERVICE=off, run commands directly", () => {
     const off = h.run("vserver", ["s1", "exec", "true"], { env: { VSERVER_SERVICE: "off" } });
     expect(off.code).toBe(0);
