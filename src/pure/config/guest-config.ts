@@ -244,7 +244,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   return {
     name,
     cfgDir,
-    vdir: vdir.replace(/\/+$/, ""),
+    vdir: vdir.replace(/\/+$/, "") || "/",
     context,
     nodename,
     domainname,
