@@ -1,0 +1,137 @@
+// Data safety of `delete`: a `vdir` link that names more than the guest's own root (the base of
+// all roots, `.` aliases of it, another guest's root, the state root, a system directory) is
+// refused before anything is touched; a real delete removes through what it opened, never follows
+// a link out of the root, and never removes what is mounted inside it.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { TestHost, busyboxGuest, BIN } from "../helpers/host";
+
+const h = new TestHost("safety");
+afterAll(() => h.cleanup());
+
+/** A guest that is only a config directory whose vdir links to `target`. */
+function linkedGuest(name: string, target: string): void {
+  mkdirSync(h.cfg(name), { recursive: true });
+  symlinkSync(target, `${h.cfg(name)}/vdir`);
+}
+
+function forget(name: string): void {
+  rmSync(h.cfg(name), { recursive: true, force: true });
+}
+
+describe("delete refuses a root that is not the guest's alone", () => {
+  beforeAll(() => {
+    busyboxGuest(h, "keep1");
+    busyboxGuest(h, "keep2");
+    writeFileSync(`${h.vdir("keep1")}/precious`, "data\n");
+  });
+
+  const intact = () => {
+    expect(readFileSync(`${h.vdir("keep1")}/precious`, "utf8")).toBe("data\n");
+    expect(existsSync(`${h.vdir("keep2")}/bin/busybox`)).toBe(true);
+    expect(existsSync(`${h.cfg("keep1")}/context`)).toBe(true);
+  };
+
+  const cases: Array<[string, () => string, RegExp]> = [
+    ["the base directory of guest roots (trailing slash)", () => `${h.root}/vservers/`, /is the base directory of guest roots/],
+    ["the base directory through `.`", () => `${h.root}/vservers/.`, /is the base directory of guest roots/],
+    ["the state root", () => `${h.root}/`, /is the state root|holds/],
+    ["the state root through `..`", () => `${h.root}/vservers/..`, /is the state root/],
+    ["another guest's root", () => h.vdir("keep1"), /root of guest 'keep1'/],
+    ["a directory inside another guest's root", () => `${h.vdir("keep1")}/etc`, /inside the root of guest 'keep1'/],
+    ["the config base", () => h.confDir, /is the config directory/],
+    ["another guest's config", () => h.cfg("keep2"), /config of guest 'keep2'|inside the config directory/],
+  ];
+  for (const [what, target, why] of cases) {
+    test(what, () => {
+      linkedGuest("bad", target());
+      try {
+        const r = h.vserver("bad", "delete", "--force");
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain(`${h.cfg("bad")}/vdir`);
+        expect(r.stderr).toMatch(why);
+        expect(r.stderr.trim().split("\n").length).toBe(1);
+        intact();
+        expect(existsSync(h.cfg("bad"))).toBe(true); // nothing was changed
+      } finally {
+        forget("bad");
+      }
+    });
+  }
+
+  // System directories: run in a mount namespace of its own where the directory is an empty
+  // tmpfs, so that even a delete without the protection could not touch the host's.
+  for (const dir of ["/srv", "/usr/share/doc", "/var/lib"]) {
+    test(`a system directory (${dir})`, () => {
+      linkedGuest("sys", dir);
+      try {
+        const p = Bun.spawnSync(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+          `mount -t tmpfs vst-safety ${dir} && touch ${dir}/marker && ${BIN}/vserver sys delete --force; s=$?; test -e ${dir}/marker || echo MARKER-GONE; exit $s`], { env: h.env, stdout: "pipe", stderr: "pipe" });
+        const r = { code: p.exitCode, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+        expect(r.code).not.toBe(0);
+        expect(r.stdout).not.toContain("MARKER-GONE");
+        expect(r.stderr).toContain(`${h.cfg("sys")}/vdir`);
+        expect(r.stderr).toMatch(/system directory|not below a directory of its own/);
+      } finally {
+        forget("sys");
+      }
+    });
+  }
+});
+
+describe("a delete that goes ahead", () => {
+  const outside = `${h.root}/outside`;
+  beforeAll(() => {
+    mkdirSync(outside);
+    writeFileSync(`${outside}/host-file`, "host\n");
+  });
+
+  test("removes links in the root, never what they point at, and the guest's logs", () => {
+    busyboxGuest(h, "links");
+    h.ok("links", "start");
+    // The guest plants links to the host's files (paths it has learnt are just strings).
+    expect(h.inGuest("links", "sh", "-c", `ln -s ${outside} /escape && ln -s ${outside}/host-file /etc/f && mkdir -p /deep/a/b && ln -s ${outside} /deep/a/b/up`).code).toBe(0);
+    expect(existsSync(`${h.logDir}/links.log`)).toBe(true);
+    h.ok("links", "delete", "--force");
+    expect(existsSync(h.vdir("links"))).toBe(false);
+    expect(existsSync(h.cfg("links"))).toBe(false);
+    expect(existsSync(`${h.logDir}/links.log`)).toBe(false);
+    expect(existsSync(`${h.logDir}/links.build.log`)).toBe(false);
+    expect(readFileSync(`${outside}/host-file`, "utf8")).toBe("host\n");
+    // The journal keeps the guest's history.
+    expect(readFileSync(`${h.logDir}/events.log`, "utf8")).toMatch(/"op":"delete","guest":"links","ok":true/);
+  });
+
+  test("a root with a mount in it is refused, naming the mount, and removed once it is gone", () => {
+    busyboxGuest(h, "mnt");
+    const point = `${h.vdir("mnt")}/srv`;
+    mkdirSync(point, { recursive: true });
+    expect(Bun.spawnSync(["mount", "--bind", outside, point]).exitCode).toBe(0);
+    try {
+      const r = h.vserver("mnt", "delete", "--force");
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(point);
+      expect(r.stderr).toMatch(/unmount/);
+      expect(readFileSync(`${outside}/host-file`, "utf8")).toBe("host\n");
+      expect(existsSync(`${h.vdir("mnt")}/bin/busybox`)).toBe(true);
+    } finally {
+      Bun.spawnSync(["umount", point]);
+    }
+    h.ok("mnt", "delete", "--force");
+    expect(existsSync(h.vdir("mnt"))).toBe(false);
+    expect(readdirSync(outside)).toEqual(["host-file"]);
+  });
+
+  test("a root reached through a link is removed, the link's directory of roots is not", () => {
+    const base = `${h.root}/elsewhere`;
+    mkdirSync(`${base}/roots`, { recursive: true });
+    busyboxGuest(h, "moved");
+    expect(Bun.spawnSync(["mv", h.vdir("moved"), `${base}/roots/moved`]).exitCode).toBe(0);
+    rmSync(`${h.cfg("moved")}/vdir`, { force: true });
+    symlinkSync(`${base}/roots/moved/`, `${h.cfg("moved")}/vdir`);
+    h.ok("moved", "delete", "--force");
+    expect(existsSync(`${base}/roots/moved`)).toBe(false);
+    expect(existsSync(`${base}/roots`)).toBe(true);
+  });
+});
