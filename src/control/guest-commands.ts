@@ -1,6 +1,6 @@
 // Running a guest's own start or stop command inside it, with its output in the guest's log.
 
-import { appendFileSync } from "node:fs";
+import { appendLog } from "../drivers/log-file";
 import { NotFoundError, ToolError } from "../errors";
 import { execLogged } from "../drivers/runtime/oci-runtime";
 import type { GuestConfig } from "../pure/config/guest-config";
@@ -32,12 +32,12 @@ export function runInitCommand(
   const errLog = `${env.paths.runDir}/.bundles/${g.name}/exec-${what}.log`;
   for (const cmd of candidates) {
     const r = execLogged(rt, g.name, cmd, logFd, errLog, { timeoutSeconds: opts.timeoutSeconds, noNewPrivs: g.noNewPrivileges, nice: g.nice });
-    if (r.error) appendFileSync(log, `${rt.name}: ${r.error}\n`);
+    if (r.error) appendLog(log, `${rt.name}: ${r.error}\n`);
     if (r.code !== 0 && isMissingExecutable(r.error)) continue;
     if (r.code !== 0) {
       const msg = `the guest's ${what} command '${cmd.join(" ")}' failed with exit status ${r.code}${r.error ? ` (${r.error})` : ""}; see ${log}.`;
       if (opts.fatal) throw new ToolError(msg, { guest: g.name });
-      appendFileSync(log, `=== ${msg}\n`);
+      appendLog(log, `=== ${msg}\n`);
     }
     return;
   }

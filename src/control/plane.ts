@@ -3,7 +3,8 @@
 // lock when it changes state, and is recorded in the event journal, whatever its outcome. The
 // CLI (and later an API) are thin layers over these functions.
 
-import { appendFileSync, existsSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { appendLog } from "../drivers/log-file";
 import { isTerminal } from "../drivers/terminal";
 import { AlreadyRunningError, NotRunningError, UsageError, VsError } from "../errors";
 import { acquireLock, adoptLock, type Lock } from "../drivers/lock";
@@ -78,7 +79,7 @@ export function abortNativeStart(env: Env, name: string, kind: string, detail: s
     const rec = readRunRecord(env.paths, name);
     const e = nativeStartError(env, g, kind, detail);
     await teardownGuest(env, name, rec?.context ?? g.context);
-    appendFileSync(logFileOf(env, name), `=== start failed: ${e.message}\n`);
+    appendLog(logFileOf(env, name), `=== start failed: ${e.message}\n`);
     throw e;
   });
 }

@@ -2,7 +2,9 @@
 // guest's mounts, limits and namespaces through the OCI runtime, its services started by its
 // init style, and on any failure everything removed again.
 
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, appendFileSync, existsSync, statSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, existsSync, statSync } from "node:fs";
+import { appendLog } from "../drivers/log-file";
+import { writeFileAtomic } from "../drivers/atomic-file";
 import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } from "../errors";
 import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
 import { runHooks, type HookContext } from "../drivers/hooks";
@@ -86,8 +88,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   if (existing) await teardownGuest(env, g.name, context);
 
   const log = logFileOf(env, g.name);
-  mkdirSync(env.paths.logDir, { recursive: true, mode: 0o750 });
-  appendFileSync(log, `=== ${new Date().toISOString()} start of '${g.name}' (context ${context})\n`);
+  appendLog(log, `=== ${new Date().toISOString()} start of '${g.name}' (context ${context})\n`);
   const hooks = hookContext(env, g, context);
   runHooks(hooks, "initialize");
   runHooks(hooks, "prepre-start");
@@ -111,7 +112,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     });
     const bundle = bundleDir(env, g.name);
     mkdirSync(bundle, { recursive: true, mode: 0o700 });
-    writeFileSync(`${bundle}/config.json`, JSON.stringify(spec, null, 1));
+    writeFileAtomic(`${bundle}/config.json`, JSON.stringify(spec, null, 1));
 
     runHooks(hooks, "pre-start");
 
@@ -157,7 +158,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   } catch (e) {
     if (created) await teardownGuest(env, g.name, context);
     else await teardownGuest(env, g.name, context).catch(() => {});
-    appendFileSync(log, `=== start failed: ${(e as Error).message}\n`);
+    appendLog(log, `=== start failed: ${(e as Error).message}\n`);
     throw e;
   } finally {
     if (logFd >= 0) closeSync(logFd);

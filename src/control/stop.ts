@@ -2,7 +2,8 @@
 // sequence until no process is left, then everything start made is removed and the post-stop
 // hooks run. A guest that is not running still gets its leftovers removed.
 
-import { openSync, closeSync, appendFileSync, mkdirSync } from "node:fs";
+import { openSync, closeSync } from "node:fs";
+import { appendLog } from "../drivers/log-file";
 import { NotRunningError } from "../errors";
 import { cgroupPids } from "../drivers/cgroup/guest-cgroups";
 import { runHooks } from "../drivers/hooks";
@@ -101,9 +102,8 @@ export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
     await teardownGuest(env, g.name, rec?.context ?? g.context);
     throw new NotRunningError(`guest '${g.name}' is not running.`, { guest: g.name });
   }
-  mkdirSync(env.paths.logDir, { recursive: true });
   const log = logFileOf(env, g.name);
-  appendFileSync(log, `=== ${new Date().toISOString()} stop of '${g.name}'\n`);
+  appendLog(log, `=== ${new Date().toISOString()} stop of '${g.name}'\n`);
   runHooks(hooks, "pre-stop");
   const plan = initPlan(g);
   if (rec!.guestInit) {
