@@ -6,6 +6,7 @@ import { isAlive, readRunRecord, type RunRecord } from "../drivers/run-state";
 import type { Env } from "./env";
 import { listGuestNames, loadGuest } from "./guests";
 import { logFileOf } from "./guest-commands";
+import { observeGuest } from "./guest-state";
 
 export interface GuestStatus {
   name: string;
@@ -18,6 +19,7 @@ export interface GuestStatus {
   processes?: number;
   uptimeSeconds?: number;
   log: string;
+  leftovers?: boolean;
 }
 
 export function liveRecord(env: Env, name: string): RunRecord | undefined {
@@ -31,6 +33,7 @@ export function guestStatus(env: Env, g: GuestConfig): GuestStatus {
     name: g.name, running: !!rec, context: rec?.context ?? g.context, initStyle: g.initStyle,
     vdir: g.vdir, cfgDir: g.cfgDir, log: logFileOf(env, g.name),
   };
+  if (!rec && observeGuest(env, g.name, g.context).orphanProcesses) s.leftovers = true;
   if (rec) {
     s.pid = rec.pid;
     s.processes = cgroupPids(rec.cgroupPath).length;

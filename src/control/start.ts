@@ -14,7 +14,7 @@ import { parseStartReport } from "../pure/guest-init";
 import { recordStartPlan } from "./start-plan";
 import { policyFromConfig } from "./exec";
 import { procStartTime } from "../drivers/proc-pid";
-import { containerState, launchContainer, pidFromBundle, recordedExecArgv, startContainer } from "../drivers/runtime/oci-runtime";
+import { launchContainer, pidFromBundle, recordedExecArgv, startContainer } from "../drivers/runtime/oci-runtime";
 import { awaitStartReport, guestInitBinary } from "../drivers/guest-init";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
@@ -26,6 +26,8 @@ import { logFileOf, startCommandError } from "./guest-commands";
 import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
 import { viewLock } from "./runtime-view";
+import { clearLeftovers, observeGuest } from "./guest-state";
+import { faultPoint } from "../drivers/fault";
 
 export interface StartResult {
   context: number;
@@ -76,8 +78,8 @@ function withinHostCapabilities(env: Env, g: GuestConfig): GuestConfig {
 
 export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult> {
   const rt = env.runtime();
-  const existing = containerState(rt, g.name);
-  if (existing?.status === "running") {
+  const seen = observeGuest(env, g.name, g.context);
+  if (seen.running) {
     throw new AlreadyRunningError(`guest '${g.name}' is already running.`, { guest: g.name });
   }
   if (!existsSync(g.vdir) || !statSync(g.vdir).isDirectory()) {
@@ -85,7 +87,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   }
   const context = pickContext(env, g);
   // Leftovers of a start or stop that was killed: clear them before anything new is made.
-  if (existing) await teardownGuest(env, g.name, context);
+  await clearLeftovers(env, g.name, seen, "start");
 
   const log = logFileOf(env, g.name);
   appendLog(log, `=== ${new Date().toISOString()} start of '${g.name}' (context ${context})\n`);
@@ -115,6 +117,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     writeFileAtomic(`${bundle}/config.json`, JSON.stringify(spec, null, 1));
 
     runHooks(hooks, "pre-start");
+    faultPoint("start.before-runtime");
 
     logFd = openSync(log, "a", 0o640);
     const lock = await viewLock(env);
@@ -129,6 +132,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     } finally {
       lock.release();
     }
+    faultPoint("start.after-runtime");
     // The pid file saves asking the runtime for its state (one process spawn fewer per start).
     const pid = pidFromBundle(bundle);
     const pidStart = pid ? procStartTime(pid) : undefined;
@@ -143,12 +147,14 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     writeRunRecord(env.paths, record);
     const execRecord: ExecRecord = { context, pid, pidStart, private: exec.private, nice: exec.nice, ...recordedExecArgv(rt, g.name, exec.noNewPrivs), guestInit: plan.guestInit };
     writeExecRecord(env.paths, g.name, execRecord);
+    faultPoint("start.after-records");
     await attachGuestNetwork(env, g, pid, net);
     // Our guest init runs the start command as soon as the runtime has started it.
     if (plan.guestInit) {
       const failed = startCommandError(env, g, plan.start, await awaitStartReport(statusFd!, pid, pidStart));
       if (failed) throw failed;
     }
+    faultPoint("start.after-start-command");
     runHooks(hooks, "post-start");
     recordStartPlan(env, g, {
       rt, hooks, bundle, record, execRecord, guestInit: plan.guestInit,

@@ -18,6 +18,8 @@ import { readFileSync } from "node:fs";
 import { logFileOf, runInitCommand, STOP_COMMAND_TIMEOUT } from "./guest-commands";
 import { hookContext } from "./start";
 import { teardownGuest } from "./teardown";
+import { clearLeftovers, observeGuest } from "./guest-state";
+import { faultPoint } from "../drivers/fault";
 
 
 /** Gone or a zombie: a guest's PID 1 is reaped by the host's init, which may take its time. */
@@ -98,8 +100,11 @@ export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
   const running = rec !== undefined && isAlive(rec);
   const hooks = hookContext(env, g, rec?.context ?? g.context);
   if (!running) {
-    // Nothing to stop, but a killed start or stop may have left things behind.
-    await teardownGuest(env, g.name, rec?.context ?? g.context);
+    // No live record, but a killed start or stop may have left things behind, processes included:
+    // those are stopped here (said once), and a stop that stopped something has succeeded.
+    const seen = observeGuest(env, g.name, g.context);
+    await clearLeftovers(env, g.name, seen, "stop", true);
+    if (seen.orphanProcesses) return { wasRunning: true };
     throw new NotRunningError(`guest '${g.name}' is not running.`, { guest: g.name });
   }
   const log = logFileOf(env, g.name);
@@ -117,7 +122,9 @@ export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
       closeSync(logFd);
     }
   }
+  faultPoint("stop.before-kill");
   await killSequence(rec!, g.killSeq, !!rec!.guestInit || plan.guestInit);
+  faultPoint("stop.after-kill");
   await teardownGuest(env, g.name, rec!.context);
   runHooks(hooks, "post-stop");
   runHooks(hooks, "postpost-stop");
