@@ -19,6 +19,8 @@ import { awaitStartReport, guestInitBinary } from "../drivers/guest-init";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
 import { buildOciSpec } from "../pure/spec/oci-spec";
+import { fstabEntryOfMountError } from "../pure/config/fstab";
+import { missingMountPoints, removeMountPoints } from "../drivers/mount-points";
 import { ALL_CAPABILITIES } from "../pure/config/capabilities";
 import type { Env } from "./env";
 import { initPlan } from "./init-style";
@@ -102,6 +104,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   let created = false;
   let logFd = -1;
   let statusFd: number | undefined;
+  let newMountPoints: string[] = [];
   try {
     const net = await setupGuestNetwork(env, g);
     const spec = buildOciSpec(g, {
@@ -117,6 +120,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     writeFileAtomic(`${bundle}/config.json`, JSON.stringify(spec, null, 1));
 
     runHooks(hooks, "pre-start");
+    newMountPoints = missingMountPoints(g.vdir, ((spec.mounts ?? []) as Array<{ destination: string }>).map((m) => m.destination));
     faultPoint("start.before-runtime");
 
     logFd = openSync(log, "a", 0o640);
@@ -161,9 +165,11 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       plain: !net.netnsPath && g.capabilities.length === asConfigured,
     });
     return { context, pid, log };
-  } catch (e) {
+  } catch (err) {
+    const e = withFstabLine(g, err as Error);
     if (created) await teardownGuest(env, g.name, context);
     else await teardownGuest(env, g.name, context).catch(() => {});
+    removeMountPoints(g.vdir, newMountPoints);
     appendLog(log, `=== start failed: ${(e as Error).message}\n`);
     throw e;
   } finally {
@@ -172,11 +178,19 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   }
 }
 
+/** A runtime's mount error that concerns an fstab line names that file and line. */
+function withFstabLine(g: GuestConfig, e: Error): Error {
+  if (!(e instanceof ToolError)) return e;
+  const entry = fstabEntryOfMountError(g.fstab, e.message);
+  if (!entry) return e;
+  return new ToolError(`${entry.file} line ${entry.line}: the mount on ${entry.target} (${entry.type} ${entry.options.join(",") || "defaults"}) failed: ${e.message}`, { guest: g.name, file: entry.file });
+}
+
 /** The error a failed native start stands for, as startGuest would have thrown it. */
 export function nativeStartError(env: Env, g: GuestConfig, kind: string, detail: string): Error {
   const log = logFileOf(env, g.name);
   const rt = env.runtimeOf(g.name);
-  if (kind === "runtime") return new ToolError(`${rt.name} could not start the guest: ${detail}`, { guest: g.name });
+  if (kind === "runtime") return withFstabLine(g, new ToolError(`${rt.name} could not start the guest: ${detail}`, { guest: g.name }));
   const failed = kind === "report" ? startCommandError(env, g, initPlan(g).start, parseStartReport(detail + "\n")) : undefined;
   if (failed) return failed;
   return new ToolError(`the guest's PID 1 (${initPlan(g).pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
