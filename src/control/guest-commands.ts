@@ -4,7 +4,7 @@ import { appendLog } from "../drivers/log-file";
 import { NotFoundError, ToolError } from "../errors";
 import { execLogged } from "../drivers/runtime/oci-runtime";
 import type { GuestConfig } from "../pure/config/guest-config";
-import type { StartReport } from "../pure/guest-init";
+import { FORK_FAILED, type StartReport } from "../pure/guest-init";
 import type { Env } from "./env";
 
 /** How long the guest's own stop command may take before the kill sequence starts. */
@@ -53,6 +53,10 @@ export function runInitCommand(
 export function startCommandError(env: Env, g: GuestConfig, candidates: string[][], report: StartReport | undefined): Error | undefined {
   const log = logFileOf(env, g.name);
   if (!report) return new ToolError(`the guest's init ended before its start command did; see ${log}.`, { guest: g.name });
+  if (report.index === FORK_FAILED) {
+    const limit = report.status === 11 ? ` (EAGAIN: the guest is at its process limit, ${g.cfgDir}/rlimits/nproc)` : ` (errno ${report.status})`;
+    return new ToolError(`the guest's init could not fork to run its start command${limit}; see ${log}.`, { guest: g.name, file: report.status === 11 ? `${g.cfgDir}/rlimits/nproc` : undefined });
+  }
   if (report.index < 0) {
     if (!candidates.length) return undefined;
     return new NotFoundError(`the guest has none of the start commands ${candidates.map((c) => c[0]).join(", ")}; set apps/init/cmd.start or apps/init/style.`, { guest: g.name, file: `${g.cfgDir}/apps/init/style` });
