@@ -234,7 +234,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
           const skip = new Set(["context", "name", "vdir", "run", "cache", "uts/nodename", "interfaces"]);
           for (const [rel, e] of readConfigTree(other.cfgDir)) {
             const top = rel.split("/")[0]!;
-            if (skip.has(rel) || skip.has(top) || e.kind === "dir") continue;
+            if (skip.has(rel) || skip.has(top) || e.kind === "dir" || e.kind === "special") continue;
             extraConfig.push([rel, e]);
           }
         }
