@@ -135,3 +135,103 @@ describe("a delete that goes ahead", () => {
     expect(existsSync(`${base}/roots`)).toBe(true);
   });
 });
+
+describe("config values at start", () => {
+  beforeAll(() => busyboxGuest(h, "cv"));
+  const set = (rel: string, content: string) => {
+    const p = `${h.cfg("cv")}/${rel}`;
+    mkdirSync(p.slice(0, p.lastIndexOf("/")), { recursive: true });
+    writeFileSync(p, content);
+  };
+  const unset = (rel: string) => rmSync(`${h.cfg("cv")}/${rel}`, { recursive: true, force: true });
+  const failsNaming = (file: string, why: RegExp) => {
+    const r = h.vserver("cv", "start");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(file);
+    expect(r.stderr).toMatch(why);
+    expect(h.vserver("cv", "running").code).not.toBe(0);
+    expect(h.leftovers()).toEqual([]);
+  };
+
+  test("rlimits/nproc = 0 is refused, not a guest without a process limit", () => {
+    set("rlimits/nproc", "0\n");
+    try {
+      failsNaming(`${h.cfg("cv")}/rlimits/nproc`, /0 is not a limit here/);
+    } finally {
+      unset("rlimits/nproc");
+    }
+  });
+
+  test("rlimits/nproc = 1: the guest init's failed fork is reported as such", () => {
+    set("rlimits/nproc", "1\n");
+    try {
+      failsNaming(`${h.cfg("cv")}/rlimits/nproc`, /could not fork to run its start command \(EAGAIN/);
+    } finally {
+      unset("rlimits/nproc");
+    }
+  });
+
+  test("a context that is a link to a good file is followed; a directory or FIFO is refused", () => {
+    const ctx = readFileSync(`${h.cfg("cv")}/context`, "utf8").trim();
+    writeFileSync(`${h.root}/ctx-elsewhere`, "40077\n");
+    rmSync(`${h.cfg("cv")}/context`);
+    symlinkSync(`${h.root}/ctx-elsewhere`, `${h.cfg("cv")}/context`);
+    try {
+      h.ok("cv", "start");
+      expect(h.vserver("cv", "status").stdout).toMatch(/context '40077'/);
+      h.ok("cv", "stop");
+      rmSync(`${h.cfg("cv")}/context`);
+      mkdirSync(`${h.cfg("cv")}/context`);
+      failsNaming(`${h.cfg("cv")}/context`, /is a directory/);
+      rmSync(`${h.cfg("cv")}/context`, { recursive: true });
+      expect(Bun.spawnSync(["mkfifo", `${h.cfg("cv")}/context`]).exitCode).toBe(0);
+      failsNaming(`${h.cfg("cv")}/context`, /is a FIFO/);
+    } finally {
+      rmSync(`${h.cfg("cv")}/context`, { recursive: true, force: true });
+      writeFileSync(`${h.cfg("cv")}/context`, `${ctx}\n`);
+    }
+  });
+
+  test("host names with control characters or invalid UTF-8 are refused", () => {
+    try {
+      set("uts/nodename", "web\x1b[2J\n");
+      failsNaming(`${h.cfg("cv")}/uts/nodename`, /is not a host name/);
+      writeFileSync(`${h.cfg("cv")}/uts/nodename`, Buffer.from([0x77, 0xff, 0x0a]));
+      failsNaming(`${h.cfg("cv")}/uts/nodename`, /binary data/);
+      set("uts/domainname", "ex\x01ample\n");
+      unset("uts/nodename");
+      failsNaming(`${h.cfg("cv")}/uts/domainname`, /is not a host name/);
+    } finally {
+      unset("uts/nodename");
+      unset("uts/domainname");
+    }
+  });
+
+  test("a bad fstab option names fstab and its line, and leaves no mount point in the root", () => {
+    const before = readdirSync(h.vdir("cv")).sort();
+    set("fstab", "none /proc proc defaults 0 0\nnone /srv/vst-new tmpfs size=bogus 0 0\n");
+    try {
+      failsNaming(`${h.cfg("cv")}/fstab line 2`, /\/srv\/vst-new/);
+      expect(existsSync(`${h.vdir("cv")}/srv/vst-new`)).toBe(false);
+      expect(readdirSync(h.vdir("cv")).sort()).toEqual(before);
+    } finally {
+      unset("fstab");
+    }
+    h.ok("cv", "start");
+    h.ok("cv", "stop");
+  });
+
+  test("a failed start with vdir on the config directory leaves no mount points there", () => {
+    mkdirSync(h.cfg("cfgroot"), { recursive: true });
+    symlinkSync(h.cfg("cfgroot"), `${h.cfg("cfgroot")}/vdir`);
+    try {
+      const before = readdirSync(h.cfg("cfgroot")).sort();
+      const r = h.vserver("cfgroot", "start");
+      expect(r.code).not.toBe(0);
+      expect(readdirSync(h.cfg("cfgroot")).sort()).toEqual(before);
+      expect(h.leftovers()).toEqual([]);
+    } finally {
+      forget("cfgroot");
+    }
+  });
+});
