@@ -51,7 +51,7 @@ export function limit(raw: string, file: string, o: { min?: number; max?: number
   if (min > 0 && /^[+-]?0+$/.test(raw)) {
     throw new ConfigError(`${file}: 0 is not a limit here (it would allow nothing at all); give a number from ${min}${o.what ? ` (${o.what})` : ""}, or 'inf' for no limit.`, { file });
   }
-  return integer(raw, file, { min, max: o.max ?? Number.MAX_SAFE_INTEGER, what: o.what });
+  return integer(raw, file, { min, max: o.max ?? Number.MAX_SAFE_INTEGER });
 }
 
 /** `KEY=VALUE` lines. */
