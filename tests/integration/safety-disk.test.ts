@@ -16,6 +16,12 @@ function fill(): void {
   Bun.spawnSync(["sh", "-c", `i=0; while echo x > ${filler}.$i 2>/dev/null; do i=$((i+1)); done`]);
 }
 
+/** Fill all but about `kib` KiB, so that a build fails in the middle of writing the root. */
+function fillLeaving(kib: number): void {
+  const avail = Number(Bun.spawnSync(["df", "-k", "--output=avail", h.root]).stdout.toString().trim().split("\n").pop());
+  Bun.spawnSync(["dd", "if=/dev/zero", `of=${filler}`, "bs=1k", `count=${Math.max(0, avail - kib)}`], { stdout: "ignore", stderr: "ignore" });
+}
+
 function unfill(): void {
   for (const f of readdirSync(h.root)) if (f.startsWith("filler")) rmSync(`${h.root}/${f}`, { force: true });
 }
@@ -77,6 +83,35 @@ test("start on a full disk fails naming the file, and leaves nothing behind", ()
   }
   h.ok("full", "start");
   h.ok("full", "stop");
+});
+
+test("a build on a full disk fails naming where it wrote, and keeps nothing", () => {
+  fill();
+  try {
+    const r = h.vserver("nospace", "build", "-m", "busybox", "--quiet");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/no space|ran out of space/);
+    expect(r.stderr).toContain(h.root);
+    expect(r.stderr.trim().split("\n").length).toBe(1);
+    expect(readdirSync(`${h.root}/etc/vservers`).filter((f) => f.includes("nospace"))).toEqual([]);
+    expect(readdirSync(`${h.root}/vservers`).filter((f) => f.includes("nospace"))).toEqual([]);
+  } finally {
+    unfill();
+  }
+});
+
+test("a build that fills the disk while writing the root keeps nothing", () => {
+  fillLeaving(1024);
+  try {
+    const r = h.vserver("halfway", "build", "-m", "busybox", "--quiet");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/no space|ran out of space/);
+    expect(r.stderr.trim().split("\n").length).toBe(1);
+    expect(readdirSync(`${h.root}/etc/vservers`).filter((f) => f.includes("halfway"))).toEqual([]);
+    expect(readdirSync(`${h.root}/vservers`).filter((f) => f.includes("halfway"))).toEqual([]);
+  } finally {
+    unfill();
+  }
 });
 
 for (const [what, content] of [["empty", ""], ["garbled", "\0\0junk"]] as const) {
