@@ -131,6 +131,30 @@ describe.each(["kill", "enospc"])("%s at", (action) => {
     });
   }
   for (const point of BUILD_POINTS) {
+    test(`clone: ${point}`, () => {
+      if (!existsSync(h.cfg("fsrc"))) busyboxGuest(h, "fsrc");
+      const g = `fs${n++}`;
+      const r = withFault(point, action, g, "build", "-m", "clone", "--quiet", "--", "-s", "fsrc");
+      expect(r.code).not.toBe(0);
+      expect(existsSync(h.cfg(g))).toBe(false);
+      expect(vs(g, "build", "-m", "clone", "--quiet", "--", "-s", "fsrc").code).toBe(0);
+      expect(readdirSync(h.confDir).filter((f) => f.includes(".build-"))).toEqual([]);
+      expect(readdirSync(`${h.root}/vservers`).filter((f) => f.includes(".build-"))).toEqual([]);
+      usable(g);
+      expect(vs(g, "delete", "--force").code).toBe(0);
+    });
+  }
+  for (const point of ["stop.after-kill", "start.after-runtime", "start.after-records"]) {
+    test(`restart: ${point}`, () => {
+      const g = `fs${n++}`;
+      busyboxGuest(h, g);
+      expect(vs(g, "start").code).toBe(0);
+      expect(withFault(point, action, g, "restart").code).not.toBe(0);
+      usable(g);
+      expect(vs(g, "delete", "--force").code).toBe(0);
+    });
+  }
+  for (const point of BUILD_POINTS) {
     test(`build: ${point}`, () => {
       const g = `fs${n++}`;
       const r = withFault(point, action, g, "build", "-m", "busybox", "--quiet");
