@@ -13,6 +13,7 @@ import { writeSync } from "node:fs";
 import type { GuestConfig } from "../pure/config/guest-config";
 import type { Env } from "./env";
 import { observeGuest } from "./guest-state";
+import { lockHeld } from "../drivers/lock";
 import { faultPoint } from "../drivers/fault";
 
 export interface ExecRequest {
@@ -26,7 +27,7 @@ export interface ExecRequest {
 export function requireRunning(env: Env, g: GuestConfig) {
   const rec = readRunRecord(env.paths, g.name);
   if (!rec || !isAlive(rec)) {
-    const orphans = observeGuest(env, g.name, g.context).orphanProcesses;
+    const orphans = observeGuest(env, g.name, g.context).orphanProcesses && !lockHeld(env.paths.lockDir, g.name);
     throw new NotRunningError(`guest '${g.name}' is not running${orphans ? " (processes left by a killed command remain; 'start' or 'stop' removes them)" : ""}.`, { guest: g.name });
   }
   return rec;

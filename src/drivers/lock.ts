@@ -110,6 +110,12 @@ export async function acquireLock(dir: string, name: string, what: string, waitS
   };
 }
 
+/** Whether a live command holds the lock now (a read-only look: nothing is taken or cleared). */
+export function lockHeld(dir: string, name: string): boolean {
+  const owner = ownerOf(`${dir}/${name}.lock`);
+  return owner !== undefined && holderAlive(owner);
+}
+
 /**
  * A lock this process already holds because the native front-end took it before it handed the
  * call over by execve (same PID and start time, so the lock file names us): released as usual.

@@ -112,6 +112,9 @@ describe("values with one meaning", () => {
   ])("%s %j is not a host name", (key, value) => {
     refusedNaming(load(key, text(Buffer.from(value, "latin1"))));
   });
+  test("a vdir link to / is the root /, not an empty path", () => {
+    expect(load("vdir", (p) => symlinkSync("/", p)).g!.vdir).toBe("/");
+  });
   test("context 0 and context 1 are refused", () => {
     refusedNaming(load("context", text("0\n")), /below the smallest/);
     refusedNaming(load("context", text("1\n")), /below the smallest/);
