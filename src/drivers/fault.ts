@@ -1,7 +1,8 @@
 // Named fault points, for the fault-injection tests only. `VSERVER_FAULT=POINT:ACTION[,...]`
 // (read once, when this module loads) makes the command, on reaching POINT, either kill itself
-// with SIGKILL (`kill`: a crash or `kill -9` at exactly that step) or fail there as a full disk
-// would (`enospc`: the write that follows the point fails with ENOSPC). Without the variable every
+// with SIGKILL (`kill`: a crash or `kill -9` at exactly that step), fail there as a full disk
+// would (`enospc`: the write that follows the point fails with ENOSPC), or stop itself with
+// SIGSTOP (`stop`: a test changes the world under it, then sends SIGCONT). Without the variable every
 // point is a no-op. docs/architecture.md lists the points and what the next command does.
 
 const armed = new Map<string, string>();
@@ -15,6 +16,7 @@ export function faultPoint(point: string, file = point): void {
   const action = armed.get(point);
   if (!action) return;
   if (action === "kill") process.kill(process.pid, "SIGKILL");
+  if (action === "stop") process.kill(process.pid, "SIGSTOP");
   if (action === "enospc") {
     armed.delete(point);
     const e = new Error(`ENOSPC: no space left on device, write '${file}'`) as NodeJS.ErrnoException;

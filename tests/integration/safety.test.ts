@@ -235,3 +235,39 @@ describe("config values at start", () => {
     }
   });
 });
+
+describe("delete works on what it opened", () => {
+  test("a path swapped under a running delete does not redirect it", async () => {
+    // The guest root is reached through a directory of roots; while delete is paused after its
+    // checks, that directory is moved away and a link to a victim directory put in its place.
+    const roots = `${h.root}/roots`;
+    const victim = `${h.root}/victim`;
+    mkdirSync(`${victim}/swapped`, { recursive: true });
+    writeFileSync(`${victim}/swapped/precious`, "keep\n");
+    mkdirSync(roots);
+    busyboxGuest(h, "swapped");
+    expect(Bun.spawnSync(["mv", h.vdir("swapped"), `${roots}/swapped`]).exitCode).toBe(0);
+    rmSync(`${h.cfg("swapped")}/vdir`);
+    symlinkSync(`${roots}/swapped`, `${h.cfg("swapped")}/vdir`);
+    const p = Bun.spawn([`${BIN}/vserver`, "swapped", "delete", "--force"], {
+      env: { ...h.env, VSERVER_NATIVE: "0", VSERVER_FAULT: "delete.after-teardown:stop" }, stdout: "pipe", stderr: "pipe",
+    });
+    try {
+      // Wait until it has stopped itself at the fault point.
+      for (let i = 0; i < 200; i++) {
+        const st = readFileSync(`/proc/${p.pid}/stat`, "utf8");
+        if (st.slice(st.lastIndexOf(")") + 2).startsWith("T")) break;
+        await Bun.sleep(50);
+      }
+      expect(Bun.spawnSync(["mv", roots, `${roots}.moved`]).exitCode).toBe(0);
+      symlinkSync(victim, roots);
+    } finally {
+      process.kill(p.pid, "SIGCONT");
+    }
+    await p.exited;
+    expect(readFileSync(`${victim}/swapped/precious`, "utf8")).toBe("keep\n");
+    // What it opened was emptied; the name now leads elsewhere, so the empty directory stays.
+    expect(readdirSync(`${roots}.moved/swapped`)).toEqual([]);
+    expect(existsSync(h.cfg("swapped"))).toBe(false);
+  });
+});
