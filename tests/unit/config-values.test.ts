@@ -30,15 +30,21 @@ function load(key: string, make: Make): { g?: GuestConfig; err?: unknown; file: 
 }
 
 /** Used, or refused naming the file: the one rule for every key and every input. */
+/** The message starts with the file's name (and, for a line-oriented file, its line). */
+function names(err: unknown, file: string): boolean {
+  const m = (err as Error).message;
+  return m.startsWith(`${file}:`) || m.startsWith(`${file} line `);
+}
+
 function usedOrNamed(r: { g?: GuestConfig; err?: unknown; file: string }): void {
   if (r.err === undefined) return;
   expect(r.err).toBeInstanceOf(ConfigError);
-  expect((r.err as Error).message.startsWith(`${r.file}:`)).toBe(true);
+  expect(names(r.err, r.file)).toBe(true);
 }
 
 function refusedNaming(r: { g?: GuestConfig; err?: unknown; file: string }, why?: RegExp): void {
   expect(r.err).toBeInstanceOf(ConfigError);
-  expect((r.err as Error).message.startsWith(`${r.file}:`)).toBe(true);
+  expect(names(r.err, r.file)).toBe(true);
   if (why) expect((r.err as Error).message).toMatch(why);
 }
 

@@ -103,7 +103,7 @@ describe("guest config", () => {
     ["bad killseq", { "apps/init/killseq": "15\n5\n" }, /killseq: expected/],
     ["bad signal", { "apps/init/killseq": "FOO\n" }, /killseq: 'FOO' is not a signal/],
     ["bad nice", { nice: "40\n" }, /nice: 40 is above/],
-    ["bad fstab", { fstab: "none tmp tmpfs\n" }, /fstab: mount point 'tmp' must be an absolute path/],
+    ["bad fstab", { fstab: "none tmp tmpfs\n" }, /fstab line 1: mount point 'tmp' must be an absolute path/],
     ["fstab dotdot", { fstab: "/srv /../etc none bind\n" }, /must not contain '\.\.'/],
     ["unknown ulimit", { "ulimits/wings": "1\n" }, /ulimits\/wings: 'wings' is not a resource limit/],
     ["unknown flag", { cflags: "turbo\n" }, /cflags: 'turbo' is not a context flag/],

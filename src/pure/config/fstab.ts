@@ -40,15 +40,16 @@ export function parseFstab(content: string | undefined, file: string): FstabEntr
     const line = list(lines[i])[0];
     if (line === undefined) continue;
     const f = line.split(/\s+/);
+    const at = `${file} line ${i + 1}`;
     if (f.length < 3) {
-      throw new ConfigError(`${file}: line '${line}' needs at least a source, a mount point and a type.`, { file });
+      throw new ConfigError(`${at}: '${line}' needs at least a source, a mount point and a type.`, { file });
     }
     const [source, target, type, opts = "defaults"] = f as [string, string, string, string?];
     if (!target.startsWith("/")) {
-      throw new ConfigError(`${file}: mount point '${target}' must be an absolute path inside the guest.`, { file });
+      throw new ConfigError(`${at}: mount point '${target}' must be an absolute path inside the guest.`, { file });
     }
     if (target.split("/").includes("..")) {
-      throw new ConfigError(`${file}: mount point '${target}' must not contain '..'.`, { file });
+      throw new ConfigError(`${at}: mount point '${target}' must not contain '..'.`, { file });
     }
     const options = opts.split(",").filter((o) => o && o !== "defaults");
     out.push({ source, target: target.replace(/\/+$/, "") || "/", type, options, file, line: i + 1 });
