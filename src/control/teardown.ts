@@ -11,6 +11,7 @@ import { deleteContainer } from "../drivers/runtime/oci-runtime";
 import type { Env } from "./env";
 import { teardownGuestNetwork } from "./network";
 import { releaseViewIfUnused } from "./runtime-view";
+import { faultPoint } from "../drivers/fault";
 
 export function bundleDir(env: Env, name: string): string {
   return guestPaths(env.paths, name).bundle;
@@ -19,9 +20,11 @@ export function bundleDir(env: Env, name: string): string {
 export async function teardownGuest(env: Env, name: string, context: number | undefined): Promise<void> {
   const rt = env.runtimeOf(name);
   deleteContainer(rt, name);
+  faultPoint("teardown.after-container");
   await removeGuestCgroups(env.paths.cgroupParent, context);
   if (rt.view && context !== undefined) forgetInView(rt.view, guestCgroupPath(env.paths.cgroupParent, context));
   await teardownGuestNetwork(env, name);
+  faultPoint("teardown.before-records");
   removeRunRecord(env.paths, name);
   rmSync(bundleDir(env, name), { recursive: true, force: true });
   await releaseViewIfUnused(env);

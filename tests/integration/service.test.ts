@@ -4,7 +4,7 @@
 // directly); and killing it, even in the middle of an operation, leaves every guest usable.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { TestHost, busyboxGuest, BIN } from "../helpers/host";
 import { encodeRequest } from "../../src/pure/service-protocol";
 
@@ -17,7 +17,7 @@ const socket = () => `${h.root}/run/vservers/.service/socket`;
 
 function servicePid(): number | undefined {
   try {
-    const pid = Number(readFileSync(`${h.root}/run/vservers/.service/service.lock`, "utf8").split(" ")[0]);
+    const pid = Number(readlinkSync(`${h.root}/run/vservers/.service/service.lock`).split(" ")[0]);
     return existsSync(`/proc/${pid}`) ? pid : undefined;
   } catch {
     return undefined;
