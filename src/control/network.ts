@@ -11,6 +11,9 @@ import { ensureBridge, deleteBridge } from "../drivers/net/bridge";
 import { ipBatch } from "../drivers/net/ip";
 import { bridgePorts, isBridge, linkExists, linksWithPrefix } from "../drivers/net/links";
 import { createMacvlan } from "../drivers/net/macvlan";
+import { createSocketCgroup, socketCgroupDir } from "../drivers/net/socket-cgroup";
+import { unixHookFacts } from "../drivers/bpf/kernel-btf";
+import { hostStackPrograms, lbackAddress } from "../pure/bpf/host-stack-programs";
 import { createNetns, exposeNetnsIn, removeNetns, unexposeNetnsIn } from "../drivers/net/netns";
 import { viewIsLive } from "../drivers/runtime/cgroup-view";
 import { viewLock } from "./runtime-view";
@@ -29,6 +32,8 @@ import type { Env } from "./env";
 export interface GuestNetwork {
   /** A network namespace path for the spec, when one was prepared before start. */
   netnsPath?: string;
+  /** The cgroup2 directory with the socket programs of a guest on the host's stack. */
+  socketCgroup?: string;
 }
 
 function netLock(env: Env) {
@@ -73,9 +78,22 @@ function setUplinkSysctl(env: Env, dev: string, family: 4 | 6, key: string, valu
   writeDevSysctl(family, dev, key, value);
 }
 
-export async function setupGuestNetwork(env: Env, g: GuestConfig): Promise<GuestNetwork> {
+/**
+ * A guest on the host's stack gets its own loopback and no way to the host's local sockets
+ * (pure/bpf/host-stack-programs.ts), from programs on its cgroup made before its first process.
+ */
+function guardHostStack(env: Env, g: GuestConfig, context: number, cgroupPath: string): GuestNetwork {
+  const dir = socketCgroupDir(cgroupPath);
+  if (!dir) throw new ToolError("this host has no cgroup2 file system mounted; a guest on the host's network stack needs it for its socket programs.", { guest: g.name });
+  const unix = unixHookFacts();
+  if (!unix) env.warn(`this kernel has no cgroup unix-socket hooks (Linux 6.7 or later, with BTF): guest '${g.name}' can connect to the host's abstract unix sockets.`);
+  createSocketCgroup(dir, hostStackPrograms(lbackAddress(context), unix));
+  return { socketCgroup: dir };
+}
+
+export async function setupGuestNetwork(env: Env, g: GuestConfig, context: number, cgroupPath: string): Promise<GuestNetwork> {
   const net = guestNetConfig(env, g);
-  if (net.kind === "host") return {};
+  if (net.kind === "host") return g.netNamespace ? {} : guardHostStack(env, g, context, cgroupPath);
   const runDir = env.paths.runDir;
   const plan = planNetwork(net.addresses, linkPrefix(runDir, g.name));
   const netns = netnsFile(runDir, g.name);

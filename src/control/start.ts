@@ -96,7 +96,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   let logFd = -1;
   let statusFd: number | undefined;
   try {
-    const net = await setupGuestNetwork(env, g);
+    const net = await setupGuestNetwork(env, g, context, cgroupsPath);
     const spec = buildOciSpec(g, {
       cgroupsPath,
       guestInitPath: plan.guestInit ? guestInitBinary() : "",
@@ -116,7 +116,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     try {
       created = true;
       const how = g.cgroupFiles.length ? "create" : "run";
-      statusFd = await launchContainer(rt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit });
+      statusFd = await launchContainer({ ...rt, joinCgroup2: net.socketCgroup }, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit });
       if (how === "create") {
         writeCgroupFiles(cgroupsPath, g.cgroupFiles, g.cfgDir);
         startContainer(rt, g.name);

@@ -8,6 +8,7 @@ import { ToolError } from "../../errors";
 import { run, runInteractive, runOk, which } from "../process";
 import { cgroupHost } from "../cgroup/hierarchies";
 import { ensureView, needsHiddenView, viewIsLive, viewPaths, type ViewPaths } from "./cgroup-view";
+import { joinCgroupArgv } from "../net/socket-cgroup";
 
 export type RuntimeName = "crun" | "runc";
 
@@ -17,6 +18,11 @@ export interface Runtime {
   stateDir: string;
   /** Set when crun must run in the hidden-cgroup2 view. */
   view?: ViewPaths;
+  /**
+   * For one guest: the cgroup2 directory its processes must be born in (its socket programs,
+   * drivers/net/socket-cgroup.ts). The run and exec commands join it before anything else.
+   */
+  joinCgroup2?: string;
 }
 
 export interface ContainerState {
@@ -126,6 +132,11 @@ function withRlimits(argv: string[], rlimits: Ulimit[]): string[] {
   return ["prlimit", ...rlimits.map((r) => `--${r.type.replace(/^RLIMIT_/, "").toLowerCase()}=${v(r.soft)}:${v(r.hard)}`), "--", ...argv];
 }
 
+/** Outermost, so the join happens on the host's side of the view, where cgroup2 is visible. */
+function joined(rt: Runtime, argv: string[]): string[] {
+  return rt.joinCgroup2 ? joinCgroupArgv(rt.joinCgroup2, argv) : argv;
+}
+
 /** The guest's nice level: set on the runtime, whose children (the guest's processes) inherit it. */
 function niced(argv: string[], nice?: number): string[] {
   return nice ? ["nice", "-n", String(nice), ...argv] : argv;
@@ -151,7 +162,7 @@ export function deleteArgv(rt: Runtime, id: string): string[] {
 export async function launchContainer(rt: Runtime, how: "run" | "create", id: string, bundle: string, logFd: number, o: { nice?: number; statusPipe?: boolean } = {}): Promise<number | undefined> {
   const errLog = `${bundle}/runtime.log`;
   rmSync(errLog, { force: true });
-  const argv = niced([...prefix(rt, true), ...launchArgv(rt, how, id, bundle, !!o.statusPipe)], o.nice);
+  const argv = joined(rt, niced([...prefix(rt, true), ...launchArgv(rt, how, id, bundle, !!o.statusPipe)], o.nice));
   const p = Bun.spawn(argv, { stdio: ["ignore", logFd, logFd, ...(o.statusPipe ? ["pipe" as const] : [])] });
   const code = await p.exited;
   const fd = o.statusPipe ? (p.stdio[3] as number) : undefined;
@@ -166,7 +177,7 @@ export async function launchContainer(rt: Runtime, how: "run" | "create", id: st
 export function execLogged(rt: Runtime, id: string, args: string[], logFd: number, errLog: string, o: { timeoutSeconds?: number; noNewPrivs?: boolean; nice?: number } = {}): { code: number; error: string } {
   rmSync(errLog, { force: true });
   const timeoutSeconds = o.timeoutSeconds;
-  const r = Bun.spawnSync(withLog(rt, errLog, ["exec", ...(o.noNewPrivs ? ["--no-new-privs"] : []), id, ...args], false, o.nice), {
+  const r = Bun.spawnSync(joined(rt, withLog(rt, errLog, ["exec", ...(o.noNewPrivs ? ["--no-new-privs"] : []), id, ...args], false, o.nice)), {
     stdin: "ignore", stdout: logFd, stderr: logFd,
     timeout: timeoutSeconds ? timeoutSeconds * 1000 : undefined, killSignal: "SIGKILL",
   });
@@ -208,7 +219,7 @@ export function execArgv(rt: Runtime, id: string, args: string[], o: ExecOptions
   for (const e of o.env ?? []) flags.push("--env", e);
   if (o.cwd) flags.push("--cwd", o.cwd);
   if (o.user) flags.push("--user", o.user);
-  return niced(withRlimits(runtimeArgv(rt, ["exec", ...flags, id, ...args]), o.rlimits ?? []), o.nice);
+  return joined(rt, niced(withRlimits(runtimeArgv(rt, ["exec", ...flags, id, ...args]), o.rlimits ?? []), o.nice));
 }
 
 export async function execInteractive(rt: Runtime, id: string, args: string[], o: ExecOptions): Promise<number> {
