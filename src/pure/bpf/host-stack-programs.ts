@@ -18,9 +18,12 @@
 // because a socket's cgroup is fixed when it is created.
 
 import {
-  and32Imm, assemble, callKfunc, exit, ja, jeq32, jgt32, jne32, label, ldx, mov32Imm, mov64Imm, mov64Reg, stx,
+  assemble, callKfunc, exit, ja, jeq32, jgt32, jne32, label, ldx, mov32Imm, mov64Imm, mov64Reg, stx,
   R0, R1, R2, R3, R4, R5, R6, type Item,
 } from "./insn";
+import { LOCALHOST, MAPPED_PREFIX, loopback4, loopback6, word } from "./loopback";
+
+export { lbackAddress } from "./loopback";
 import { BPF_PROG_TYPE_CGROUP_SOCK_ADDR } from "./sock-addr-programs";
 
 export const BPF_PROG_TYPE_CGROUP_SOCK = 9;
@@ -69,69 +72,17 @@ const SOCK_TYPE = 8, SOCK_RAW = 3;
 /** offsetof(struct sockaddr_un, sun_path): a shorter address has no name at all. */
 const SUN_PATH = 2;
 
-/**
- * The guest's loopback address: 127.1.H.L for context H*256+L (contexts are 2..49151), so no
- * guest shares it with another or with the host's 127.0.0.x (Debian's 127.0.1.1 included).
- */
-export function lbackAddress(context: number): Uint8Array {
-  return Uint8Array.of(127, 1, (context >> 8) & 0xff, context & 0xff);
-}
-
-/** The 32-bit word a little-endian load of these network-order bytes gives. */
-function word(b: Uint8Array, at = 0): number {
-  return new DataView(b.buffer, b.byteOffset + at, 4).getUint32(0, true);
-}
-
-const LOCALHOST = word(Uint8Array.of(127, 0, 0, 1));
-const MAPPED_PREFIX = word(Uint8Array.of(0, 0, 0xff, 0xff));
-const IP6_ONE = word(Uint8Array.of(0, 0, 0, 1));
-
 const ALLOW = [label("allow"), mov64Imm(R0, 1), exit()];
 const DENY = [label("deny"), mov64Imm(R0, 0), exit()];
 
-/**
- * The loopback rule on the IPv4 address in w2, which came from ctx + field:
- *   if ((ip & 0xff) != 127) return 1;          // first byte in network order: not loopback
- *   if (ip == LBACK) return 1;
- *   if (ip != 127.0.0.1) return 0;
- *   ctx->field = LBACK; return 1;
- */
-function loopback4(field: number, lback: number): Item[] {
-  return [
-    mov64Reg(R3, R2), and32Imm(R3, 0xff), jne32(R3, 127, "allow"),
-    jeq32(R2, lback, "allow"),
-    jne32(R2, LOCALHOST, "deny"),
-    mov32Imm(R3, lback), stx("w", R6, field, R3),
-  ];
-}
-
-/**
- * bind4, connect4, sendmsg4 (the destination for the last two):
- *   __u32 ip = ctx->user_ip4;  <loopback4>
- */
+/** bind4, connect4, sendmsg4 (the destination for the last two): the loopback rule, else allowed. */
 function inet4(lback: number): Item[] {
-  return [mov64Reg(R6, R1), ldx("w", R2, R6, USER_IP4), ...loopback4(USER_IP4, lback), ja("allow"), ...ALLOW, ...DENY];
+  return [...loopback4(USER_IP4, lback, "allow"), ...ALLOW, ...DENY];
 }
 
-/**
- * bind6, connect6, sendmsg6:
- *   if (ip6 == ::1) return 0;
- *   if (ip6 is not ::ffff:a.b.c.d) return 1;
- *   __u32 ip = ctx->user_ip6[3];  <loopback4 on user_ip6[3]>
- */
+/** bind6, connect6, sendmsg6: the same, with ::1 refused. */
 function inet6(lback: number): Item[] {
-  return [
-    mov64Reg(R6, R1),
-    ldx("w", R2, R6, USER_IP6), ldx("w", R3, R6, USER_IP6 + 4), ldx("w", R4, R6, USER_IP6 + 8), ldx("w", R5, R6, USER_IP6 + 12),
-    jne32(R2, 0, "allow"), jne32(R3, 0, "allow"),
-    jne32(R4, 0, "not-one"), jeq32(R5, IP6_ONE, "deny"),
-    label("not-one"),
-    jne32(R4, MAPPED_PREFIX, "allow"),
-    mov64Reg(R2, R5),
-    ...loopback4(USER_IP6 + 12, lback),
-    ja("allow"),
-    ...ALLOW, ...DENY,
-  ];
+  return [...loopback6(USER_IP6, lback, "allow"), ...ALLOW, ...DENY];
 }
 
 /** recvmsg4, getpeername4, getsockname4 (must return 1): if (ctx->user_ip4 == LBACK) ctx->user_ip4 = 127.0.0.1; */
