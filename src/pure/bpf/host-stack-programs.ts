@@ -24,7 +24,8 @@ import {
 import { LOCALHOST, MAPPED_PREFIX, loopback4, loopback6, word } from "./loopback";
 
 export { lbackAddress } from "./loopback";
-import { BPF_PROG_TYPE_CGROUP_SOCK_ADDR } from "./sock-addr-programs";
+import { BPF_PROG_TYPE_CGROUP_SOCK_ADDR, sockAddrPrograms, ATTACH, type HookName } from "./sock-addr-programs";
+import type { BindAddress } from "./addresses";
 
 export const BPF_PROG_TYPE_CGROUP_SOCK = 9;
 
@@ -152,4 +153,15 @@ export function hostStackPrograms(lback: Uint8Array, unix?: UnixHookFacts): Host
     attachType: HOST_STACK_ATTACH[name],
     code: assemble(bodies[name]!),
   }));
+}
+
+export type SharedProgram = HostStackProgram | (Omit<HostStackProgram, "name"> & { name: HookName });
+
+/**
+ * A guest in shared mode: chbind's programs bind it to its addresses (each preceded by the
+ * loopback rule), and the rest of the host-stack set (replies from lback, unix, raw) as above.
+ */
+export function sharedPrograms(addrs: readonly BindAddress[], lback: Uint8Array, unix?: UnixHookFacts): SharedProgram[] {
+  const bound = sockAddrPrograms(addrs, { lback });
+  return [...hostStackPrograms(lback, unix).filter((p) => !(p.name in ATTACH)), ...bound];
 }
