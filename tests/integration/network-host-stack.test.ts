@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { REPO, TestHost, busyboxGuest } from "../helpers/host";
 import { startHostSockets, type HostSockets } from "../helpers/host-sockets";
-import { hostStackPrograms, lbackAddress } from "../../src/pure/bpf/host-stack-programs";
+import { hostStackPrograms, lbackAddress, sharedPrograms } from "../../src/pure/bpf/host-stack-programs";
+import { parseBindAddress } from "../../src/pure/bpf/addresses";
+import { hostAddresses } from "../../src/drivers/net/ip";
 import { unixHookFacts } from "../../src/drivers/bpf/kernel-btf";
 import { createSocketCgroup } from "../../src/drivers/net/socket-cgroup";
 
@@ -228,5 +230,44 @@ describe("each hook, against the same calls without the programs", () => {
   test("sock_create: no raw inet sockets", () => {
     expect(without["sock_create raw"]).toBe("created");
     expect(withProgs["sock_create raw"]).toBe("EPERM");
+  });
+});
+
+describe("ports below 1024 for guests whose root's capability does not count (user namespaces)", () => {
+  const PORT = 600 + Math.floor(Math.random() * 300);
+  const BIND = `
+import socket, sys, errno
+for a in sys.argv[1:]:
+    try:
+        s = socket.socket(); s.bind((a, ${PORT})); print(a, "ok")
+    except OSError as e: print(a, errno.errorcode.get(e.errno))
+`;
+
+  /** Bind the low port in a fresh cgroup with these programs, as root without CAP_NET_BIND_SERVICE. */
+  function bindWithout(programs: Parameters<typeof createSocketCgroup>[1], addrs: string[]): string {
+    const dir = `${CG2}/low-${process.pid}`;
+    mkdirSync(CG2, { recursive: true });
+    createSocketCgroup(dir, programs);
+    try {
+      const argv = ["setpriv", "--bounding-set=-net_bind_service", "--inh-caps=-net_bind_service", "--", "python3", "-c", BIND, ...addrs];
+      return Bun.spawnSync(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, ...argv]).stdout.toString();
+    } finally {
+      rmdirSync(dir);
+    }
+  }
+
+  test("host-stack programs with lowPorts lift the check for the guest's binds, and only with it", () => {
+    const lb = lbackAddress(78);
+    expect(bindWithout(hostStackPrograms(lb, undefined), ["127.0.0.1"])).toBe("127.0.0.1 EACCES\n");
+    expect(bindWithout(hostStackPrograms(lb, undefined, { lowPorts: true }), ["127.0.0.1", "127.0.0.9"])).toBe("127.0.0.1 ok\n127.0.0.9 EPERM\n");
+  });
+
+  test("shared-mode programs with lowPorts: the guest's own addresses only", () => {
+    // One of the host's own addresses plays the guest's (it must be local to be bound).
+    const mine = hostAddresses().find((a) => /^\d/.test(a) && !a.startsWith("127."))!;
+    const own = [parseBindAddress(mine)];
+    expect(bindWithout(sharedPrograms(own, lbackAddress(79), undefined), [mine])).toBe(`${mine} EACCES\n`);
+    expect(bindWithout(sharedPrograms(own, lbackAddress(79), undefined, { lowPorts: true }), [mine, "0.0.0.0", "127.0.0.1", "127.0.0.6"]))
+      .toBe(`${mine} ok\n0.0.0.0 ok\n127.0.0.1 ok\n127.0.0.6 EPERM\n`);
   });
 });

@@ -24,7 +24,7 @@ import {
 import { LOCALHOST, MAPPED_PREFIX, loopback4, loopback6, word } from "./loopback";
 
 export { lbackAddress } from "./loopback";
-import { BPF_PROG_TYPE_CGROUP_SOCK_ADDR, sockAddrPrograms, ATTACH, type HookName } from "./sock-addr-programs";
+import { BPF_PROG_TYPE_CGROUP_SOCK_ADDR, bindAllow, sockAddrPrograms, ATTACH, type HookName } from "./sock-addr-programs";
 import type { BindAddress } from "./addresses";
 
 export const BPF_PROG_TYPE_CGROUP_SOCK = 9;
@@ -77,13 +77,13 @@ const ALLOW = [label("allow"), mov64Imm(R0, 1), exit()];
 const DENY = [label("deny"), mov64Imm(R0, 0), exit()];
 
 /** bind4, connect4, sendmsg4 (the destination for the last two): the loopback rule, else allowed. */
-function inet4(lback: number): Item[] {
-  return [...loopback4(USER_IP4, lback, "allow"), ...ALLOW, ...DENY];
+function inet4(lback: number, allow = 1): Item[] {
+  return [...loopback4(USER_IP4, lback, "allow"), label("allow"), mov64Imm(R0, allow), exit(), ...DENY];
 }
 
 /** bind6, connect6, sendmsg6: the same, with ::1 refused. */
-function inet6(lback: number): Item[] {
-  return [...loopback6(USER_IP6, lback, "allow"), ...ALLOW, ...DENY];
+function inet6(lback: number, allow = 1): Item[] {
+  return [...loopback6(USER_IP6, lback, "allow"), label("allow"), mov64Imm(R0, allow), exit(), ...DENY];
 }
 
 /** recvmsg4, getpeername4, getsockname4 (must return 1): if (ctx->user_ip4 == LBACK) ctx->user_ip4 = 127.0.0.1; */
@@ -135,14 +135,16 @@ function noRaw(): Item[] {
 
 /**
  * The programs for a guest on the host's stack with this lback address. Without `unix` (a
- * kernel before 6.7, or without BTF) the unix programs are left out; the caller says so.
+ * kernel before 6.7, or without BTF) the unix programs are left out; the caller says so. With
+ * `lowPorts`, allowed binds also skip the kernel's check for ports below 1024 (sockAddrPrograms).
  */
-export function hostStackPrograms(lback: Uint8Array, unix?: UnixHookFacts): HostStackProgram[] {
+export function hostStackPrograms(lback: Uint8Array, unix?: UnixHookFacts, opts: { lowPorts?: boolean } = {}): HostStackProgram[] {
   const lb = word(lback);
+  const bind = bindAllow("bind", opts.lowPorts);
   const bodies: Partial<Record<HostStackHook, Item[]>> = {
     sock_create: noRaw(),
-    bind4: inet4(lb), connect4: inet4(lb), sendmsg4: inet4(lb),
-    bind6: inet6(lb), connect6: inet6(lb), sendmsg6: inet6(lb),
+    bind4: inet4(lb, bind), connect4: inet4(lb), sendmsg4: inet4(lb),
+    bind6: inet6(lb, bind), connect6: inet6(lb), sendmsg6: inet6(lb),
     recvmsg4: reverse4(lb), getpeername4: reverse4(lb), getsockname4: reverse4(lb),
     recvmsg6: reverse6(lb), getpeername6: reverse6(lb), getsockname6: reverse6(lb),
     ...(unix ? { connect_unix: unixAbstract(unix), sendmsg_unix: unixAbstract(unix) } : {}),
@@ -161,7 +163,7 @@ export type SharedProgram = HostStackProgram | (Omit<HostStackProgram, "name"> &
  * A guest in shared mode: chbind's programs bind it to its addresses (each preceded by the
  * loopback rule), and the rest of the host-stack set (replies from lback, unix, raw) as above.
  */
-export function sharedPrograms(addrs: readonly BindAddress[], lback: Uint8Array, unix?: UnixHookFacts): SharedProgram[] {
-  const bound = sockAddrPrograms(addrs, { lback });
+export function sharedPrograms(addrs: readonly BindAddress[], lback: Uint8Array, unix?: UnixHookFacts, opts: { lowPorts?: boolean } = {}): SharedProgram[] {
+  const bound = sockAddrPrograms(addrs, { lback, lowPorts: opts.lowPorts });
   return [...hostStackPrograms(lback, unix).filter((p) => !(p.name in ATTACH)), ...bound];
 }

@@ -54,17 +54,26 @@ function mapped(a: BindAddress): Uint8Array {
 
 const DENY_ALL: Item[] = [mov64Imm(R0, 0), exit()];
 
+/** What an allowing program returns; a bind program may add "skip the low-port capability check". */
+const ALLOW = 1;
+export const BPF_RET_BIND_NO_CAP_NET_BIND_SERVICE = 2;
+
 /**
  * Append the two exits, each only if something jumps to it: the verifier refuses a program with
  * unreachable instructions.
  */
-function withExits(body: Item[]): Item[] {
+function withExits(body: Item[], allow = ALLOW): Item[] {
   const used = (t: string) => body.some((i) => "target" in i && i.target === t);
   return [
     ...body,
-    ...(used("allow") ? [label("allow"), mov64Imm(R0, 1), exit()] : []),
+    ...(used("allow") ? [label("allow"), mov64Imm(R0, allow), exit()] : []),
     ...(used("deny") ? [label("deny"), mov64Imm(R0, 0), exit()] : []),
   ];
+}
+
+/** The value an allowed bind or other call returns. */
+export function bindAllow(hook: string, lowPorts?: boolean): number {
+  return lowPorts && hook.startsWith("bind") ? ALLOW | BPF_RET_BIND_NO_CAP_NET_BIND_SERVICE : ALLOW;
 }
 
 /** w2 == one of the 4-byte addresses → allow; w2 == 0 → rewrite to the first; else deny. */
@@ -142,8 +151,12 @@ function connect6(v4: BindAddress[], v6: BindAddress[]): Item[] {
  * (loopback.ts) to the address a bind or connect names, or a sendmsg sends to: 127.0.0.1 is the
  * guest's own lback address, the rest of loopback is refused, and only other addresses meet the
  * rules above. A connection to loopback keeps its loopback source.
+ *
+ * With `lowPorts` (a guest in a user namespace, whose root's CAP_NET_BIND_SERVICE does not count
+ * on the host's stack), an allowed bind also lifts the kernel's check for ports below 1024: only
+ * for this cgroup's sockets and only on the addresses the program allowed.
  */
-export function sockAddrPrograms(addrs: readonly BindAddress[], opts: { lback?: Uint8Array } = {}): Program[] {
+export function sockAddrPrograms(addrs: readonly BindAddress[], opts: { lback?: Uint8Array; lowPorts?: boolean } = {}): Program[] {
   const v4 = addrs.filter((a) => a.family === 4);
   const v6 = addrs.filter((a) => a.family === 6);
   // Sends to ::ffff:a.b.c.d go through the IPv4 path and its sendmsg4 hook; sendmsg6 sees only
@@ -166,6 +179,6 @@ export function sockAddrPrograms(addrs: readonly BindAddress[], opts: { lback?: 
     name,
     progType: BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
     attachType: ATTACH[name],
-    code: assemble(withExits([...prelude(name), ...bodies[name]])),
+    code: assemble(withExits([...prelude(name), ...bodies[name]], bindAllow(name, opts.lowPorts))),
   }));
 }
