@@ -23,8 +23,10 @@ let hs: HostSockets;
 const guestCg = (name: string) => `${CG2}/${JSON.parse(readFileSync(`${h.runDir}/${name}`, "utf8")).context}`;
 const lbackOf = (name: string) => Array.from(lbackAddress(JSON.parse(readFileSync(`${h.runDir}/${name}`, "utf8")).context)).join(".");
 
-function escapeIn(guest: string): string {
-  const r = h.vserver(guest, "exec", "/usr/bin/env", `ESC_LOOPBACK_PORT=${hs.port}`, `ESC_ABSTRACT=${hs.abstract}`, "/escape", "host_loopback", "host_abstract");
+/** The socket attacks from inside a guest, through the host service or (direct) without it. */
+function escapeIn(guest: string, direct = false): string {
+  const args = [guest, "exec", "/usr/bin/env", `ESC_LOOPBACK_PORT=${hs.port}`, `ESC_ABSTRACT=${hs.abstract}`, "/escape", "host_loopback", "host_abstract"];
+  const r = h.run("vserver", args, direct ? { env: { VSERVER_SERVICE: "off" } } : {});
   if (r.code !== 0) throw new Error(`escape in ${guest}: ${r.stderr}`);
   return r.stdout;
 }
@@ -61,6 +63,12 @@ describe("a guest on the host's stack", () => {
     // 127.0.0.1 is the guest's own loopback, where nothing listens: refused, not EPERM.
     expect(guest).toContain(`host_loopback blocked 127.0.0.1:${hs.port}: Connection refused; [::ffff:127.0.0.1]:${hs.port}: Connection refused`);
     expect(guest).toContain(`host_abstract blocked connect @${hs.abstract}: Operation not permitted; sendto @${hs.abstract}-dgram: Operation not permitted`);
+  });
+
+  test("a command run directly, not through the host service, starts under the programs too", () => {
+    const guest = escapeIn("one", true);
+    expect(guest).toContain("host_loopback blocked");
+    expect(guest).toContain("host_abstract blocked");
   });
 
   test("each guest's 127.0.0.1 is its own: the same port in two guests, no way into the other's", () => {

@@ -47,8 +47,9 @@ export function createSocketCgroup(dir: string, programs: readonly LoadableProgr
 /**
  * argv that first moves itself into the directory, then becomes argv (same PID, so the runtime
  * and all it starts are born inside). The script is fixed; the directory and argv are only its
- * positional parameters, never parsed by the shell.
+ * positional parameters, never parsed by the shell. It must run where cgroup2 is visible: before
+ * entering crun's view. The shell's path is absolute for callers that execv() it.
  */
 export function joinCgroupArgv(dir: string, argv: string[]): string[] {
-  return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, ...argv];
+  return ["/bin/sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, ...argv];
 }
