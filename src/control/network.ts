@@ -99,7 +99,7 @@ function guardHostStack(env: Env, g: GuestConfig, context: number, cgroupPath: s
 
 /** The kernel lacks the unix hooks: say so once per start, and go on without them. */
 function unixFactsOrWarn(env: Env, g: GuestConfig) {
-  const unix = unixHookFacts();
+  const unix = unixHookFacts(`${env.paths.runDir}/.bpf/unix-hook-facts.json`);
   if (!unix) env.warn(`this kernel has no cgroup unix-socket hooks (Linux 6.7 or later, with BTF): guest '${g.name}' can connect to the host's abstract unix sockets.`);
   return unix;
 }

@@ -3,7 +3,7 @@
 // the hidden-cgroup2 view (cgroup-view.ts) are the same for all calls on a container.
 
 import type { Ulimit } from "../../pure/config/guest-config";
-import { closeSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { ToolError } from "../../errors";
 import { run, runInteractive, runOk, which } from "../process";
 import { cgroupHost } from "../cgroup/hierarchies";
@@ -158,17 +158,34 @@ export function deleteArgv(rt: Runtime, id: string): string[] {
  * cannot carry; `startContainer` follows). Its stdout and stderr (and those of PID 1) go to
  * logFd. With `statusPipe`, PID 1 gets the write end of a new pipe as fd 3 and the read end
  * (non-blocking) is returned: our guest init reports its start command there.
+ *
+ * With `joinCgroup2`, the container is created, its PID 1 moved into that directory while it
+ * still waits for `start` (so before anything of the guest's runs), and then started. Joining
+ * the runtime itself instead would put its helper processes there too, whose zombies count as
+ * the guest's processes on hosts whose init is slow to reap them.
  */
 export async function launchContainer(rt: Runtime, how: "run" | "create", id: string, bundle: string, logFd: number, o: { nice?: number; statusPipe?: boolean } = {}): Promise<number | undefined> {
   const errLog = `${bundle}/runtime.log`;
   rmSync(errLog, { force: true });
-  const argv = joined(rt, niced([...prefix(rt, true), ...launchArgv(rt, how, id, bundle, !!o.statusPipe)], o.nice));
+  const step = rt.joinCgroup2 ? "create" : how;
+  const argv = niced([...prefix(rt, true), ...launchArgv(rt, step, id, bundle, !!o.statusPipe)], o.nice);
   const p = Bun.spawn(argv, { stdio: ["ignore", logFd, logFd, ...(o.statusPipe ? ["pipe" as const] : [])] });
   const code = await p.exited;
   const fd = o.statusPipe ? (p.stdio[3] as number) : undefined;
   if (code !== 0) {
     if (fd !== undefined) closeSync(fd);
     throw new ToolError(`${rt.name} could not ${how === "run" ? "start" : "create"} the guest: ${runtimeError(errLog, `exit status ${code}`)}`);
+  }
+  if (rt.joinCgroup2) {
+    try {
+      const pid = pidFromBundle(bundle);
+      if (!pid) throw new ToolError(`${rt.name} created the guest but wrote no PID to ${bundle}/pid.`);
+      writeFileSync(`${rt.joinCgroup2}/cgroup.procs`, String(pid));
+      if (how === "run") startContainer(rt, id);
+    } catch (e) {
+      if (fd !== undefined) closeSync(fd);
+      throw e;
+    }
   }
   return fd;
 }
