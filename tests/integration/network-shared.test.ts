@@ -153,6 +153,14 @@ describe("shared mode", () => {
     expect(existsSync(`${h.runDir}/.net/sd.json`)).toBe(false);
   });
 
+  test("shared mode with spaces/net is refused, naming the file, and leaves nothing", () => {
+    busyboxGuest(h, "se", { "interfaces/mode": "shared\n", "interfaces/dev": up + "\n", "interfaces/00/ip": "198.18.52.31\n", "spaces/net": "" });
+    const r = h.vserver("se", "start");
+    expect(r.stderr).toContain(`${h.cfg("se")}/spaces/net: a guest in shared mode stays on the host's network stack and cannot have a namespace of its own.`);
+    expect(addrs()).not.toContain("198.18.52.31");
+    expect(existsSync(`${h.runDir}/.net/se.json`)).toBe(false);
+  });
+
   test("stop removes the addresses and the programs; so does the next start after a kill -9 of start", () => {
     const dir = `${CG2}/${context("sb")}`;
     expect(existsSync(dir)).toBe(true);

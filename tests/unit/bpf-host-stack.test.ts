@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { Btf, BtfError } from "../../src/pure/bpf/btf";
-import { HOST_STACK_ATTACH, hostStackPrograms, lbackAddress } from "../../src/pure/bpf/host-stack-programs";
+import { HOST_STACK_ATTACH, hostStackPrograms, lbackAddress, sharedPrograms } from "../../src/pure/bpf/host-stack-programs";
+import { loopback4 } from "../../src/pure/bpf/loopback";
+import { parseBindAddress } from "../../src/pure/bpf/addresses";
 import { callKfunc, assemble, and32Imm, jgt32, ldx, label, R0, R2, R3 } from "../../src/pure/bpf/insn";
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -64,5 +66,36 @@ describe("BTF reader", () => {
     for (const [hook, n] of Object.entries(names)) expect(btf.enumValue("bpf_attach_type", n)).toBe(HOST_STACK_ATTACH[hook as keyof typeof HOST_STACK_ATTACH]);
     expect(btf.enumValue("bpf_attach_type", "NO_SUCH_VALUE")).toBeUndefined();
     expect(() => btf.memberOffset("bpf_sock_addr_kern", "nope")).toThrow(/has no member 'nope'/);
+  });
+});
+
+describe("shared-mode programs", () => {
+  const own = [parseBindAddress("198.18.52.10"), parseBindAddress("2001:db8:52::10")];
+
+  test("chbind's address programs, each led by the loopback rule, plus the rest of the host-stack set", () => {
+    const progs = sharedPrograms(own, lbackAddress(300));
+    expect(progs.map((p) => p.name as string).sort()).toEqual(
+      ["bind4", "bind6", "connect4", "connect6", "getpeername4", "getpeername6", "getsockname4", "getsockname6",
+        "recvmsg4", "recvmsg6", "sendmsg4", "sendmsg6", "sock_create"].sort());
+    const bind4 = hex(progs.find((p) => p.name === "bind4")!.code);
+    // r6 = ctx; w2 = user_ip4; w3 = w2 & 0xff: the loopback rule comes first (loopback.ts).
+    expect(bind4.startsWith(hex(assemble(loopback4(4, 0x2c01017f, "guest").slice(0, 4))))).toBe(true);
+    expect(bind4).toContain("16020400c612340a"); // then: if w2 == 198.18.52.10 goto allow
+  });
+
+  test("lowPorts: allowed binds return 1|BPF_RET_BIND_NO_CAP_NET_BIND_SERVICE, nothing else changes", () => {
+    const exitsOf = (code: Uint8Array) => hex(code).match(/b7000000(0[0-3])000000/g);
+    const plain = sharedPrograms(own, lbackAddress(300));
+    const low = sharedPrograms(own, lbackAddress(300), undefined, { lowPorts: true });
+    for (const p of low) {
+      const q = plain.find((x) => x.name === p.name)!;
+      if (p.name.startsWith("bind")) {
+        expect(exitsOf(p.code)).toContain("b700000003000000");
+        expect(exitsOf(q.code)).not.toContain("b700000003000000");
+      } else expect(hex(p.code)).toBe(hex(q.code));
+    }
+    const hs = hostStackPrograms(lbackAddress(300), undefined, { lowPorts: true });
+    expect(hex(hs.find((p) => p.name === "bind4")!.code)).toContain("b700000003000000");
+    expect(hex(hs.find((p) => p.name === "connect4")!.code)).not.toContain("b700000003000000");
   });
 });
