@@ -2,6 +2,7 @@
 # Network figure (issue 14): a guest's TCP throughput and request latency to a peer, in shared,
 # routed and bridge mode, against the host's own, side by side in one run. Standalone:
 #   bench/network.sh [SECONDS]   (default 5 s per throughput run; ROUNDS=3, RTTN=5000 round trips)
+# Also figure 7 of bench/run, which sets RES (the table goes to $RES/network.md) and QUICK.
 # The peer is a network namespace this script makes, joined to the host by veth links in
 # 198.18.60.0/24 (routed, shared, host) and through a bridge in 198.18.61.0/24 (bridge mode):
 # benchmarking ranges, routed nowhere else. The client is the host's iperf3 (and a small python
@@ -11,7 +12,8 @@
 # exit, even on failure. Prints a Markdown table.
 set -uo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-SECS=${1:-5}
+QUICK=${QUICK:-0}
+SECS=${1:-$([ "$QUICK" = 1 ] && echo 2 || echo 5)}
 [ "$(id -u)" = 0 ] || { echo "bench/network.sh: must run as root" >&2; exit 1; }
 [ -x "$REPO/bin/vserver" ] || { echo "bench/network.sh: run 'make build' first" >&2; exit 1; }
 for p in iperf3 python3 busybox-static; do
@@ -98,7 +100,8 @@ in_ctx() {
   esac
 }
 
-RTTN=${RTTN:-5000} ROUNDS=${ROUNDS:-3}
+RTTN=${RTTN:-5000}
+[ "$QUICK" = 1 ] && ROUNDS=1 || ROUNDS=${NET_ROUNDS:-3}
 ROWS=("host:198.18.60.100:host's own stack" "nshared:198.18.60.100:shared (host's stack, programs)"
       "nrouted:198.18.60.100:routed (veth, forwarded)" "nbridge:198.18.61.100:bridge (veth on a bridge)")
 # Rounds go across the rows (host, shared, routed, bridge, host, ...), so a change of the
@@ -113,9 +116,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
   done
 done
 median() { sort -n | awk '{a[NR]=$1} END{if (NR) print a[int((NR+1)/2)]; else print "failed"}'; }
+{
 printf '| path | TCP throughput (Gbit/s) | round trip p50 (µs) | p99 (µs) |\n|---|---|---|---|\n'
 for row in "${ROWS[@]}"; do
   ctx=${row%%:*}; label=${row#*:}; label=${label#*:}
   printf '| %s | %s | %s | %s |\n' "$label" "$(median < "$W/$ctx.gbps")" \
     "$(awk '{print $1}' "$W/$ctx.rtt" | median)" "$(awk '{print $2}' "$W/$ctx.rtt" | median)"
 done
+} | tee "${RES:-$W}/network.md"
