@@ -102,7 +102,9 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   let statusFd: number | undefined;
   let newMountPoints: string[] = [];
   try {
-    const net = await setupGuestNetwork(env, g);
+    const net = await setupGuestNetwork(env, g, context, cgroupsPath);
+    // Everything the runtime starts in a guest with socket programs is born under them.
+    const grt = net.socketCgroup ? { ...rt, joinCgroup2: net.socketCgroup } : rt;
     const spec = buildOciSpec(g, {
       cgroupsPath,
       guestInitPath: plan.guestInit ? guestInitBinary() : "",
@@ -124,7 +126,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     try {
       created = true;
       const how = g.cgroupFiles.length ? "create" : "run";
-      statusFd = await launchContainer(rt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit });
+      statusFd = await launchContainer(grt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit });
       if (how === "create") {
         writeCgroupFiles(cgroupsPath, g.cgroupFiles, g.cfgDir);
         startContainer(rt, g.name);
