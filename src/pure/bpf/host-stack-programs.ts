@@ -29,15 +29,10 @@ import type { BindAddress } from "./addresses";
 
 export const BPF_PROG_TYPE_CGROUP_SOCK = 9;
 
-/** Attach types (enum bpf_attach_type, linux/bpf.h). */
+/** Attach types (enum bpf_attach_type, linux/bpf.h): chbind's, and the ones only guests need. */
 export const HOST_STACK_ATTACH = {
+  ...ATTACH,
   sock_create: 2,
-  bind4: 8,
-  bind6: 9,
-  connect4: 10,
-  connect6: 11,
-  sendmsg4: 14,
-  sendmsg6: 15,
   recvmsg4: 19,
   recvmsg6: 20,
   getpeername4: 29,
