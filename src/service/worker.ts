@@ -14,7 +14,7 @@
 // A request that is malformed, or meant for another state root, is answered "direct" too.
 
 import { closeSync, readSync, writeSync } from "node:fs";
-import { COMMANDS, NOT_SERVED } from "../cli/commands";
+import { COMMANDS } from "../cli/commands";
 import { runMain } from "../cli/main";
 import { acceptConnection, duplicateOnto, newProcessGroup, peerCredentials, pollReadable, receiveWithFds } from "../drivers/unix-socket";
 import { pathsFor } from "../pure/paths";
@@ -112,7 +112,7 @@ export function runWorker(distDir: string, socketPath: string): Promise<void> {
     got = undefined;
   }
   const req = got?.req;
-  const usable = got && got.fds.length === 3 && req && COMMANDS[req.command] && !NOT_SERVED.has(req.command) && pathsFor(req.env).serviceSocket === socketPath;
+  const usable = got && got.fds.length === 3 && req && Object.hasOwn(COMMANDS, req.command) && pathsFor(req.env).serviceSocket === socketPath;
   if (!usable) {
     if (got) closeAll(got.fds);
     reply(conn, REPLY_DIRECT);
