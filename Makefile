@@ -4,13 +4,12 @@
 SHELL := /bin/bash
 PREFIX ?= /usr/local
 BUN := $(CURDIR)/node_modules/.bin/bun
-COMMANDS := vserver vserver-stat vps vpstree vtop vkill vwait vserver-info chcontext reducecap chbind vuname vlimit vattribute start-vservers
-# Commands with a native front-end (src/native): bin/NAME is the C program, which hands every case
-# it does not serve itself to the bundle dist/NAME.js. The others are the bundle with a shebang.
-NATIVE := vserver vserver-stat vps
-NATIVE_COMMON := $(addprefix src/native/,front.c proc.c exec-record.c journal.c stat-format.c lock.c start-plan.c lifecycle.c native-start.c native-stop.c)
+# Every command is the one thin client (src/native/client.c) under the command's name; it hands the
+# call to the host service (dist/vserverd.js) or runs the command's bundle dist/NAME.js directly.
+# The list of commands is src/cli/commands.ts.
+COMMANDS = $(shell $(BUN) src/cli/commands.ts 2>/dev/null)
 CFLAGS_HARDENED := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
-CFLAGS_NATIVE := $(CFLAGS_HARDENED) -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"'
+CFLAGS_CLIENT := $(CFLAGS_HARDENED) -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"' -Ibuild
 DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3
 
 .PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install uninstall typecheck clean bench
@@ -33,18 +32,18 @@ node_modules/.installed: package.json package-lock.json
 deps: deb-deps npm-deps
 
 build: deps
-	@mkdir -p dist bin
-	@for c in $(COMMANDS); do \
-	  $(BUN) build --target=bun --minify-syntax --minify-whitespace --external koffi src/cli/$$c.ts --outfile dist/$$c.js >/dev/null || exit 1; \
-	  case " $(NATIVE) " in *" $$c "*) \
-	    gcc $(CFLAGS_NATIVE) -o bin/$$c.tmp $(NATIVE_COMMON) src/native/$$c.c -lm || exit 1;; \
-	  *) { echo "#!$(BUN)"; cat dist/$$c.js; } > bin/$$c.tmp && chmod 755 bin/$$c.tmp;; \
-	  esac; \
-	  mv bin/$$c.tmp bin/$$c; \
-	done
+	@mkdir -p dist bin build
+	@cmds="$$($(BUN) src/cli/commands.ts)" || exit 1; \
+	for c in $$cmds; do \
+	  $(BUN) build --target=bun --bytecode --minify-syntax --minify-whitespace --external koffi src/cli/$$c.ts --outdir dist >/dev/null || exit 1; \
+	done; \
+	$(BUN) src/native/gen-protocol-header.ts > build/protocol.h.tmp && mv build/protocol.h.tmp build/protocol.h || exit 1; \
+	gcc $(CFLAGS_CLIENT) -o bin/.client.tmp src/native/client.c || exit 1; \
+	mv bin/.client.tmp bin/.client; \
+	for c in $$cmds; do ln -f bin/.client bin/$$c.tmp && mv bin/$$c.tmp bin/$$c || exit 1; done; \
+	echo "built: $$(for c in $$cmds; do printf 'bin/%s ' $$c; done)"
 	@# The guests' PID 1 for script init styles: static, since a guest may have no libc.
 	@gcc $(CFLAGS_HARDENED) -o dist/vserver-init.tmp src/native/guest-init.c && mv dist/vserver-init.tmp dist/vserver-init
-	@echo "built: $(addprefix bin/,$(COMMANDS))"
 
 typecheck: deps
 	node_modules/.bin/tsc -p .

@@ -120,7 +120,7 @@ P(table(E, (n) => n.startsWith("vserver") || n.startsWith("our exec") ? undefine
 P("The ratio column is against `crun exec` through the same kind of kept view our commands use; `vserver bb exec` itself is against it in the budget table.");
 P();
 {
-  const ARGV = "our exec argv (nsenter + crun exec --no-new-privs)", SLOW = "vserver bb exec /bin/true, TypeScript path (VSERVER_NATIVE=0)";
+  const ARGV = "our exec argv (nsenter + crun exec --no-new-privs)", SLOW = "vserver bb exec /bin/true, without the service (VSERVER_SERVICE=off)";
   const running = M(E, "vserver bb running"), argv = M(E, ARGV), slow = M(E, SLOW);
   const cr = C(E, "vserver bb running"), ca = C(E, ARGV), ce = C(E, "vserver bb exec /bin/true"), cs = C(E, SLOW);
   if (fin(running, argv, ex)) {
@@ -129,9 +129,9 @@ P();
     P("| part | wall ms | share | CPU ms (user+sys) | share |");
     P("|---|---:|---:|---:|---:|");
     const parts: [string, number, number][] = [
-      ["start of our C front-end, exec record read, PID 1 check (`vserver bb running`)", running, cr],
+      ["the client, a warm worker, run record read, PID 1 check (`vserver bb running`)", running, cr],
       ["the runtime call: `nsenter --mount=VIEW crun exec --no-new-privs bb /bin/true` run directly", argv, ca],
-      ["fork, entering the view, wait, journal line, exit (rest; our setns replaces nsenter's exec)", ex - running - argv, ce - cr - ca],
+      ["loading the guest's config, stdio checks, spawning the runtime, journal line (rest)", ex - running - argv, ce - cr - ca],
     ];
     for (const [k, v, c] of parts) P(`| ${k} | ${f1(v)} | ${((100 * v) / ex).toFixed(0)}% | ${f1(c)} | ${((100 * c) / ce).toFixed(0)}% |`);
     P(`| **total** | **${f1(ex)}** | | **${f1(ce)}** | |`);
@@ -139,7 +139,7 @@ P();
     P("CPU time (hyperfine's user+sys of the process tree, median of round means) is less disturbed by other load than wall time; on a busy machine the wall-time split can even go negative.");
     P();
     if (fin(slow)) {
-      P(`The same exec through the TypeScript command (\`VSERVER_NATIVE=0\`, the path every case the front-end does not serve takes: a terminal, a host file on stdio, \`--user\`) takes ${f1(slow)} ms (CPU ${f1(cs)} ms) = ${fr(slow / crunEx)} of \`crun exec\`: Bun's own start is about one whole \`crun exec\` (figure 6). The native front-end (docs/architecture.md) exists for this budget.`);
+      P(`The same exec through the TypeScript command (\`VSERVER_SERVICE=off\`, the path every call takes when the service is absent or the caller is not root) takes ${f1(slow)} ms (CPU ${f1(cs)} ms) = ${fr(slow / crunEx)} of \`crun exec\`: Bun's own start is about one whole \`crun exec\` (figure 6). The host service (docs/architecture.md) exists for this.`);
       P();
     }
   }
@@ -148,16 +148,16 @@ P("## 2. start + stop of a busybox guest");
 P();
 P(table(S, (n) => n.startsWith("vserver") ? undefined : "crun run -d + delete -f (nsenter to its view)"));
 if (groups.has("startstop.alone")) {
-  P(`The same with \`bb\` stopped, so the guest is the host's only one: its start makes our runtime view (unshare + mount) and its stop releases it, both through the TypeScript command, since the native side leaves making and releasing the view to it (same run, right after): ${f1(M("startstop.alone", "vserver start + stop, the only guest (view made and released)"))} ms median = ${fr(M("startstop.alone", "vserver start + stop, the only guest (view made and released)") / crunSS)} of crun.`);
+  P(`The same with \`bb\` stopped, so the guest is the host's only one: its start makes our runtime view (unshare + mount) and its stop releases it, (same run, right after): ${f1(M("startstop.alone", "vserver start + stop, the only guest (view made and released)"))} ms median = ${fr(M("startstop.alone", "vserver start + stop, the only guest (view made and released)") / crunSS)} of crun.`);
   P();
 }
-P("`vserver start` does more than `crun run -d`: it checks the guest's config is unchanged since its start plan was recorded (a fingerprint of the config directories), takes the guest's lock, writes the bundle, the run and exec records and the journal line, and waits for the guest's init start command (`/etc/init.d/rc 3` for the sysv busybox guest), which our guest init runs as PID 1's first child; `stop` has the guest init run `rc 6`, then the kill sequence, `crun delete -f` and the teardown. Both are the native front-end replaying the plan the TypeScript start recorded (docs/architecture.md); the TypeScript row is the same pair with `VSERVER_NATIVE=0`, the path every guest with hooks, its own network or a changed config takes.");
+P("`vserver start` does more than `crun run -d`: it reads and checks the guest's config, takes the guest's lock, writes the bundle, the run record and the journal line, and waits for the guest's init start command (`/etc/init.d/rc 3` for the sysv busybox guest), which our guest init runs as PID 1's first child; `stop` has the guest init run `rc 6`, then the kill sequence, `crun delete -f` and the teardown. Both are served by the host service; the other row is the same pair with `VSERVER_SERVICE=off` (each call pays the JavaScript runtime's start).");
 P("`systemd-nspawn` has no detached mode without systemd here: its row is start-to-exit of `/bin/true`. Every row runs in `sh -c`, so all pay the same ~1 ms shell.");
 P();
 P("## 3. density");
 P();
 if (levels.length) {
-  P(`Guests started ${levels[0]?.par ?? 2} at a time (xargs -P). vserver guests are \`build -m clone -s bb\` copies of the busybox guest (their build time is listed, not part of the figure); the raw-crun containers share the busybox root. Each guest's start here is its first, so the TypeScript command does it (and records the guest's start plan); their stops replay the plan natively. ` +
+  P(`Guests started ${levels[0]?.par ?? 2} at a time (xargs -P). vserver guests are \`build -m clone -s bb\` copies of the busybox guest (their build time is listed, not part of the figure); the raw-crun containers share the busybox root. Every start and stop is served by the host service. ` +
     "Memory per guest = the guests' user pages (their parent memory cgroup's `memory.usage_in_bytes` minus `memory.kmem.usage_in_bytes`) + the growth of the kernel's Slab + PageTables + KernelStack in /proc/meminfo (namespaces, mounts, cgroups, page tables), both read after `sync; echo 3 > drop_caches`, against the values before the first start, divided by the number of guests. " +
     "Δ(MemTotal − MemAvailable) is shown too, but on this shared machine other work moves it by hundreds of MB. " +
     "Helpers: processes outside the guests' cgroups whose command line or environment names this run's state root — the resident processes a guest costs outside itself. " +
@@ -195,7 +195,7 @@ for (const k of viewKeys) {
   P(`With ${n} guests running:`);
   P();
   P(table(k, () => `ps ax (${n} guests)`));
-  P("Both views are native (src/native): one pass over /proc in C, names from the guests' exec records. The TypeScript rows are the same commands with `VSERVER_NATIVE=0`, the reference implementation the tests compare them with.");
+  P("Both views are served warm by the host service; the other rows are the same commands with `VSERVER_SERVICE=off`.");
   P();
 }
 if (!viewKeys.length) P("_not measured in this run_\n");

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Figure 2, start and stop: `vserver NAME start && vserver NAME stop` of a busybox guest (start
-# returns with the guest's init up; the native replay of its start plan, and the TypeScript path), against crun run -d + delete -f of the same root and config,
+# returns with the guest's init up; through the host service, and run directly), against crun run -d + delete -f of the same root and config,
 # runc, lxc-start -d + lxc-stop -k, podman run -d + rm -f, systemd-nspawn (start to exit of
 # /bin/true), and the namespace floor. Every row runs through `sh -c` so all pay the same shell.
 source "$REPO/bench/lib.sh"
@@ -12,7 +12,7 @@ sed 's,/vsbench-crun/ID,/vsbench-crun/vsb-ss,' "$W/crun-tmpl/config.json.tmpl" >
 Q='</dev/null >/dev/null 2>&1'
 rows=(
   -n 'vserver start + stop' "sh -c '$B_BIN/vserver ss start >/dev/null && $B_BIN/vserver ss stop >/dev/null'"
-  -n 'vserver start + stop, TypeScript path (VSERVER_NATIVE=0)' "sh -c 'VSERVER_NATIVE=0 $B_BIN/vserver ss start >/dev/null && VSERVER_NATIVE=0 $B_BIN/vserver ss stop >/dev/null'"
+  -n 'vserver start + stop, without the service (VSERVER_SERVICE=off)' "sh -c 'VSERVER_SERVICE=off $B_BIN/vserver ss start >/dev/null && VSERVER_SERVICE=off $B_BIN/vserver ss stop >/dev/null'"
   -n 'crun run -d + delete -f (nsenter to its view)' "sh -c 'nsenter --mount=$NS crun --root $CRUN_ROOT run -d --bundle $W/crun-b/vsb-ss vsb-ss $Q && nsenter --mount=$NS crun --root $CRUN_ROOT delete -f vsb-ss'"
   -n 'runc run -d + delete -f' "sh -c 'nsenter --mount=$NS runc --root $W/runc-state run -d --bundle $W/crun-b/vsb-ss vsb-ss-runc $Q && nsenter --mount=$NS runc --root $W/runc-state delete -f vsb-ss-runc'"
   -n 'podman run -d + rm -f' "sh -c 'nsenter --mount=$NS podman run -d --name vsb-ss $PODMAN_FLAGS --rootfs $W/rootfs /bin/sleep 2147483647 >/dev/null && nsenter --mount=$NS podman rm -f -t 0 vsb-ss >/dev/null'"

@@ -1,6 +1,6 @@
 #!/bin/bash
-# Figure 6, command start-up: what the language runtime costs before any work. --help always goes
-# from the native front-end (vserver, vserver-stat, vps) to the TypeScript command: one exec more.
+# Figure 6, command start-up: what the language runtime costs before any work, through the host
+# service and run directly.
 source "$REPO/bench/lib.sh"
 hf startup all "$RUNS_FAST" \
   -n '/bin/true' '/bin/true' \
@@ -9,4 +9,5 @@ hf startup all "$RUNS_FAST" \
   -n 'vserver --help' "$B_BIN/vserver --help" \
   -n 'vserver-stat --help' "$B_BIN/vserver-stat --help" \
   -n 'vps --help' "$B_BIN/vps --help" \
-  -n 'vserver-info --help (a command with no native front-end)' "$B_BIN/vserver-info --help"
+  -n 'vserver-info --help' "$B_BIN/vserver-info --help" \
+  -n 'vserver --help, without the service (VSERVER_SERVICE=off)' "env VSERVER_SERVICE=off $B_BIN/vserver --help"

@@ -24,7 +24,7 @@ Run CMD on the host, bound to the given IPv4 and IPv6 addresses, for it and ever
 Exit status: CMD's, or 128+N if signal N ended it.
 `;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const ips: string[] = [];
   let silent = false;
   let i = 0;

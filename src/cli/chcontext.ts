@@ -36,7 +36,7 @@ the context's PID 1; when it ends, every process left in the context ends too.
 
 const HOSTNAME_RE = /^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$/;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "--inner") return inner(argv.slice(1));
   const dd = argv.indexOf("--");
   const own = dd < 0 ? argv : argv.slice(0, dd);

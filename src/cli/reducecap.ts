@@ -23,7 +23,7 @@ Run CMD with the capability bounding set lowered, for it and every process it st
   --show        print the bounding set of PID (default: this process) and exit
 `;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const dd = argv.indexOf("--");
   const own = dd < 0 ? argv : argv.slice(0, dd);
   // util-vserver's --CAP_NAME form: turn it into --cap NAME before parsing.

@@ -28,7 +28,7 @@ NAME: started|stopped|skipped|failed[: why]. Exit 1 if any guest failed.
   --test               print the order (one line per wave of guests done together), do nothing
 `;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = await parseOptions(PROG, argv, {
     start: { type: "boolean" }, stop: { type: "boolean" }, jobs: { type: "string", short: "j" },
     test: { type: "boolean" }, mark: { type: "string", short: "m" }, all: { type: "boolean" },

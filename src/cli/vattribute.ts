@@ -4,7 +4,8 @@
 
 import { UsageError } from "../errors";
 import { makeEnv } from "../control/env";
-import { liveTarget, readAttributes, saveAttributes, type AttributeEdits } from "../control/live-settings";
+import { liveTarget } from "../control/live-target";
+import { readAttributes, saveAttributes, type AttributeEdits } from "../control/attributes";
 import { runMain, warn } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
 import { splitInline } from "./options";
@@ -24,7 +25,7 @@ which host tools read from the config every time.
 since every guest starts from the secure default.
 `;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   let xid: string | undefined;
   let mode: "get" | "set" = "set";
   let modeGiven = false;

@@ -18,7 +18,7 @@ means the guest's init; other PIDs are host PIDs, which must belong to the conte
 Without --xid the PIDs are host processes, signalled as kill(1) would.
 `;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const parsed = await parseOptions("vkill", argv, { xid: { type: "string", short: "c" }, signal: { type: "string", short: "s" }, help: { type: "boolean", short: "h" } });
   const { values, positionals } = parsed;
   if (values.help) {

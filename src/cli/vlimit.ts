@@ -4,7 +4,8 @@
 
 import { UsageError } from "../errors";
 import { makeEnv } from "../control/env";
-import { limitsFromDir, liveTarget, readLimits, setLimits, type LimitChange } from "../control/live-settings";
+import { liveTarget } from "../control/live-target";
+import { limitsFromDir, readLimits, setLimits, type LimitChange } from "../control/limits";
 import { formatLimitRow, parseLimitValue, resourceInfo, resourceRefusal, RESOURCES } from "../pure/live-settings";
 import { runMain, warn } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
@@ -28,7 +29,7 @@ nsock, openfd, anon, shmem, semary, nsems and dentry were VServer-kernel counter
 has them, and vlimit says so.
 `;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   let xid: string | undefined;
   let all = false;
   let decimal = false;

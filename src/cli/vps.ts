@@ -17,7 +17,7 @@ number and the guest's name (0 MAIN for host processes). --json gives rows with 
 name and ps's fields by heading.
 `;
 
-function main(argv: string[]): number {
+export function main(argv: string[]): number {
   if (argv.includes("--help")) {
     writeOut(HELP);
     return 0;

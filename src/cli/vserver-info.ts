@@ -19,7 +19,7 @@ Tags: ${TAGS.join(" ")}
 -q: print nothing, answer by exit status only.
 `;
 
-function main(argv: string[]): number {
+export function main(argv: string[]): number {
   if (argv.includes("--help") || argv.includes("-h")) {
     writeOut(HELP);
     return 0;

@@ -42,8 +42,8 @@ Global options:
 Environment:
   VSERVER_ROOT=DIR       put all state (config, guests, run, cache, logs) under DIR
   VSERVER_RUNTIME=crun|runc   the OCI runtime (default: crun, else runc)
-  VSERVER_NATIVE=0       never answer exec, running, start or stop natively
-                         (docs/architecture.md)
+  VSERVER_SERVICE=off    run the command directly, never through the host service
+                         (vserverd; docs/architecture.md)
 `;
 
 const BUILD_HELP = `Usage: vserver NAME build -m METHOD [OPTIONS] [-- METHOD-ARGS]
@@ -122,7 +122,7 @@ async function wrapParse<T>(verb: string, f: () => Promise<T>): Promise<T> {
   }
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   let silent = false;
   let i = 0;
   for (; i < argv.length; i++) {
@@ -163,8 +163,6 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "start": {
-      // Internal: the native front-end hands over a start that failed after the runtime ran.
-      if (args[0] === "--native-abort" && args.length === 3) return plane.abortNativeStart(env, name, args[1]!, args[2]!);
       noArgs(verb, args);
       try {
         const r = await plane.start(env, name);

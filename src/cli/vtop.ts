@@ -26,7 +26,7 @@ function snapshot(args: string[]): string {
   return spliceContext(r.stdout.toString(), attributor(env));
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   if (argv.includes("--help")) {
     writeOut(HELP);
     return 0;

@@ -6,7 +6,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { NotFoundError, UsageError } from "../errors";
 import { makeEnv } from "../control/env";
-import { liveTarget, readUts, setUts } from "../control/live-settings";
+import { liveTarget } from "../control/live-target";
+import { readUts, setUts } from "../control/uts";
 import { parseUtsTag, UTS_TAGS, type UtsTag } from "../pure/live-settings";
 import { runMain } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
@@ -29,7 +30,7 @@ release, version and machine are the host kernel's and cannot differ per guest. 
 guest's config directory.
 `;
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   const parsed = await parseOptions("vuname", argv, {
         xid: { type: "string" }, get: { type: "boolean", short: "g" }, set: { type: "boolean", short: "s" },
         tag: { type: "string", short: "t", multiple: true }, dir: { type: "string" }, missingok: { type: "boolean" },

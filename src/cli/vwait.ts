@@ -1,6 +1,7 @@
 // vwait [--timeout S] [--terminate] [--status-fd FD] XID: wait until a context has no process.
 // util-vserver's status strings and exit codes: FINISHED <rc> 0, KILLED 1, TIMEOUT 2, ERROR 127.
 
+import { runMain } from "./main";
 import { writeSync } from "node:fs";
 import { UsageError, VsError } from "../errors";
 import { makeEnv } from "../control/env";
@@ -22,7 +23,7 @@ function say(fd: number, line: string) {
   } catch {}
 }
 
-async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number> {
   // node:util costs ~9 ms of start-up under Bun: loaded here, not at the top.
   const { parseArgs } = await import("node:util");
   let fd = 1;
@@ -62,4 +63,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) main(process.argv.slice(2)).then((c) => process.exit(c));
+if (import.meta.main) runMain(PROG, main);

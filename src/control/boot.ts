@@ -1,6 +1,6 @@
 // start-vservers: many guests started or stopped in the order their apps/init/depends ask for,
 // several at a time (util-vserver generated a Makefile and ran `make -k -jN`). Each guest is one
-// `vserver NAME start|stop`, so the native front-end serves those it can, and a failing guest
+// `vserver NAME start|stop`, so the host service serves those it can, and a failing guest
 // stops only the guests that depend on it. The journal has each guest's own start or stop.
 
 import { ToolError } from "../errors";

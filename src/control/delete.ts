@@ -17,7 +17,6 @@ import { listGuestNames, loadGuest } from "./guests";
 import { logFileOf } from "./guest-commands";
 import { stopGuest } from "./stop";
 import { teardownGuest } from "./teardown";
-import { removeStartPlan } from "./start-plan";
 
 export interface DeleteOptions {
   /** Called to confirm unless force; returns true to go on. */
@@ -104,7 +103,6 @@ export async function deleteGuest(env: Env, g: GuestConfig, o: DeleteOptions): P
       if (!(e instanceof NotRunningError)) throw e;
     }
     await teardownGuest(env, g.name, readRunRecord(env.paths, g.name)?.context ?? g.context);
-    removeStartPlan(env, g.name);
     faultPoint("delete.after-teardown");
     if (tree) {
       const mounts = mountsBelow(root!);

@@ -34,16 +34,17 @@ export function requireRunning(env: Env, g: GuestConfig) {
 }
 
 /**
- * The policy fixed when the guest started (the native exec path reads the same, from the exec
- * record): editing the config changes it at the next start, `vattribute --set --flag private` at once.
+ * The policy fixed when the guest started: editing the config changes it at the next start,
+ * `vattribute --set --flag private` at once.
  */
 export function execPolicy(g: GuestConfig, rec: RunRecord): ExecPolicy {
-  return rec.exec ?? policyFromConfig(g);
+  if (!rec.exec) return policyFromConfig(g);
+  return { ...rec.exec, rlimits: rec.exec.rlimits ?? g.ulimits };
 }
 
 /** The policy a guest's config asks for: what start records, and what older run records lack. */
 export function policyFromConfig(g: GuestConfig): ExecPolicy {
-  return { private: g.cflags.has("private"), noNewPrivs: g.noNewPrivileges, nice: g.nice ?? 0 };
+  return { private: g.cflags.has("private"), noNewPrivs: g.noNewPrivileges, nice: g.nice ?? 0, rlimits: g.ulimits };
 }
 
 export function requireEnterable(g: GuestConfig, policy: ExecPolicy, what: string): void {
@@ -76,7 +77,7 @@ export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): P
   faultPoint("exec.before-runtime");
   if (req.user) req = { ...req, user: resolveUser(env, g, req.user) };
   const tty = req.tty ?? isTerminal(0);
-  const opts = { tty, user: req.user, cwd: req.cwd, noNewPrivs: policy.noNewPrivs, nice: policy.nice };
+  const opts = { tty, user: req.user, cwd: req.cwd, noNewPrivs: policy.noNewPrivs, nice: policy.nice, rlimits: policy.rlimits };
   // With a pty the runtime copies between our stdio and the guest's fresh terminal itself. Without
   // one, our fds would be the guest's own: those that would give it more than a stream (a host
   // file, the admin's terminal) are relayed through pipes (drivers/stdio.ts).

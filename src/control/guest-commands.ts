@@ -1,5 +1,6 @@
 // Running a guest's own start or stop command inside it, with its output in the guest's log.
 
+import { guestPaths } from "../pure/paths";
 import { appendLog } from "../drivers/log-file";
 import { NotFoundError, ToolError } from "../errors";
 import { execLogged } from "../drivers/runtime/oci-runtime";
@@ -11,7 +12,7 @@ import type { Env } from "./env";
 export const STOP_COMMAND_TIMEOUT = 30;
 
 export function logFileOf(env: Env, name: string): string {
-  return `${env.paths.logDir}/${name}.log`;
+  return guestPaths(env.paths, name).log;
 }
 
 /** The runtime's own report that the command does not exist in the guest (crun and runc wording). */

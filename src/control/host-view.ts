@@ -9,6 +9,9 @@ import { cgroupUsage, type CgroupUsage } from "../drivers/cgroup/guest-usage";
 import { guestCgroupPath } from "../drivers/cgroup/guest-cgroups";
 import type { ContextStat } from "../pure/format/vserver-stat";
 import { HOST_NAME, type Attribution } from "../pure/format/vps";
+import { markContextTops } from "../pure/format/pstree";
+import { run } from "../drivers/process";
+import { UsageError } from "../errors";
 import type { Env } from "./env";
 import { guestNetCounters, type NetCounters } from "../drivers/net/counters";
 
@@ -120,4 +123,15 @@ export function contextStats(env: Env, opts: { usage?: boolean } = {}): GuestSta
     out.push(stat);
   }
   return out.sort((a, b) => a.context - b.context);
+}
+
+/** vpstree: `pstree -p ARGS` with the top process of every context marked (pure/format/pstree.ts). */
+export function processTree(env: Env, args: string[]): string {
+  const r = run(["pstree", "-p", ...args]);
+  if (r.code !== 0) {
+    const line = r.stderr.split("\n").find((l) => l.trim()) ?? `exit status ${r.code}`;
+    throw new UsageError(`pstree refused '${args.join(" ")}': ${line}`);
+  }
+  const procs = new Map(scanProcesses(env.paths.cgroupParent).map((p) => [p.pid, p]));
+  return markContextTops(r.stdout, procs, contextNames(env));
 }

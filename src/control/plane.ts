@@ -4,32 +4,28 @@
 // CLI (and later an API) are thin layers over these functions.
 
 import { existsSync, readFileSync, rmSync, mkdirSync } from "node:fs";
-import { appendLog } from "../drivers/log-file";
 import { isTerminal } from "../drivers/terminal";
 import { AlreadyRunningError, NotRunningError, UsageError, VsError } from "../errors";
-import { acquireLock, adoptLock, type Lock } from "../drivers/lock";
+import { acquireLock, type Lock } from "../drivers/lock";
 import { record } from "../drivers/journal";
 import { writeConfigEntries } from "../drivers/config-store";
 import { legacyToEntries } from "../pure/config/legacy-conf";
 import type { Env } from "./env";
 import { buildGuest, type BuildRequest, type BuildResult } from "./build";
 import { checkName, cfgDirOf, guestExists, loadGuest } from "./guests";
-import { nativeStartError, startGuest, type StartResult } from "./start";
-import { logFileOf } from "./guest-commands";
+import { startGuest, type StartResult } from "./start";
 import { stopGuest } from "./stop";
 import { enterShell, execInGuest, execPolicy, requireEnterable, requireRunning, type ExecRequest } from "./exec";
 import { guestStatus, liveRecord, type GuestStatus } from "./info";
-import { teardownGuest } from "./teardown";
 import { deleteGuest, type DeleteOptions } from "./delete";
-import { readRunRecord } from "../drivers/run-state";
 
 /**
- * How an operation holds the guest: `lock` takes its lock ("adopt": the native front-end took it
- * before it exec'd us); `existing` first requires the guest to exist, so that a mistyped name
- * fails without making the lock directory of an installation that may not exist.
+ * How an operation holds the guest: `lock` takes its lock; `existing` first requires the guest
+ * to exist, so that a mistyped name fails without making the lock directory of an installation
+ * that may not exist.
  */
 interface Hold {
-  lock: "none" | "take" | "adopt";
+  lock: "none" | "take";
   existing: boolean;
 }
 
@@ -38,11 +34,7 @@ async function operate<T>(env: Env, op: string, name: string, hold: Hold, fn: ()
   let l: Lock | undefined;
   try {
     if (hold.existing && !guestExists(env, name)) loadGuest(env, name); // throws the not-found error with its hint
-    if (hold.lock === "adopt") {
-      // Only the native front-end, which took the lock before it exec'd us, may hand a start over.
-      l = adoptLock(env.paths.lockDir, name);
-      if (!l) throw new UsageError(`start: unknown option '--native-abort'; see 'vserver --help'.`);
-    } else if (hold.lock === "take") {
+    if (hold.lock === "take") {
       l = await acquireLock(env.paths.lockDir, name, `guest '${name}'`);
     }
     const r = await fn();
@@ -66,22 +58,6 @@ export function build(env: Env, req: BuildRequest): Promise<BuildResult> {
 
 export function start(env: Env, name: string): Promise<StartResult> {
   return operate(env, "start", name, CHANGE, async () => startGuest(env, loadGuest(env, name, { reportWarnings: true })), (r) => ({ context: r.context, pid: r.pid }));
-}
-
-/**
- * The native front-end's start (src/native/native-start.c) failed after the runtime was called: it
- * hands the failure over with the guest's lock still held. Everything is removed as after a failed
- * start, and the failure is reported and journalled as start's own.
- */
-export function abortNativeStart(env: Env, name: string, kind: string, detail: string): Promise<never> {
-  return operate(env, "start", name, { lock: "adopt", existing: true }, async () => {
-    const g = loadGuest(env, name);
-    const rec = readRunRecord(env.paths, name);
-    const e = nativeStartError(env, g, kind, detail);
-    await teardownGuest(env, name, rec?.context ?? g.context);
-    appendLog(logFileOf(env, name), `=== start failed: ${e.message}\n`);
-    throw e;
-  });
 }
 
 export function stop(env: Env, name: string): Promise<void> {

@@ -8,13 +8,10 @@ import { writeFileAtomic } from "../drivers/atomic-file";
 import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } from "../errors";
 import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
 import { runHooks, type HookContext } from "../drivers/hooks";
-import { allRunRecords, isAlive, writeExecRecord, writeRunRecord, type RunRecord } from "../drivers/run-state";
-import type { ExecRecord } from "../pure/exec-record";
-import { parseStartReport } from "../pure/guest-init";
-import { recordStartPlan } from "./start-plan";
+import { allRunRecords, isAlive, writeRunRecord, type RunRecord } from "../drivers/run-state";
 import { policyFromConfig } from "./exec";
 import { procStartTime } from "../drivers/proc-pid";
-import { launchContainer, pidFromBundle, recordedExecArgv, startContainer } from "../drivers/runtime/oci-runtime";
+import { launchContainer, pidFromBundle, startContainer } from "../drivers/runtime/oci-runtime";
 import { awaitStartReport, guestInitBinary } from "../drivers/guest-init";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
@@ -97,7 +94,6 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   runHooks(hooks, "initialize");
   runHooks(hooks, "prepre-start");
 
-  const asConfigured = g.capabilities.length;
   g = withinHostCapabilities(env, g);
   const plan = initPlan(g);
   const cgroupsPath = guestCgroupPath(env.paths.cgroupParent, context);
@@ -149,8 +145,6 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
     };
     writeRunRecord(env.paths, record);
-    const execRecord: ExecRecord = { context, pid, pidStart, private: exec.private, nice: exec.nice, ...recordedExecArgv(rt, g.name, exec.noNewPrivs), guestInit: plan.guestInit };
-    writeExecRecord(env.paths, g.name, execRecord);
     faultPoint("start.after-records");
     await attachGuestNetwork(env, g, pid, net);
     // Our guest init runs the start command as soon as the runtime has started it.
@@ -160,10 +154,6 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     }
     faultPoint("start.after-start-command");
     runHooks(hooks, "post-start");
-    recordStartPlan(env, g, {
-      rt, hooks, bundle, record, execRecord, guestInit: plan.guestInit,
-      plain: !net.netnsPath && g.capabilities.length === asConfigured,
-    });
     return { context, pid, log };
   } catch (err) {
     const e = withFstabLine(g, err as Error);
@@ -184,14 +174,4 @@ function withFstabLine(g: GuestConfig, e: Error): Error {
   const entry = fstabEntryOfMountError(g.fstab, e.message);
   if (!entry) return e;
   return new ToolError(`${entry.file} line ${entry.line}: the mount on ${entry.target} (${entry.type} ${entry.options.join(",") || "defaults"}) failed: ${e.message}`, { guest: g.name, file: entry.file });
-}
-
-/** The error a failed native start stands for, as startGuest would have thrown it. */
-export function nativeStartError(env: Env, g: GuestConfig, kind: string, detail: string): Error {
-  const log = logFileOf(env, g.name);
-  const rt = env.runtimeOf(g.name);
-  if (kind === "runtime") return withFstabLine(g, new ToolError(`${rt.name} could not start the guest: ${detail}`, { guest: g.name }));
-  const failed = kind === "report" ? startCommandError(env, g, initPlan(g).start, parseStartReport(detail + "\n")) : undefined;
-  if (failed) return failed;
-  return new ToolError(`the guest's PID 1 (${initPlan(g).pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
 }

@@ -8,7 +8,10 @@ import { NotRunningError } from "../errors";
 import { cgroupPids } from "../drivers/cgroup/guest-cgroups";
 import { runHooks } from "../drivers/hooks";
 import { isAlive, readRunRecord, type RunRecord } from "../drivers/run-state";
-import { procStartTime } from "../drivers/proc-pid";
+import { procStartTime, signalProcess } from "../drivers/proc-pid";
+import { signalNumber } from "../drivers/process";
+
+const SIGKILL = 9;
 import type { GuestConfig } from "../pure/config/guest-config";
 import type { KillStep } from "../pure/config/killseq";
 import type { Env } from "./env";
@@ -52,11 +55,7 @@ function comm(pid: number): string {
  * command has ended (pure/guest-init.ts); the kill sequence starts then, or after the timeout.
  */
 async function runStopCommandByInit(rec: RunRecord): Promise<void> {
-  try {
-    process.kill(rec.pid, STOP_SIGNAL);
-  } catch {
-    return;
-  }
+  if (!signalProcess(rec.pid, rec.pidStart, STOP_SIGNAL)) return;
   await waitUntil(() => pidGone(rec.pid) || comm(rec.pid) === STOPPED_COMM, STOP_COMMAND_TIMEOUT);
 }
 
@@ -72,8 +71,8 @@ export async function killSequence(rec: RunRecord, steps: KillStep[], reaperIsPi
       // forks in flight included; the rest of the cgroup (a process that joined it from outside)
       // follows. The runtime's `delete --force` in teardown sweeps the cgroup once more, so a
       // separate `kill --all` through the runtime would only cost another process start.
-      try { process.kill(rec.pid, "SIGKILL"); } catch {}
-      for (const p of cgroupPids(rec.cgroupPath)) try { process.kill(p, "SIGKILL"); } catch {}
+      signalProcess(rec.pid, rec.pidStart, SIGKILL);
+      for (const p of cgroupPids(rec.cgroupPath)) if (p !== rec.pid) try { process.kill(p, "SIGKILL"); } catch {}
       await waitUntil(() => pidGone(rec.pid) && cgroupPids(rec.cgroupPath).length === 0, Math.max(step.waitSeconds, 5));
       return;
     }
@@ -81,7 +80,11 @@ export async function killSequence(rec: RunRecord, steps: KillStep[], reaperIsPi
     if (targets.length === 0 && !reaperIsPid1) {
       if (pidGone(rec.pid)) return;
     }
-    for (const p of targets) try { process.kill(p, step.signal as NodeJS.Signals); } catch {}
+    const signal = signalNumber(step.signal);
+    for (const p of targets) {
+      if (p === rec.pid) signalProcess(rec.pid, rec.pidStart, signal);
+      else try { process.kill(p, signal); } catch {}
+    }
     const done = reaperIsPid1
       ? () => cgroupPids(rec.cgroupPath).every((p) => p === rec.pid)
       : () => pidGone(rec.pid) && cgroupPids(rec.cgroupPath).length === 0;

@@ -2,6 +2,7 @@
 // the bundle, and (when no guest is left) the runtime's cgroup view. Used by stop, by a failed
 // start, and by a start or stop that finds the leftovers of a killed command.
 
+import { guestPaths } from "../pure/paths";
 import { rmSync } from "node:fs";
 import { guestCgroupPath, removeGuestCgroups } from "../drivers/cgroup/guest-cgroups";
 import { forgetInView } from "../drivers/runtime/cgroup-view";
@@ -13,7 +14,7 @@ import { releaseViewIfUnused } from "./runtime-view";
 import { faultPoint } from "../drivers/fault";
 
 export function bundleDir(env: Env, name: string): string {
-  return `${env.paths.runDir}/.bundles/${name}`;
+  return guestPaths(env.paths, name).bundle;
 }
 
 export async function teardownGuest(env: Env, name: string, context: number | undefined): Promise<void> {

@@ -1,5 +1,5 @@
 // Records in the run directory are written whole or not at all: a reader (another command, the
-// native front-end) never sees half a file, and a failed write leaves nothing (its .tmp is removed;
+// host service) never sees half a file, and a failed write leaves nothing (its .tmp is removed;
 // only a command killed mid-write leaves one, which the next write replaces). A full disk fails
 // with the file's name, which Node's own "ENOSPC ..., write" lacks.
 

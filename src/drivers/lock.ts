@@ -6,9 +6,9 @@
 // stop works on a full disk. A holder that died (kill -9 in the middle of `start`) is detected by
 // its PID and start time, so its lock never blocks the next command. Bun has no flock(2).
 //
-// The native front-end (src/native/lock.c) still makes plain files with that text: they are read
-// the same way, and one that is empty or garbled for longer than STALE_UNREADABLE_MS is judged
-// stale (its maker was killed between open and write); docs/architecture.md has the rules.
+// Plain files with that text (the locks of earlier versions) are read the same way, and one that
+// is empty or garbled for longer than STALE_UNREADABLE_MS is judged stale (its maker was killed
+// between open and write); docs/architecture.md has the rules.
 
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from "node:fs";
 import { BusyError, VsError } from "../errors";
@@ -114,15 +114,4 @@ export async function acquireLock(dir: string, name: string, what: string, waitS
 export function lockHeld(dir: string, name: string): boolean {
   const owner = ownerOf(`${dir}/${name}.lock`);
   return owner !== undefined && holderAlive(owner);
-}
-
-/**
- * A lock this process already holds because the native front-end took it before it handed the
- * call over by execve (same PID and start time, so the lock file names us): released as usual.
- */
-export function adoptLock(dir: string, name: string): Lock | undefined {
-  const file = `${dir}/${name}.lock`;
-  const me = `${process.pid} ${procStartTime(process.pid)}`;
-  if (ownerOf(file) !== me) return undefined;
-  return { release: () => releaseIfMine(file, me) };
 }

@@ -2,10 +2,11 @@
 // (/run/vservers/NAME holding the context number) with the PID 1 we started, so that "is it
 // running" is answered from /proc without asking the runtime.
 
+import { guestPaths } from "../pure/paths";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { writeFileAtomic } from "./atomic-file";
 import type { Paths } from "../pure/paths";
-import { formatExecRecord, parseExecRecord, type ExecRecord } from "../pure/exec-record";
+import type { Ulimit } from "../pure/config/guest-config";
 import { procStartTime } from "./proc-pid";
 
 /** What exec and enter into a running guest obey; fixed when it starts (vattribute changes `private`). */
@@ -13,6 +14,8 @@ export interface ExecPolicy {
   private: boolean;
   noNewPrivs: boolean;
   nice: number;
+  /** ulimits/ (absent in records written before exec obeyed them: then the config's). */
+  rlimits?: Ulimit[];
 }
 
 export interface RunRecord {
@@ -37,7 +40,7 @@ export interface RunRecord {
 }
 
 export function runFile(paths: Paths, name: string): string {
-  return `${paths.runDir}/${name}`;
+  return guestPaths(paths, name).runRecord;
 }
 
 export function writeRunRecord(paths: Paths, r: RunRecord): void {
@@ -54,23 +57,7 @@ export function readRunRecord(paths: Paths, name: string): RunRecord | undefined
 }
 
 export function removeRunRecord(paths: Paths, name: string): void {
-  rmSync(execRecordFile(paths, name), { force: true });
   rmSync(runFile(paths, name), { force: true });
-}
-
-export function execRecordFile(paths: Paths, name: string): string {
-  return `${paths.runDir}/.exec/${name}`;
-}
-
-/** The native front-end's copy of the exec policy (pure/exec-record.ts); without one it takes the slow path. */
-export function writeExecRecord(paths: Paths, name: string, r: ExecRecord): void {
-  const file = execRecordFile(paths, name);
-  const text = formatExecRecord(r);
-  if (text === undefined) {
-    rmSync(file, { force: true });
-    return;
-  }
-  writeFileAtomic(file, text);
 }
 
 export function allRunRecords(paths: Paths): RunRecord[] {
@@ -88,18 +75,8 @@ export function isAlive(r: RunRecord): boolean {
   return procStartTime(r.pid) === r.pidStart;
 }
 
-/** `vattribute --set --flag [~]private` on a running guest: its records change at once. */
+/** `vattribute --set --flag [~]private` on a running guest: its record changes at once. */
 export function setPrivateFlag(paths: Paths, name: string, on: boolean): void {
   const rec = readRunRecord(paths, name);
-  if (!rec) return;
-  if (rec.exec) writeRunRecord(paths, { ...rec, exec: { ...rec.exec, private: on } });
-  let text: string | undefined;
-  try {
-    text = readFileSync(execRecordFile(paths, name), "utf8");
-  } catch {
-    return;
-  }
-  const er = parseExecRecord(text);
-  if (er) writeExecRecord(paths, name, { ...er, private: on });
-  else rmSync(execRecordFile(paths, name), { force: true });
+  if (rec?.exec) writeRunRecord(paths, { ...rec, exec: { ...rec.exec, private: on } });
 }

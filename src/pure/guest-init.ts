@@ -9,8 +9,8 @@ export const GUEST_INIT_PATH = "/dev/.vserver-init";
 /** /proc/PID/comm of the init once the stop command has ended (at most 15 bytes). */
 export const STOPPED_COMM = ".vserver-down";
 
-/** The signal `vserver stop` sends (from outside the guest) to run the stop command. */
-export const STOP_SIGNAL = "SIGPWR";
+/** The signal `vserver stop` sends (from outside the guest) to run the stop command: SIGPWR. */
+export const STOP_SIGNAL = 30;
 
 /** At most this many candidates per command (the C side's limit). */
 const MAX_CANDIDATES = 8;

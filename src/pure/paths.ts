@@ -1,6 +1,8 @@
 // Where state lives. Everything hangs off one root so that tests and several installations never
 // touch each other or the host's real state: VSERVER_ROOT=/some/dir moves all of it.
 
+import { SOCKET_REL } from "./service-protocol";
+
 export interface Paths {
   /** The root every other path is under; "/" for a normal installation. */
   root: string;
@@ -12,6 +14,9 @@ export interface Paths {
   /** Runtime state: run files, bundles, locks, the runtime's own state. */
   runDir: string;
   lockDir: string;
+  /** The host service's socket (pure/service-protocol.ts SOCKET_REL) and its own state. */
+  serviceDir: string;
+  serviceSocket: string;
   /** The OCI runtime's --root: its container state, kept apart from the host's /run/crun. */
   runtimeStateDir: string;
   cacheDir: string;
@@ -58,6 +63,8 @@ export function pathsFor(env: Record<string, string | undefined>): Paths {
     vdirBase: join(root, "vservers"),
     runDir,
     lockDir: `${runDir}/.locks`,
+    serviceDir: join(root, SOCKET_REL.slice(0, SOCKET_REL.lastIndexOf("/"))),
+    serviceSocket: join(root, SOCKET_REL),
     runtimeStateDir: `${runDir}/.runtime`,
     cacheDir: join(root, "var/cache/vservers"),
     logDir: join(root, "var/log/vservers"),
@@ -70,4 +77,34 @@ export const GUEST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 export function isValidGuestName(name: string): boolean {
   return GUEST_NAME_RE.test(name) && name !== "." && name !== "..";
+}
+
+/** Every path that belongs to one guest, in one place. */
+export interface GuestPaths {
+  /** /etc/vservers/NAME: its config directory. */
+  cfgDir: string;
+  /** /etc/vservers/NAME.conf: a legacy config, read as data. */
+  legacyConf: string;
+  /** Where `build` puts its root unless told otherwise (the `vdir` link says where it is). */
+  defaultVdir: string;
+  /** /run/vservers/NAME: the run record while it runs. */
+  runRecord: string;
+  /** The OCI bundle (config.json, PID file, the runtime's log). */
+  bundle: string;
+  /** Its own output and its hooks' (the journal is shared: logDir/events.log). */
+  log: string;
+  /** Its build cache. */
+  cache: string;
+}
+
+export function guestPaths(p: Paths, name: string): GuestPaths {
+  return {
+    cfgDir: `${p.confDir}/${name}`,
+    legacyConf: `${p.confDir}/${name}.conf`,
+    defaultVdir: `${p.vdirBase}/${name}`,
+    runRecord: `${p.runDir}/${name}`,
+    bundle: `${p.runDir}/.bundles/${name}`,
+    log: `${p.logDir}/${name}.log`,
+    cache: `${p.cacheDir}/${name}`,
+  };
 }

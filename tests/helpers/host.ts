@@ -72,6 +72,8 @@ export class TestHost {
     } catch {}
     for (const n of names) this.run("vserver", ["--silent", n, "stop"], { timeout: 60 });
     for (const n of names) this.run("vserver", ["--silent", n, "delete", "--force"], { timeout: 60 });
+    // The host service this root's commands started (if any) goes too.
+    this.run("vserverd", ["--stop"], { timeout: 30 });
     const left = this.leftovers();
     rmSync(this.root, { recursive: true, force: true });
     if (left.length) throw new Error(`test host ${this.root} left behind: ${left.join("; ")}`);

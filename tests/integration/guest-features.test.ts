@@ -112,7 +112,7 @@ describe("guest features", () => {
     expect(h.inGuest("f1", "true").code).toBe(0); // a config edit holds from the next start
     h.ok("f1", "restart");
     try {
-      for (const env of [{}, { VSERVER_NATIVE: "0" }] as Record<string, string>[]) {
+      for (const env of [{}, { VSERVER_SERVICE: "off" }] as Record<string, string>[]) {
         const r = h.run("vserver", ["f1", "exec", "true"], { env });
         expect(r.code).toBe(1);
         expect(r.stderr).toMatch(/'private' flag .*exec is refused/);

@@ -250,7 +250,8 @@ describe("delete works on what it opened", () => {
     rmSync(`${h.cfg("swapped")}/vdir`);
     symlinkSync(`${roots}/swapped`, `${h.cfg("swapped")}/vdir`);
     const p = Bun.spawn([`${BIN}/vserver`, "swapped", "delete", "--force"], {
-      env: { ...h.env, VSERVER_NATIVE: "0", VSERVER_FAULT: "delete.after-teardown:stop" }, stdout: "pipe", stderr: "pipe",
+      // A direct run, so that the process that stops itself is the one this test can see.
+      env: { ...h.env, VSERVER_SERVICE: "off", VSERVER_FAULT: "delete.after-teardown:stop" }, stdout: "pipe", stderr: "pipe",
     });
     try {
       // Wait until it has stopped itself at the fault point.

@@ -2,6 +2,7 @@
 // Every call goes through one argv builder so that the state directory, the cgroup manager and
 // the hidden-cgroup2 view (cgroup-view.ts) are the same for all calls on a container.
 
+import type { Ulimit } from "../../pure/config/guest-config";
 import { closeSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { ToolError } from "../../errors";
 import { run, runInteractive, runOk, which } from "../process";
@@ -54,14 +55,6 @@ function bareArgv(rt: Runtime, args: string[]): string[] {
 
 export function runtimeArgv(rt: Runtime, args: string[], create = false): string[] {
   return [...prefix(rt, create), ...bareArgv(rt, args)];
-}
-
-/**
- * The exec command for the native front-end's record: no nsenter and no nice (it enters the view
- * and sets the nice level itself), no tty, the container id last.
- */
-export function recordedExecArgv(rt: Runtime, id: string, noNewPrivs: boolean): { view?: string; argv: string[] } {
-  return { view: rt.view?.file, argv: bareArgv(rt, ["exec", ...(noNewPrivs ? ["--no-new-privs"] : []), id]) };
 }
 
 export function containerState(rt: Runtime, id: string): ContainerState | undefined {
@@ -123,12 +116,22 @@ function withLog(rt: Runtime, logFile: string, args: string[], create: boolean, 
   return niced([...prefix(rt, create), ...bareLogged(rt, logFile, args)], nice);
 }
 
+/**
+ * The guest's per-process limits for a command exec'd into it. The runtimes apply config.json's
+ * rlimits to PID 1 only; prlimit(1) sets them on the runtime's exec, and the command inherits.
+ */
+function withRlimits(argv: string[], rlimits: Ulimit[]): string[] {
+  if (!rlimits.length) return argv;
+  const v = (n: number) => (n >= Number.MAX_SAFE_INTEGER ? "unlimited" : String(n));
+  return ["prlimit", ...rlimits.map((r) => `--${r.type.replace(/^RLIMIT_/, "").toLowerCase()}=${v(r.soft)}:${v(r.hard)}`), "--", ...argv];
+}
+
 /** The guest's nice level: set on the runtime, whose children (the guest's processes) inherit it. */
 function niced(argv: string[], nice?: number): string[] {
   return nice ? ["nice", "-n", String(nice), ...argv] : argv;
 }
 
-/** The runtime's run/create command without the view or nice prefix (the start plan keeps it). */
+/** The runtime's run/create command without the view or nice prefix. */
 export function launchArgv(rt: Runtime, how: "run" | "create", id: string, bundle: string, statusPipe: boolean): string[] {
   const args = [how, ...(how === "run" ? ["--detach"] : []), ...(statusPipe ? ["--preserve-fds=1"] : []), "--pid-file", `${bundle}/pid`, "--bundle", bundle, id];
   return bareLogged(rt, `${bundle}/runtime.log`, args);
@@ -189,6 +192,8 @@ export interface ExecOptions {
   /** Set no_new_privs on the new process (runtimes do not take it from config.json for exec). */
   noNewPrivs?: boolean;
   nice?: number;
+  /** The guest's ulimits/: set on the runtime's exec, whose child (the command) inherits them. */
+  rlimits?: Ulimit[];
   env?: string[];
   cwd?: string;
   user?: string;
@@ -203,7 +208,7 @@ export function execArgv(rt: Runtime, id: string, args: string[], o: ExecOptions
   for (const e of o.env ?? []) flags.push("--env", e);
   if (o.cwd) flags.push("--cwd", o.cwd);
   if (o.user) flags.push("--user", o.user);
-  return niced(runtimeArgv(rt, ["exec", ...flags, id, ...args]), o.nice);
+  return niced(withRlimits(runtimeArgv(rt, ["exec", ...flags, id, ...args]), o.rlimits ?? []), o.nice);
 }
 
 export async function execInteractive(rt: Runtime, id: string, args: string[], o: ExecOptions): Promise<number> {

@@ -1,109 +1,20 @@
-// vuname, vlimit and vattribute: reading and changing a running guest's UTS names, limits and
-// capabilities/flags, and (with --save) writing the same value into its config. What the kernel
-// cannot change in a running guest is refused with the reason, never silently skipped.
-//
-// The guest is reached only through the kernel's handles on it: its UTS namespace (nsenter --uts
-// runs a host binary with the host's file system, only the UTS namespace switched), its cgroup
-// files, and prlimit(2) on its processes. No path inside the guest's root is ever opened.
+// vlimit: a running guest's limits read and changed where the kernel allows it (its cgroup files
+// for whole-guest limits, prlimit on its processes for per-process ones), and with --save written
+// into its config. What cannot change in a running guest is refused with the reason.
 
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { ConfigError, NotFoundError, ToolError, UsageError } from "../errors";
+import { list } from "../pure/config/values";
 import { cgroupPids } from "../drivers/cgroup/guest-cgroups";
 import { cgroupHost, hierarchyFor } from "../drivers/cgroup/hierarchies";
-import { writeConfigEntries } from "../drivers/config-store";
-import { record } from "../drivers/journal";
 import { lastLine, run } from "../drivers/process";
-import { ALL_CFLAGS } from "../pure/config/cflags";
-import { applyCapabilityList, DEFAULT_CAPABILITIES, normaliseCapName } from "../pure/config/capabilities";
-import { list } from "../pure/config/values";
 import {
-  capsFromMask, editConfigList, memoryBytesToPages, PAGE_SIZE, parseLimitValue, parseProcLimits, RESOURCES,
-  sharesToWeight, weightToShares, utsRefusal, utsValueProblem, type LimitRow, type ResourceInfo, type UtsTag,
+  memoryBytesToPages, PAGE_SIZE, parseLimitValue, parseProcLimits, RESOURCES,
+  sharesToWeight, weightToShares, type LimitRow, type ResourceInfo,
 } from "../pure/live-settings";
-import { resolveContext } from "./context-tools";
 import type { Env } from "./env";
-import { cfgDirOf, loadGuest } from "./guests";
-import { setPrivateFlag } from "../drivers/run-state";
-
-export interface LiveTarget {
-  context: number;
-  /** Guest name; undefined for a chcontext context. */
-  name?: string;
-  /** A process of the context: the guest's PID 1, else the first in its cgroup. */
-  pid: number;
-  cgroupPath: string;
-  label: string;
-}
-
-/** A running context named by guest name or number (never the host). */
-export function liveTarget(env: Env, spec: string): LiveTarget {
-  const ref = resolveContext(env, spec);
-  if (ref.context === 0) throw new UsageError("context 0 is the host; use hostname, ulimit or prlimit on the host itself.");
-  const pid = ref.rec?.pid ?? cgroupPids(ref.cgroupPath)[0];
-  if (pid === undefined) throw new NotFoundError(`context ${ref.context} has no processes.`);
-  const label = ref.name ? `guest '${ref.name}'` : `context ${ref.context}`;
-  return { context: ref.context, name: ref.name, pid, cgroupPath: ref.cgroupPath, label };
-}
-
-function requireGuest(t: LiveTarget, what: string): string {
-  if (!t.name) throw new UsageError(`${what}: context ${t.context} is not a guest (it was made by chcontext), so it has no config to write.`);
-  return t.name;
-}
-
-function writeConfigFile(env: Env, name: string, rel: string, content: string): string {
-  const dir = cfgDirOf(env, name);
-  writeConfigEntries(dir, [[rel, { kind: "file", content, executable: false }]]);
-  return `${dir}/${rel}`;
-}
-
-function journal(env: Env, t: LiveTarget, op: string, ok: boolean, extra: Record<string, unknown>): void {
-  record(env.paths.logDir, { op, guest: t.name, context: t.context, ok, ...extra });
-}
-
-// ---- UTS -------------------------------------------------------------------------------------
-
-function nsenterUts(pid: number, argv: string[], input?: string): string {
-  const r = run(["nsenter", "--uts", `--target=${pid}`, "--", ...argv], { stdin: input ?? "ignore", timeout: 10 });
-  if (r.code !== 0) throw new ToolError(`cannot enter the UTS namespace of process ${pid}: ${lastLine(r.stderr) || `exit status ${r.code}`}`);
-  return r.stdout;
-}
-
-/** Every UTS field of the context, util-vserver's order. */
-export function readUts(env: Env, t: LiveTarget): Record<UtsTag, string> {
-  const [nodename, domainname] = nsenterUts(t.pid, ["cat", "/proc/sys/kernel/hostname", "/proc/sys/kernel/domainname"]).split("\n");
-  const k = (f: string) => readFileSync(`/proc/sys/kernel/${f}`, "utf8").trim();
-  const machine = run(["uname", "-m"]).stdout.trim();
-  return {
-    context: t.name ? cfgDirOf(env, t.name) : String(t.context),
-    sysname: k("ostype"), nodename: nodename ?? "", release: k("osrelease"), version: k("version"), machine,
-    domainname: domainname ?? "",
-  };
-}
-
-/** Set UTS fields live (nodename, domainname); with save also write uts/<tag> into the config. */
-export function setUts(env: Env, t: LiveTarget, values: Array<[UtsTag, string]>, save: boolean): string[] {
-  for (const [tag, value] of values) {
-    const why = utsRefusal(tag);
-    if (why) throw new UsageError(why);
-    const problem = utsValueProblem(tag, value);
-    if (problem) throw new UsageError(`${tag}: '${value}' is not usable (${problem}).`);
-  }
-  if (save) requireGuest(t, "--save");
-  const written: string[] = [];
-  try {
-    for (const [tag, value] of values) {
-      nsenterUts(t.pid, ["tee", `/proc/sys/kernel/${tag === "nodename" ? "hostname" : "domainname"}`], value);
-      if (save) written.push(writeConfigFile(env, t.name!, `uts/${tag}`, `${value}\n`));
-    }
-    journal(env, t, "uname", true, { set: Object.fromEntries(values), saved: written });
-    return written;
-  } catch (e) {
-    journal(env, t, "uname", false, { error: (e as Error).message });
-    throw e;
-  }
-}
-
-// ---- limits ----------------------------------------------------------------------------------
+import { cfgDirOf } from "./guests";
+import { journal, requireGuest, writeConfigFile, type LiveTarget } from "./live-target";
 
 export interface LimitChange {
   res: ResourceInfo;
@@ -319,86 +230,4 @@ export function limitsFromDir(dir: string, missingOk: boolean, already: Set<stri
     }
   }
   return out;
-}
-
-
-// ---- attributes ------------------------------------------------------------------------------
-
-export interface Attributes {
-  /** The bounding set of the guest's PID 1 now. */
-  live: string[];
-  /** What the config gives at the next start, when it differs. */
-  nextStart?: string[];
-  flags: string[];
-}
-
-export function readAttributes(env: Env, t: LiveTarget): Attributes {
-  const status = readFileSync(`/proc/${t.pid}/status`, "utf8");
-  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status);
-  if (!m) throw new ToolError(`cannot read the capabilities of process ${t.pid}.`);
-  const live = capsFromMask(m[1]!);
-  const out: Attributes = { live, flags: [] };
-  if (t.name) {
-    const dir = cfgDirOf(env, t.name);
-    const bfile = `${dir}/bcapabilities`;
-    const items = existsSync(bfile) ? list(readFileSync(bfile, "utf8")) : [];
-    const next = applyCapabilityList(DEFAULT_CAPABILITIES, items, bfile);
-    if (next.join() !== live.join()) out.nextStart = next;
-    const ffile = existsSync(`${dir}/cflags`) ? `${dir}/cflags` : `${dir}/flags`;
-    out.flags = existsSync(ffile) ? list(readFileSync(ffile, "utf8")) : [];
-  }
-  return out;
-}
-
-export interface AttributeEdits {
-  bcaps: Array<{ name: string; negate: boolean }>;
-  flags: Array<{ name: string; negate: boolean }>;
-}
-
-/**
- * vattribute --set: the bounding set of a running process can only be lowered by that process
- * itself (prctl PR_CAPBSET_DROP) and never raised, so nothing is changed live; the edits go into
- * bcapabilities/cflags for the next start. The `private` flag is the exception: it is a rule of our
- * own exec and enter, kept in the running guest's run records, which are changed at once too.
- */
-export function saveAttributes(env: Env, t: LiveTarget, edits: AttributeEdits): { saved: string[]; notes: string[] } {
-  const name = requireGuest(t, "--set");
-  const dir = cfgDirOf(env, name);
-  const saved: string[] = [];
-  const notes: string[] = [];
-  for (const b of edits.bcaps) {
-    const low = b.name.toLowerCase();
-    if (low !== "all" && low !== "any" && low !== "none") normaliseCapName(b.name, "--bcap");
-  }
-  for (const f of edits.flags) {
-    const n = f.name.toLowerCase().replace(/^vxf_/, "");
-    if (!ALL_CFLAGS.has(n)) throw new UsageError(`--flag: '${f.name}' is not a context flag.`);
-  }
-  const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : undefined);
-  try {
-    if (edits.bcaps.length) {
-      const capCanon = (s: string) => s.trim().toUpperCase().replace(/^CAP_/, "");
-      const content = editConfigList(read(`${dir}/bcapabilities`), edits.bcaps, capCanon);
-      saved.push(writeConfigFile(env, name, "bcapabilities", content));
-      notes.push(`bcapabilities of ${t.label} saved for its next start; the running guest keeps its bounding set: the kernel never lets a capability be added back to a running process, and only a process itself can drop one from its own bounding set.`);
-    }
-    if (edits.flags.length) {
-      const flagCanon = (s: string) => s.trim().toLowerCase().replace(/^vxf_/, "").replace(/^info_/, "");
-      const file = existsSync(`${dir}/cflags`) || !existsSync(`${dir}/flags`) ? "cflags" : "flags";
-      const content = editConfigList(read(`${dir}/${file}`), edits.flags, flagCanon);
-      saved.push(writeConfigFile(env, name, file, content));
-      const now = edits.flags.filter((f) => flagCanon(f.name) === "private").map((f) => f.name);
-      const later = edits.flags.filter((f) => flagCanon(f.name) !== "private").map((f) => `${f.negate ? "~" : ""}${f.name}`);
-      if (now.length) {
-        if (t.name) setPrivateFlag(env.paths, t.name, loadGuest(env, t.name).cflags.has("private"));
-        notes.push(`the change of the 'private' flag holds at once for exec and enter.`);
-      }
-      if (later.length) notes.push(`flags ${later.join(", ")} of ${t.label} saved for its next start; they are fixed when the guest starts (seccomp, namespaces) and cannot change in a running guest.`);
-    }
-    journal(env, t, "attribute", true, { bcaps: edits.bcaps, flags: edits.flags, saved });
-  } catch (e) {
-    journal(env, t, "attribute", false, { error: (e as Error).message });
-    throw e;
-  }
-  return { saved, notes };
 }

@@ -1,0 +1,32 @@
+// Every command of the product, by the name it is installed under. The host service's workers
+// load them all once, so a served command starts at its own first line; the Makefile builds one
+// executable per name from this list (`bun src/cli/commands.ts` prints it).
+
+import { main as chbind } from "./chbind";
+import { main as chcontext } from "./chcontext";
+import { main as reducecap } from "./reducecap";
+import { main as startVservers } from "./start-vservers";
+import { main as vattribute } from "./vattribute";
+import { main as vkill } from "./vkill";
+import { main as vlimit } from "./vlimit";
+import { main as vps } from "./vps";
+import { main as vpstree } from "./vpstree";
+import { main as vserverInfo } from "./vserver-info";
+import { main as vserverStat } from "./vserver-stat";
+import { main as vserver } from "./vserver";
+import { main as vserverd } from "./vserverd";
+import { main as vtop } from "./vtop";
+import { main as vuname } from "./vuname";
+import { main as vwait } from "./vwait";
+
+export type CommandMain = (argv: string[]) => Promise<number | void> | number | void;
+
+export const COMMANDS: Record<string, CommandMain> = {
+  vserver, "vserver-stat": vserverStat, vps, vpstree, vtop, vkill, vwait, "vserver-info": vserverInfo,
+  chcontext, reducecap, chbind, vuname, vlimit, vattribute, "start-vservers": startVservers, vserverd,
+};
+
+/** Commands the service never runs: they manage the service itself. */
+export const NOT_SERVED = new Set(["vserverd"]);
+
+if (import.meta.main) console.log(Object.keys(COMMANDS).join(" "));

@@ -1,0 +1,128 @@
+// A worker of the host service: a JavaScript runtime that has already started and loaded every
+// command, waiting for one connection. It takes one, becomes the caller for the length of one
+// command (the caller's stdin, stdout, stderr, working directory, umask, environment and
+// arguments), runs the same command code a direct call runs, reports the exit status, and exits.
+// One command per process keeps every command's own assumptions true (process.exit, module state,
+// process.env), and a command that crashes takes only itself down. The supervisor
+// (service/supervisor.ts) keeps fresh workers waiting, so the caller never pays the runtime's
+// start.
+//
+// Threat model: only root may connect (the socket is in a 0700 directory, mode 0600, and the
+// peer's uid is checked again here), and only a root confined no more than the service itself:
+// a caller with fewer capabilities, no_new_privs, seccomp or other namespaces (reducecap,
+// chcontext's box) is answered "direct" and keeps its own limits by running the command itself.
+// A request that is malformed, or meant for another state root, is answered "direct" too.
+
+import { closeSync, readSync, writeSync } from "node:fs";
+import { COMMANDS, NOT_SERVED } from "../cli/commands";
+import { runMain } from "../cli/main";
+import { acceptConnection, duplicateOnto, newProcessGroup, peerCredentials, pollReadable, receiveWithFds } from "../drivers/unix-socket";
+import { pathsFor } from "../pure/paths";
+import { confinementOf } from "../drivers/proc-pid";
+import { MAX_REQUEST_BYTES, REPLY_DIRECT, REPLY_EXIT, REPLY_PID, decodeRequest, type ServiceRequest } from "../pure/service-protocol";
+
+/** The listening socket, inherited from the supervisor. */
+const LISTEN_FD = 3;
+/** Our stdin is a pipe from the supervisor: end of file means it is gone. */
+const SUPERVISOR_FD = 0;
+
+function reply(conn: number, line: string): void {
+  try {
+    writeSync(conn, line + "\n");
+  } catch {}
+}
+
+/** The whole request: the first read brings the descriptors, the rest follows as plain data. */
+function readRequest(conn: number): { req: ServiceRequest; fds: number[] } | undefined {
+  const first = receiveWithFds(conn, 65536);
+  const fds = first.fds;
+  const chunks = [first.data];
+  let have = first.data.length;
+  if (have < 4) return closeAll(fds);
+  const want = first.data.readUInt32LE(0) + 4;
+  if (want > MAX_REQUEST_BYTES) return closeAll(fds);
+  while (have < want) {
+    const b = Buffer.alloc(Math.min(65536, want - have));
+    const n = readSync(conn, b);
+    if (n <= 0) return closeAll(fds);
+    chunks.push(b.subarray(0, n));
+    have += n;
+  }
+  try {
+    return { req: decodeRequest(Buffer.concat(chunks).subarray(4, want)), fds };
+  } catch {
+    return closeAll(fds);
+  }
+}
+
+function closeAll(fds: number[]): undefined {
+  for (const fd of fds) try { closeSync(fd); } catch {}
+  return undefined;
+}
+
+/** Wait for a connection; returns it, or exits when the supervisor is gone. */
+function awaitConnection(): number {
+  for (;;) {
+    const ready = pollReadable([LISTEN_FD, SUPERVISOR_FD], -1);
+    if (ready.includes(1)) process.exit(0);
+    if (!ready.includes(0)) continue;
+    const conn = acceptConnection(LISTEN_FD);
+    if (conn >= 0) return conn;
+  }
+}
+
+/** Become the caller and run its command, which ends the process. */
+function serve(conn: number, req: ServiceRequest, fds: number[], distDir: string): Promise<void> {
+  for (let i = 0; i < 3; i++) duplicateOnto(fds[i]!, i);
+  closeAll(fds);
+  process.chdir(req.cwd);
+  process.umask(req.umask);
+  for (const k of Object.keys(process.env)) delete process.env[k];
+  Object.assign(process.env, req.env);
+  process.argv = [process.execPath, `${distDir}/${req.command}.js`, ...req.args];
+  process.on("exit", (code) => reply(conn, `${REPLY_EXIT} ${code}`));
+  // A caller that goes away (killed, or its terminal closed) takes its command with it, as a
+  // kill of the direct command would; what the command left half-done is recovered by the next
+  // one, exactly as after a killed direct command.
+  const probe = Buffer.alloc(1);
+  require("node:fs").read(conn, probe, 0, 1, null, () => process.kill(process.pid, "SIGKILL"));
+  reply(conn, `${REPLY_PID} ${process.pid}`);
+  return runMain(req.command, COMMANDS[req.command]!);
+}
+
+/** Serve one command; the promise ends only with the process. */
+export function runWorker(distDir: string, socketPath: string): Promise<void> {
+  // Our own process group: the client forwards its signals to the whole group, so the
+  // runtime's and the guest's processes we start get them as they would from a terminal.
+  newProcessGroup();
+  const conn = awaitConnection();
+  writeSync(1, "busy\n"); // the supervisor starts the next worker now
+  let got: ReturnType<typeof readRequest>;
+  try {
+    const peer = peerCredentials(conn);
+    if (peer.uid !== 0) process.exit(0);
+    // Root with fewer rights (reducecap, a chcontext box, seccomp, other namespaces) runs its
+    // command itself: served, it would get ours.
+    if (confinementOf(peer.pid) !== confinementOf("self")) {
+      reply(conn, REPLY_DIRECT);
+      process.exit(0);
+    }
+    got = readRequest(conn);
+  } catch {
+    got = undefined;
+  }
+  const req = got?.req;
+  const usable = got && got.fds.length === 3 && req && COMMANDS[req.command] && !NOT_SERVED.has(req.command) && pathsFor(req.env).serviceSocket === socketPath;
+  if (!usable) {
+    if (got) closeAll(got.fds);
+    reply(conn, REPLY_DIRECT);
+    process.exit(0);
+  }
+  try {
+    return serve(conn, req!, got!.fds, distDir);
+  } catch {
+    // Nothing of the command ran yet (a working directory that is gone, say): the caller runs it.
+    reply(conn, REPLY_DIRECT);
+    process.exit(0);
+  }
+}

@@ -1,0 +1,223 @@
+// The host service (vserverd) and the thin client: the first command starts it, later commands
+// are served by its workers with the caller's own descriptors, signals and exit status; it is
+// never needed (ordinary users, VSERVER_SERVICE=off, a request it must not serve all run
+// directly); and killing it, even in the middle of an operation, leaves every guest usable.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { TestHost, busyboxGuest, BIN } from "../helpers/host";
+import { encodeRequest } from "../../src/pure/service-protocol";
+
+const h = new TestHost("service");
+// This file is about the service: it is on here whatever the suite's pass says.
+h.env.VSERVER_SERVICE = "";
+afterAll(() => h.cleanup());
+
+const socket = () => `${h.root}/run/vservers/.service/socket`;
+
+function servicePid(): number | undefined {
+  try {
+    const pid = Number(readFileSync(`${h.root}/run/vservers/.service/service.lock`, "utf8").split(" ")[0]);
+    return existsSync(`/proc/${pid}`) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function until(cond: () => boolean, ms = 10000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await Bun.sleep(20);
+  }
+}
+
+function parentOf(pid: number): number {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return 0;
+  }
+}
+
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+}
+
+/** Host processes whose command line contains all the words. */
+function processesWith(...words: string[]): number[] {
+  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => {
+    const c = cmdline(p);
+    return words.every((w) => c.includes(w));
+  });
+}
+
+/** Every process of this root's service: the supervisor and its workers. */
+function serviceProcesses(): number[] {
+  const sup = servicePid();
+  if (!sup) return [];
+  return [sup, ...readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map(Number).filter((p) => parentOf(p) === sup)];
+}
+
+describe("the host service", () => {
+  beforeAll(async () => {
+    expect(h.vserver("--list").code).toBe(0);
+    // A state root nothing has used yet gets no service (nor any run state) from a command.
+    expect(existsSync(`${h.root}/run`)).toBe(false);
+    busyboxGuest(h, "s1");
+    h.ok("--list");
+    await until(() => servicePid() !== undefined);
+  });
+
+  test("the first command on a used state root started it, and the socket is root's alone", () => {
+    expect(h.run("vserverd", ["--status"]).code).toBe(0);
+    const mode = Bun.spawnSync(["stat", "-c", "%a %U", socket()]).stdout.toString().trim();
+    expect(mode).toBe("600 root");
+    const dir = Bun.spawnSync(["stat", "-c", "%a", `${h.root}/run/vservers/.service`]).stdout.toString().trim();
+    expect(dir).toBe("700");
+  });
+
+  test("a command is run by one of its workers, not by the client", async () => {
+    h.ok("s1", "start");
+    const p = Bun.spawn([`${BIN}/vserver`, "s1", "exec", "sleep", "7.25"], { env: h.env, stdout: "pipe", stderr: "pipe" });
+    try {
+      let execs: number[] = [];
+      await until(() => (execs = processesWith("exec", "s1", "sleep", "7.25").filter((x) => x !== p.pid && !cmdline(x).includes("bin/vserver"))).length > 0);
+      // The runtime's exec is a child of a worker, whose parent is the supervisor.
+      const worker = parentOf(execs[0]!);
+      expect(cmdline(worker)).toContain("vserverd.js --worker");
+      expect(parentOf(worker)).toBe(servicePid()!);
+    } finally {
+      p.kill("SIGKILL");
+    }
+  });
+
+  test("stdio, working directory and exit status are the caller's", () => {
+    const r = Bun.spawnSync(["sh", "-c", `cd ${h.root} && echo from-stdin | ${BIN}/vserver s1 exec sh -c 'cat; echo to-stderr >&2; exit 7' > out.txt 2> err.txt; echo $?`], { env: h.env });
+    expect(r.stdout.toString().trim()).toBe("7");
+    expect(readFileSync(`${h.root}/out.txt`, "utf8")).toBe("from-stdin\n");
+    expect(readFileSync(`${h.root}/err.txt`, "utf8")).toBe("to-stderr\n");
+    // Environment reaches the command: a state root of its own would be another installation.
+    const other = h.run("vserver", ["--list"], { env: { VSERVER_ROOT: `${h.root}/nowhere` } });
+    expect(other.code).toBe(0);
+    expect(other.stdout).not.toContain("s1");
+  });
+
+  test("a signal to the client reaches the command in the guest", async () => {
+    const p = Bun.spawn([`${BIN}/vserver`, "s1", "exec", "sleep", "9.75"], { env: h.env, stdout: "pipe", stderr: "pipe" });
+    await until(() => h.inGuest("s1", "ps").stdout.includes("sleep 9.75"));
+    p.kill("SIGTERM");
+    expect(await p.exited).toBe(143);
+    await until(() => !h.inGuest("s1", "ps").stdout.includes("sleep 9.75"));
+  });
+
+  test("a request for another state root, or a malformed one, is sent back to run directly", async () => {
+    const ask = async (payload: Buffer) => {
+      let answer = "";
+      const done = Promise.withResolvers<void>();
+      await Bun.connect({
+        unix: socket(),
+        socket: {
+          open(s) { s.write(payload); },
+          data(_s, d) { answer += d.toString(); },
+          close() { done.resolve(); },
+          error() { done.resolve(); },
+        },
+      });
+      await done.promise;
+      return answer;
+    };
+    const req = { command: "vserver", cwd: "/", umask: 0o22, args: ["--list"], env: { VSERVER_ROOT: "/elsewhere" } };
+    expect(await ask(encodeRequest(req))).toBe("direct\n");
+    expect(await ask(Buffer.from("\x05\0\0\0hello"))).toBe("direct\n");
+    // No descriptors came with a well-formed request for this root: not served either.
+    expect(await ask(encodeRequest({ ...req, env: { VSERVER_ROOT: h.root } }))).toBe("direct\n");
+  });
+
+  test("root with fewer rights runs its command itself, keeping its limits", () => {
+    // Served, the command would run with the service's full bounding set.
+    const served = h.run("reducecap", ["--show"]).stdout;
+    expect(served).toContain("CAP_SYS_ADMIN");
+    const lowered = Bun.spawnSync(["setpriv", "--bounding-set", "-sys_admin", `${BIN}/reducecap`, "--show"], { env: h.env, stdout: "pipe", stderr: "pipe" });
+    expect(lowered.exitCode).toBe(0);
+    expect(lowered.stdout.toString()).not.toContain("CAP_SYS_ADMIN");
+    const nnp = Bun.spawnSync(["setpriv", "--no-new-privs", `${BIN}/vserver`, "s1", "exec", "grep", "NoNewPrivs", "/proc/self/status"], { env: h.env, stdout: "pipe" });
+    expect(nnp.stdout.toString()).toMatch(/NoNewPrivs:\s+1/);
+  });
+
+  test("ordinary users, and VSERVER_SERVICE=off, run commands directly", () => {
+    const off = h.run("vserver", ["s1", "exec", "true"], { env: { VSERVER_SERVICE: "off" } });
+    expect(off.code).toBe(0);
+    const nobody = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", `${BIN}/vserver`, "--version"], { env: h.env, stdout: "pipe", stderr: "pipe" });
+    expect(nobody.stdout.toString()).toBe("vserver 0.1.0\n");
+  });
+
+  test("stopping the service leaves the guest running, and the next command starts it again", async () => {
+    expect(h.run("vserverd", ["--stop"]).code).toBe(0);
+    expect(servicePid()).toBeUndefined();
+    // Its waiting workers leave with it (a busy one would finish its command first).
+    const ours = () => processesWith("vserverd.js", "--worker").filter((p) => {
+      try { return readFileSync(`/proc/${p}/environ`, "utf8").includes(`VSERVER_ROOT=${h.root}\0`); } catch { return false; }
+    });
+    await until(() => ours().length === 0, 5000);
+    expect(h.vserver("s1", "running").code).toBe(0);
+    expect(h.inGuest("s1", "echo", "still here").stdout).toBe("still here\n");
+    await until(() => servicePid() !== undefined);
+  });
+});
+
+describe("a kill -9 of the service in the middle of an operation", () => {
+  // The supervisor and every worker, the one running the operation too, die at once: the state
+  // on disk and the locks are the truth, and the next command recovers as after a killed command.
+  async function killServiceDuring(args: string[], afterMs: number): Promise<void> {
+    await until(() => servicePid() !== undefined && serviceProcesses().length > 1);
+    const p = Bun.spawn([`${BIN}/vserver`, ...args], { env: h.env, stdout: "ignore", stderr: "ignore" });
+    await Bun.sleep(afterMs);
+    for (const pid of serviceProcesses()) try { process.kill(pid, "SIGKILL"); } catch {}
+    await p.exited;
+  }
+
+  function usable(name: string): void {
+    // Whatever the killed operation got to, the guest can be started, used, stopped.
+    h.vserver(name, "start");
+    expect(h.vserver(name, "running").code).toBe(0);
+    expect(h.inGuest(name, "echo", "ok").stdout).toBe("ok\n");
+    h.ok(name, "stop");
+    expect(h.vserver(name, "status").code).toBe(3);
+  }
+
+  for (const ms of [30, 120, 300]) {
+    test(`during start (after ${ms} ms)`, async () => {
+      busyboxGuest(h, `ks${ms}`);
+      await killServiceDuring([`ks${ms}`, "start"], ms);
+      usable(`ks${ms}`);
+    });
+
+    test(`during stop (after ${ms} ms)`, async () => {
+      busyboxGuest(h, `kt${ms}`);
+      h.ok(`kt${ms}`, "start");
+      await killServiceDuring([`kt${ms}`, "stop"], ms);
+      usable(`kt${ms}`);
+    });
+
+    test(`during exec (after ${ms} ms)`, async () => {
+      busyboxGuest(h, `ke${ms}`);
+      h.ok(`ke${ms}`, "start");
+      await killServiceDuring([`ke${ms}`, "exec", "sleep", "1"], ms);
+      h.ok(`ke${ms}`, "stop");
+      usable(`ke${ms}`);
+    });
+
+    test(`during build (after ${ms} ms)`, async () => {
+      await killServiceDuring([`kb${ms}`, "build", "-m", "busybox", "--quiet"], ms);
+      // Either the build finished, or it left nothing and a new one succeeds.
+      if (h.vserver(`kb${ms}`, "status").code !== 3) h.ok(`kb${ms}`, "build", "-m", "busybox", "--quiet");
+      usable(`kb${ms}`);
+    });
+  }
+});
