@@ -1,12 +1,11 @@
 // Named fault points, for the fault-injection tests only. `VSERVER_FAULT=POINT:ACTION[,...]`
-// (read once, at the first point a command reaches) makes the command, on reaching POINT, either kill itself
+// (read once, at the first point the command reaches: a service worker loads this module before
+// it takes its caller's environment) makes the command, on reaching POINT, either kill itself
 // with SIGKILL (`kill`: a crash or `kill -9` at exactly that step), fail there as a full disk
 // would (`enospc`: the write that follows the point fails with ENOSPC), or stop itself with
 // SIGSTOP (`stop`: a test changes the world under it, then sends SIGCONT). Without the variable every
 // point is a no-op. docs/architecture.md lists the points and what the next command does.
 
-// Read at the first point, not when the module loads: a worker of the host service loads every
-// module before it takes on its caller's environment.
 let armed: Map<string, string> | undefined;
 
 function armedPoints(): Map<string, string> {

@@ -6,8 +6,8 @@
 // stop works on a full disk. A holder that died (kill -9 in the middle of `start`) is detected by
 // its PID and start time, so its lock never blocks the next command. Bun has no flock(2).
 //
-// Plain files with that text (made by earlier versions) are read the same way, and one that is
-// empty or garbled for longer than STALE_UNREADABLE_MS is judged stale (its maker was killed
+// Plain files with that text (the locks of earlier versions) are read the same way, and one that
+// is empty or garbled for longer than STALE_UNREADABLE_MS is judged stale (its maker was killed
 // between open and write); docs/architecture.md has the rules.
 
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from "node:fs";
@@ -114,12 +114,4 @@ export async function acquireLock(dir: string, name: string, what: string, waitS
 export function lockHeld(dir: string, name: string): boolean {
   const owner = ownerOf(`${dir}/${name}.lock`);
   return owner !== undefined && holderAlive(owner);
-}
-
-/** The live command holding the lock, by PID and start time (vserverd --stop signals it). */
-export function lockHolder(dir: string, name: string): { pid: number; start: string } | undefined {
-  const owner = ownerOf(`${dir}/${name}.lock`);
-  if (owner === undefined || !holderAlive(owner)) return undefined;
-  const [pid, start] = owner.split(" ");
-  return { pid: Number(pid), start: start! };
 }

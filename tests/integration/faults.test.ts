@@ -1,8 +1,8 @@
 // Fault injection: every operation killed (SIGKILL) or failed as on a full disk (ENOSPC) at each
 // of its named steps (VSERVER_FAULT, src/drivers/fault.ts), then the next commands must find the
 // guest usable (start, exec, stop, delete all work) and nothing of it leaked: no mounts, cgroups,
-
-
+// containers, run files, bundles, locks or processes. Through the host service the point is in the
+// worker that runs the command (it takes the caller's environment), as in a direct run.
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -10,14 +10,13 @@ import { TestHost, busyboxGuest, type CmdResult } from "../helpers/host";
 
 const h = new TestHost("faults");
 afterAll(() => h.cleanup());
-const TS = { VSERVER_SERVICE: "off" };
 
 function withFault(point: string, action: string, ...args: string[]): CmdResult {
-  return h.run("vserver", args, { env: { ...TS, VSERVER_FAULT: `${point}:${action}` } });
+  return h.run("vserver", args, { env: { VSERVER_FAULT: `${point}:${action}` } });
 }
 
 function vs(...args: string[]): CmdResult {
-  return h.run("vserver", args, { env: TS });
+  return h.run("vserver", args);
 }
 
 /** Everything this root still holds of guest `name` on the host, besides its config and root. */
@@ -54,7 +53,7 @@ describe("the kernel is the truth", () => {
   test("start killed after the runtime started the guest, before its record: the next start says so and starts it", () => {
     busyboxGuest(h, "orphan");
     const r = withFault("start.after-runtime", "kill", "orphan", "start");
-    expect(r.code).toBe(137);
+    expect(r.code).not.toBe(0); // 137 in a direct run; the client of a killed service worker says 125
     // The guest init runs with no record of it: status must not call it plainly stopped ...
     expect(vs("orphan", "status").stdout).toMatch(/stopped \(processes left by a killed command remain/);
     expect(vs("orphan", "exec", "true").stderr).toMatch(/not running \(processes left by a killed command remain/);
@@ -70,7 +69,7 @@ describe("the kernel is the truth", () => {
   });
 
   test("the same, recovered by stop", () => {
-    expect(withFault("start.after-runtime", "kill", "orphan", "start").code).toBe(137);
+    expect(withFault("start.after-runtime", "kill", "orphan", "start").code).not.toBe(0);
     const s = vs("orphan", "stop");
     expect(s.code).toBe(0);
     expect(s.stderr).toMatch(/stop stopped and removed them/);

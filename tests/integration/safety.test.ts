@@ -250,6 +250,7 @@ describe("delete works on what it opened", () => {
     rmSync(`${h.cfg("swapped")}/vdir`);
     symlinkSync(`${roots}/swapped`, `${h.cfg("swapped")}/vdir`);
     const p = Bun.spawn([`${BIN}/vserver`, "swapped", "delete", "--force"], {
+      // A direct run, so that the process that stops itself is the one this test can see.
       env: { ...h.env, VSERVER_SERVICE: "off", VSERVER_FAULT: "delete.after-teardown:stop" }, stdout: "pipe", stderr: "pipe",
     });
     try {
