@@ -115,3 +115,11 @@ export function lockHeld(dir: string, name: string): boolean {
   const owner = ownerOf(`${dir}/${name}.lock`);
   return owner !== undefined && holderAlive(owner);
 }
+
+/** The live command holding the lock, by PID and start time (vserverd --stop signals it). */
+export function lockHolder(dir: string, name: string): { pid: number; start: string } | undefined {
+  const owner = ownerOf(`${dir}/${name}.lock`);
+  if (owner === undefined || !holderAlive(owner)) return undefined;
+  const [pid, start] = owner.split(" ");
+  return { pid: Number(pid), start: start! };
+}
