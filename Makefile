@@ -12,7 +12,7 @@ CFLAGS_HARDENED := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack
 CFLAGS_CLIENT := $(CFLAGS_HARDENED) -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"' -Ibuild
 DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3
 
-.PHONY: all deps deb-deps npm-deps build test unit integration demo install uninstall typecheck clean bench
+.PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install uninstall typecheck clean bench
 
 all: build
 
@@ -59,6 +59,10 @@ unit: build
 
 integration: build
 	$(BUN) test --timeout 600000 tests/integration
+
+# 1000 start/stop cycles and mixed parallel operations on 50 guests (tests/long): hours, not in `make test`.
+test-long: build
+	$(BUN) test --timeout 86400000 tests/long
 
 demo: build
 	demo/run

@@ -216,6 +216,14 @@ P("## 6. command start-up");
 P();
 P(table("startup.all", (n) => n === "/bin/true" ? undefined : "bun -e 0"));
 P();
+P("## 7. network: a guest's TCP path in shared, routed and bridge mode against the host's own");
+P();
+if (existsSync(`${dir}/network.md`)) {
+  P(readFileSync(`${dir}/network.md`, "utf8").trimEnd());
+  P();
+  P("`bench/network.sh`: iperf3 (throughput) and 64-byte request/answer round trips on one connection, from each guest's network context (its namespace, or for shared its socket cgroup) to a peer namespace the script makes; rounds alternate across the rows, each cell the median of the rounds (docs/networking.md, \"Speed\").");
+} else P("_not measured in this run_");
+P();
 P("## Exact commands");
 P();
 P("Set up by `bench/run`: a state root `VSERVER_ROOT=/tmp/vsbench.*/root` with the busybox guest `bb` (`vserver bb build -m busybox`, started), the view `unshare --mount=VIEW --propagation slave mount -t tmpfs ... /sys/fs/cgroup/unified`, " +

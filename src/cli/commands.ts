@@ -1,6 +1,7 @@
-// Every command of the product, by the name it is installed under. The host service's workers
-// load them all once, so a served command starts at its own first line; the Makefile builds one
-// executable per name from this list (`bun src/cli/commands.ts` prints it).
+// Every command the host service serves, by the name it is installed under. Its workers load them
+// all once, so a served command starts at its own first line. The Makefile builds one executable
+// per name printed by `bun src/cli/commands.ts`: these, and vserverd, which manages the service
+// itself and is never served.
 
 import { main as chbind } from "./chbind";
 import { main as chcontext } from "./chcontext";
@@ -14,7 +15,6 @@ import { main as vpstree } from "./vpstree";
 import { main as vserverInfo } from "./vserver-info";
 import { main as vserverStat } from "./vserver-stat";
 import { main as vserver } from "./vserver";
-import { main as vserverd } from "./vserverd";
 import { main as vtop } from "./vtop";
 import { main as vuname } from "./vuname";
 import { main as vwait } from "./vwait";
@@ -23,10 +23,7 @@ export type CommandMain = (argv: string[]) => Promise<number | void> | number | 
 
 export const COMMANDS: Record<string, CommandMain> = {
   vserver, "vserver-stat": vserverStat, vps, vpstree, vtop, vkill, vwait, "vserver-info": vserverInfo,
-  chcontext, reducecap, chbind, vuname, vlimit, vattribute, "start-vservers": startVservers, vserverd,
+  chcontext, reducecap, chbind, vuname, vlimit, vattribute, "start-vservers": startVservers,
 };
 
-/** Commands the service never runs: they manage the service itself. */
-export const NOT_SERVED = new Set(["vserverd"]);
-
-if (import.meta.main) console.log(Object.keys(COMMANDS).join(" "));
+if (import.meta.main) console.log([...Object.keys(COMMANDS), "vserverd"].join(" "));

@@ -30,7 +30,8 @@ Commands:
   exec CMD [ARGS...]     run CMD as root in the guest; its exit status is returned
   suexec USER CMD [ARGS...]  run CMD as USER (name or uid) in the guest
   service SVC ACTION     run /etc/init.d/SVC ACTION in the guest
-  delete [--force]       stop and remove the guest's root and config (asks unless --force)
+  delete [--force]       stop and remove the guest's root, config and logs (asks unless
+                         --force); refuses a vdir that is not the guest's alone
   convert                write /etc/vservers/NAME/ from a legacy /etc/vservers/NAME.conf
 
 Global options:

@@ -3,12 +3,12 @@
 // instead, or stop it at any time: guests never depend on it.
 
 import { dirname } from "node:path";
-import { readFileSync } from "node:fs";
 import { UsageError } from "../errors";
 import { makeEnv } from "../control/env";
 import { runService } from "../service/supervisor";
 import { runWorker } from "../service/worker";
 import { procStartTime, signalProcess } from "../drivers/proc-pid";
+import { lockHolder } from "../drivers/lock";
 import { writeOut } from "../drivers/output";
 import { runMain } from "./main";
 
@@ -29,15 +29,6 @@ and run directly whenever it is absent. Stopping it never touches a running gues
 
 const SIGTERM = 15;
 
-/** The running service's PID and start time, from its lock file. */
-function runningService(lockFile: string): { pid: number; start: string } | undefined {
-  try {
-    const [pid, start] = readFileSync(lockFile, "utf8").trim().split(" ");
-    if (pid && start && procStartTime(Number(pid)) === start) return { pid: Number(pid), start };
-  } catch {}
-  return undefined;
-}
-
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "--worker") {
     const env = makeEnv();
@@ -53,14 +44,13 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const env = makeEnv();
-  const lockFile = `${env.paths.serviceDir}/service.lock`;
   if (values.status) {
-    const s = runningService(lockFile);
+    const s = lockHolder(env.paths.serviceDir, "service");
     writeOut(s ? `vserverd is running (pid ${s.pid}).\n` : "vserverd is not running.\n");
     return s ? 0 : 3;
   }
   if (values.stop) {
-    const s = runningService(lockFile);
+    const s = lockHolder(env.paths.serviceDir, "service");
     if (!s) return 0;
     signalProcess(s.pid, s.start, SIGTERM);
     for (let i = 0; i < 500 && procStartTime(s.pid) === s.start; i++) await Bun.sleep(10);

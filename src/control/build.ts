@@ -27,6 +27,7 @@ import type { Env } from "./env";
 import { cfgDirOf, checkName, guestExists, listGuestNames, loadGuest } from "./guests";
 import { interfaceConfigEntries } from "./build-interfaces";
 import { writeErr } from "../drivers/output";
+import { faultPoint } from "../drivers/fault";
 
 export const BUILD_METHODS = ["busybox", "skeleton", "debootstrap", "clone", "template"] as const;
 export type BuildMethod = (typeof BUILD_METHODS)[number];
@@ -86,6 +87,13 @@ function debrisOf(dir: string, name: string): string[] {
 }
 
 /** Remove the temporary trees of builds of this name whose process is gone. */
+/** A full disk during a build: Node's ENOSPC names no file, so name where the build was writing. */
+function noSpaceNamed(e: unknown, where: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code !== "ENOSPC" && code !== "EDQUOT") return e;
+  return new VsError(`the build ran out of space writing ${(e as NodeJS.ErrnoException).path ?? where}; nothing was kept.`, { file: (e as NodeJS.ErrnoException).path ?? where });
+}
+
 function removeDebris(env: Env, name: string): void {
   for (const dir of [env.paths.confDir, env.paths.vdirBase]) {
     for (const d of debrisOf(dir, name)) {
@@ -172,7 +180,11 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
   try {
     context = allocateContext(env, req);
     mkdirSync(tmpCfg, { mode: 0o755 });
+    faultPoint("build.context", `${tmpCfg}/context`);
     writeFileSync(`${tmpCfg}/context`, `${context}\n`);
+  } catch (e) {
+    rmSync(tmpCfg, { recursive: true, force: true });
+    throw noSpaceNamed(e, tmpCfg);
   } finally {
     allocation.release();
   }
@@ -226,7 +238,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
           const skip = new Set(["context", "name", "vdir", "run", "cache", "uts/nodename", "interfaces"]);
           for (const [rel, e] of readConfigTree(other.cfgDir)) {
             const top = rel.split("/")[0]!;
-            if (skip.has(rel) || skip.has(top) || e.kind === "dir") continue;
+            if (skip.has(rel) || skip.has(top) || e.kind === "dir" || e.kind === "special") continue;
             extraConfig.push([rel, e]);
           }
         }
@@ -239,6 +251,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
     }
 
     writeIdentity(tmpRoot, { hostname, resolvConf: hostResolvConf(env.paths.defaultsDir) });
+    faultPoint("build.after-root", `${tmpRoot}/etc/hostname`);
 
     const entries: Array<[string, ConfigEntry]> = [
       ...extraConfig.filter(([rel]) => !(rel === "apps/init/style" && style)),
@@ -257,12 +270,13 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
       rmSync(cfgDir, { recursive: true, force: true });
       rmSync(vdir, { recursive: true, force: true });
     }
+    faultPoint("build.before-rename", vdir);
     renameSync(tmpRoot, vdir);
     renameSync(tmpCfg, cfgDir);
     return { name: req.name, context, vdir, cfgDir };
   } catch (e) {
     cleanup();
-    throw e;
+    throw noSpaceNamed(e, tmpRoot);
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -5,6 +5,7 @@ import { pathsFor, type Paths } from "../pure/paths";
 import { chooseRuntime, type Runtime } from "../drivers/runtime/oci-runtime";
 import { readRunRecord } from "../drivers/run-state";
 import { writeErr } from "../drivers/output";
+import { existingSocketCgroup } from "../drivers/net/socket-cgroup";
 
 export interface Env {
   paths: Paths;
@@ -52,8 +53,10 @@ export function makeEnv(opts: { quiet?: boolean; warn?: (m: string) => void } = 
     runtimeOf(name: string) {
       const rec = readRunRecord(paths, name);
       const def = this.runtime();
-      if (!rec || rec.runtime === def.name) return def;
-      return (byName[rec.runtime] ??= chooseRuntime(paths.runtimeStateDir, rec.runtime));
+      const rt = !rec || rec.runtime === def.name ? def : (byName[rec.runtime] ??= chooseRuntime(paths.runtimeStateDir, rec.runtime));
+      // A guest with socket programs: everything the runtime starts in it must be born under them.
+      const join = rec && existingSocketCgroup(rec.cgroupPath);
+      return join ? { ...rt, joinCgroup2: join } : rt;
     },
     warn: opts.warn ?? ((m) => writeErr(`vserver: warning: ${m}\n`)),
     quiet: opts.quiet ?? false,

@@ -12,6 +12,9 @@ import { passableToGuest } from "../drivers/stdio";
 import { writeSync } from "node:fs";
 import type { GuestConfig } from "../pure/config/guest-config";
 import type { Env } from "./env";
+import { observeGuest } from "./guest-state";
+import { lockHeld } from "../drivers/lock";
+import { faultPoint } from "../drivers/fault";
 
 export interface ExecRequest {
   argv: string[];
@@ -23,7 +26,10 @@ export interface ExecRequest {
 
 export function requireRunning(env: Env, g: GuestConfig) {
   const rec = readRunRecord(env.paths, g.name);
-  if (!rec || !isAlive(rec)) throw new NotRunningError(`guest '${g.name}' is not running.`, { guest: g.name });
+  if (!rec || !isAlive(rec)) {
+    const orphans = observeGuest(env, g.name, g.context).orphanProcesses && !lockHeld(env.paths.lockDir, g.name);
+    throw new NotRunningError(`guest '${g.name}' is not running${orphans ? " (processes left by a killed command remain; 'start' or 'stop' removes them)" : ""}.`, { guest: g.name });
+  }
   return rec;
 }
 
@@ -68,6 +74,7 @@ export function resolveUser(env: Env, g: GuestConfig, user: string): string {
 export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): Promise<number> {
   const policy = execPolicy(g, requireRunning(env, g));
   requireEnterable(g, policy, "exec");
+  faultPoint("exec.before-runtime");
   if (req.user) req = { ...req, user: resolveUser(env, g, req.user) };
   const tty = req.tty ?? isTerminal(0);
   const opts = { tty, user: req.user, cwd: req.cwd, noNewPrivs: policy.noNewPrivs, nice: policy.nice, rlimits: policy.rlimits };

@@ -1,5 +1,6 @@
 // Finding guests and loading their config.
 
+import { guestPaths } from "../pure/paths";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { NotFoundError, UsageError } from "../errors";
 import { readConfigTree } from "../drivers/config-store";
@@ -14,7 +15,7 @@ export function checkName(name: string): void {
 }
 
 export function cfgDirOf(env: Env, name: string): string {
-  return `${env.paths.confDir}/${name}`;
+  return guestPaths(env.paths, name).cfgDir;
 }
 
 export function guestExists(env: Env, name: string): boolean {

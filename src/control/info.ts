@@ -6,6 +6,8 @@ import { isAlive, readRunRecord, type RunRecord } from "../drivers/run-state";
 import type { Env } from "./env";
 import { listGuestNames, loadGuest } from "./guests";
 import { logFileOf } from "./guest-commands";
+import { observeGuest } from "./guest-state";
+import { lockHeld } from "../drivers/lock";
 
 export interface GuestStatus {
   name: string;
@@ -18,6 +20,7 @@ export interface GuestStatus {
   processes?: number;
   uptimeSeconds?: number;
   log: string;
+  leftovers?: boolean;
 }
 
 export function liveRecord(env: Env, name: string): RunRecord | undefined {
@@ -31,6 +34,9 @@ export function guestStatus(env: Env, g: GuestConfig): GuestStatus {
     name: g.name, running: !!rec, context: rec?.context ?? g.context, initStyle: g.initStyle,
     vdir: g.vdir, cfgDir: g.cfgDir, log: logFileOf(env, g.name),
   };
+  // Processes without a record are a killed command's leftovers, unless a command working on the
+  // guest right now (a start between the runtime and its record) holds its lock.
+  if (!rec && observeGuest(env, g.name, g.context).orphanProcesses && !lockHeld(env.paths.lockDir, g.name)) s.leftovers = true;
   if (rec) {
     s.pid = rec.pid;
     s.processes = cgroupPids(rec.cgroupPath).length;

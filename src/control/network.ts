@@ -8,9 +8,14 @@ import { ConfigError, ToolError } from "../errors";
 import { readConfigTree } from "../drivers/config-store";
 import { acquireLock } from "../drivers/lock";
 import { ensureBridge, deleteBridge } from "../drivers/net/bridge";
-import { ipBatch } from "../drivers/net/ip";
+import { hostAddresses, ipBatch, ipTry } from "../drivers/net/ip";
 import { bridgePorts, isBridge, linkExists, linksWithPrefix } from "../drivers/net/links";
 import { createMacvlan } from "../drivers/net/macvlan";
+import { createSocketCgroup, socketCgroupDir } from "../drivers/net/socket-cgroup";
+import { unixHookFacts } from "../drivers/bpf/kernel-btf";
+import { hostStackPrograms, lbackAddress, sharedPrograms } from "../pure/bpf/host-stack-programs";
+import { parseBindAddress } from "../pure/bpf/addresses";
+import { aliasAddLines, aliasDelLine, hostAliases } from "../pure/net/shared";
 import { createNetns, exposeNetnsIn, removeNetns, unexposeNetnsIn } from "../drivers/net/netns";
 import { viewIsLive } from "../drivers/runtime/cgroup-view";
 import { viewLock } from "./runtime-view";
@@ -29,6 +34,8 @@ import type { Env } from "./env";
 export interface GuestNetwork {
   /** A network namespace path for the spec, when one was prepared before start. */
   netnsPath?: string;
+  /** The cgroup2 directory with the socket programs of a guest on the host's stack. */
+  socketCgroup?: string;
 }
 
 function netLock(env: Env) {
@@ -41,8 +48,8 @@ export function guestNetConfig(env: Env, g: GuestConfig): GuestNetConfig {
   return net;
 }
 
-/** Refuse what cannot work before anything is made, naming the file. */
-function checkPlan(env: Env, g: GuestConfig, net: GuestNetConfig, plan: NetPlan): void {
+/** An address belongs to one running guest, whatever the modes. */
+function checkClashes(env: Env, g: GuestConfig, net: GuestNetConfig): void {
   const others = allNetStates(env.paths.runDir).filter((s) => s.name !== g.name);
   for (const a of net.addresses) {
     const clash = others.find((s) => s.addresses.includes(a.ip));
@@ -50,6 +57,13 @@ function checkPlan(env: Env, g: GuestConfig, net: GuestNetConfig, plan: NetPlan)
     if (a.mode !== "bridge" && a.dev && !linkExists(a.dev)) {
       throw new ConfigError(`${a.dir}/dev: the host has no network device '${a.dev}'.`, { guest: g.name, file: `${a.dir}/dev` });
     }
+  }
+}
+
+/** Refuse what cannot work before anything is made, naming the file. */
+function checkPlan(env: Env, g: GuestConfig, net: GuestNetConfig, plan: NetPlan): void {
+  checkClashes(env, g, net);
+  for (const a of net.addresses) {
     if (a.mode === "bridge" && linkExists(a.dev!) && !isBridge(a.dev!)) {
       throw new ConfigError(`${a.dir}/dev: the host device '${a.dev}' is not a bridge.`, { guest: g.name, file: `${a.dir}/dev` });
     }
@@ -73,9 +87,70 @@ function setUplinkSysctl(env: Env, dev: string, family: 4 | 6, key: string, valu
   writeDevSysctl(family, dev, key, value);
 }
 
-export async function setupGuestNetwork(env: Env, g: GuestConfig): Promise<GuestNetwork> {
+/**
+ * A guest on the host's stack gets its own loopback and no way to the host's local sockets
+ * (pure/bpf/host-stack-programs.ts), from programs on its cgroup made before its first process.
+ */
+function guardHostStack(env: Env, g: GuestConfig, context: number, cgroupPath: string): GuestNetwork {
+  const dir = requireCgroup2(g, cgroupPath);
+  createSocketCgroup(dir, hostStackPrograms(lbackAddress(context), unixFactsOrWarn(env, g)));
+  return { socketCgroup: dir };
+}
+
+/** The kernel lacks the unix hooks: say so once per start, and go on without them. */
+function unixFactsOrWarn(env: Env, g: GuestConfig) {
+  const unix = unixHookFacts(`${env.paths.runDir}/.bpf/unix-hook-facts.json`);
+  if (!unix) env.warn(`this kernel has no cgroup unix-socket hooks (Linux 6.7 or later, with BTF): guest '${g.name}' can connect to the host's abstract unix sockets.`);
+  return unix;
+}
+
+/**
+ * Shared mode: the guest stays on the host's stack; its addresses become aliases on host devices
+ * (pure/net/shared.ts) and its programs bind it to them. An address the host already has stays
+ * the host's: only what was added here is removed at teardown.
+ */
+async function setupShared(env: Env, g: GuestConfig, net: GuestNetConfig, context: number, cgroupPath: string): Promise<GuestNetwork> {
+  if (g.netNamespace) {
+    throw new ConfigError(`${g.cfgDir}/spaces/net: a guest in shared mode stays on the host's network stack and cannot have a namespace of its own.`, { guest: g.name, file: `${g.cfgDir}/spaces/net` });
+  }
+  const dir = requireCgroup2(g, cgroupPath);
+  const runDir = env.paths.runDir;
+  const lock = await netLock(env);
+  try {
+    checkClashes(env, g, net);
+    const canon = (ip: string) => parseBindAddress(ip).text;
+    const present = new Set(hostAddresses().map(canon));
+    for (const a of net.addresses) {
+      if (!a.dev && !present.has(canon(a.ip))) {
+        throw new ConfigError(`${a.dir}/ip: ${a.ip} is not an address of this host; give interfaces/${a.dir.split("/").pop()}/dev to have it added.`, { guest: g.name, file: `${a.dir}/ip` });
+      }
+    }
+    const aliases = hostAliases(net.addresses, g.name).filter((a) => !present.has(canon(a.ip)));
+    writeNetState(runDir, {
+      name: g.name, netns: "", hostLinks: [], proxies: [], bridges: [], uplinks: [],
+      addresses: net.addresses.map((a) => a.ip), aliases,
+    });
+    ipBatch(aliasAddLines(aliases), "adding the guest's addresses to the host's devices");
+  } finally {
+    lock.release();
+  }
+  const bound = net.addresses.map((a) => parseBindAddress(a.ip, `${a.dir}/ip`));
+  createSocketCgroup(dir, sharedPrograms(bound, lbackAddress(context), unixFactsOrWarn(env, g)));
+  return { socketCgroup: dir };
+}
+
+function requireCgroup2(g: GuestConfig, cgroupPath: string): string {
+  const dir = socketCgroupDir(cgroupPath);
+  if (!dir) throw new ToolError("this host has no cgroup2 file system mounted; a guest on the host's network stack needs it for its socket programs.", { guest: g.name });
+  return dir;
+}
+
+export async function setupGuestNetwork(env: Env, g: GuestConfig, context: number, cgroupPath: string): Promise<GuestNetwork> {
   const net = guestNetConfig(env, g);
-  if (net.kind === "host") return {};
+  // Leftovers of a start killed half-way (the guest is not running: start checked).
+  if (readNetState(env.paths.runDir, g.name)) await teardownGuestNetwork(env, g.name);
+  if (net.kind === "host") return g.netNamespace ? {} : guardHostStack(env, g, context, cgroupPath);
+  if (net.kind === "shared") return setupShared(env, g, net, context, cgroupPath);
   const runDir = env.paths.runDir;
   const plan = planNetwork(net.addresses, linkPrefix(runDir, g.name));
   const netns = netnsFile(runDir, g.name);
@@ -177,10 +252,13 @@ function teardownLocked(runDir: string, name: string): void {
   for (const p of state.proxies) deleteProxy(p);
   for (const l of new Set([...state.hostLinks, ...linksWithPrefix(linkPrefix(runDir, name))])) deleteLink(l);
   // macvlans live only in the namespace and go with it.
-  removeNetns(state.netns);
+  if (state.netns) removeNetns(state.netns);
   removeNetState(runDir, name);
 
   const others = allNetStates(runDir);
+  for (const a of state.aliases ?? []) {
+    if (!others.some((s) => s.addresses.includes(a.ip))) ipTry(aliasDelLine(a).split(" "));
+  }
   // Each family's settings on a device go back when no guest needs that family there any more.
   for (const use of state.uplinks) {
     if (others.some((s) => s.uplinks.includes(use))) continue;

@@ -17,8 +17,7 @@ import { startGuest, type StartResult } from "./start";
 import { stopGuest } from "./stop";
 import { enterShell, execInGuest, execPolicy, requireEnterable, requireRunning, type ExecRequest } from "./exec";
 import { guestStatus, liveRecord, type GuestStatus } from "./info";
-import { teardownGuest } from "./teardown";
-import { readRunRecord } from "../drivers/run-state";
+import { deleteGuest, type DeleteOptions } from "./delete";
 
 /**
  * How an operation holds the guest: `lock` takes its lock; `existing` first requires the guest
@@ -105,30 +104,8 @@ export function enter(env: Env, name: string): Promise<number> {
   });
 }
 
-export interface DeleteOptions {
-  /** Called to confirm unless force; returns true to go on. */
-  confirm?: () => Promise<boolean>;
-  force: boolean;
-}
-
 export function remove(env: Env, name: string, o: DeleteOptions): Promise<boolean> {
-  return operate(env, "delete", name, CHANGE, async () => {
-    const g = loadGuest(env, name);
-    if (!o.force) {
-      if (!o.confirm) throw new UsageError(`delete of '${name}' needs confirmation: run it on a terminal or give --force.`);
-      if (!(await o.confirm())) return false;
-    }
-    try {
-      await stopGuest(env, g);
-    } catch (e) {
-      if (!(e instanceof NotRunningError)) throw e;
-    }
-    await teardownGuest(env, name, readRunRecord(env.paths, name)?.context ?? g.context);
-    rmSync(g.vdir, { recursive: true, force: true });
-    rmSync(`${env.paths.cacheDir}/${name}`, { recursive: true, force: true });
-    rmSync(g.cfgDir, { recursive: true, force: true });
-    return true;
-  });
+  return operate(env, "delete", name, CHANGE, () => deleteGuest(env, loadGuest(env, name), o));
 }
 
 /** Write /etc/vservers/NAME/ from a legacy NAME.conf (read as data, never executed). */

@@ -2,18 +2,22 @@
 // guest's mounts, limits and namespaces through the OCI runtime, its services started by its
 // init style, and on any failure everything removed again.
 
-import { closeSync, fchmodSync, fchownSync, mkdirSync, openSync, readFileSync, writeFileSync, appendFileSync, existsSync, statSync } from "node:fs";
+import { closeSync, fchmodSync, fchownSync, mkdirSync, openSync, readFileSync, existsSync, statSync } from "node:fs";
+import { appendLog } from "../drivers/log-file";
+import { writeFileAtomic } from "../drivers/atomic-file";
 import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } from "../errors";
 import { guestCgroupPath, writeCgroupFiles } from "../drivers/cgroup/guest-cgroups";
 import { runHooks, type HookContext } from "../drivers/hooks";
 import { allRunRecords, isAlive, writeRunRecord, type RunRecord } from "../drivers/run-state";
 import { policyFromConfig } from "./exec";
 import { procStartTime } from "../drivers/proc-pid";
-import { containerState, launchContainer, pidFromBundle, startContainer } from "../drivers/runtime/oci-runtime";
+import { launchContainer, pidFromBundle, startContainer } from "../drivers/runtime/oci-runtime";
 import { awaitStartReport, guestInitBinary } from "../drivers/guest-init";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
 import { buildOciSpec } from "../pure/spec/oci-spec";
+import { fstabEntryOfMountError } from "../pure/config/fstab";
+import { missingMountPoints, removeMountPoints } from "../drivers/mount-points";
 import { ALL_CAPABILITIES } from "../pure/config/capabilities";
 import type { Env } from "./env";
 import { initPlan } from "./init-style";
@@ -21,6 +25,8 @@ import { logFileOf, startCommandError } from "./guest-commands";
 import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
 import { viewLock } from "./runtime-view";
+import { clearLeftovers, observeGuest } from "./guest-state";
+import { faultPoint } from "../drivers/fault";
 import { contextsOfHostUsers, guestIds } from "./guest-ids";
 import { checkBarrier } from "./barrier-check";
 import { openLowPorts } from "../drivers/net/low-ports";
@@ -81,8 +87,8 @@ function reclaimLog(fd: number): void {
 
 export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult> {
   const rt = env.runtime();
-  const existing = containerState(rt, g.name);
-  if (existing?.status === "running") {
+  const seen = observeGuest(env, g.name, g.context);
+  if (seen.running) {
     throw new AlreadyRunningError(`guest '${g.name}' is already running.`, { guest: g.name });
   }
   if (!existsSync(g.vdir) || !statSync(g.vdir).isDirectory()) {
@@ -92,11 +98,10 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   const context = pickContext(env, g);
   const idRange = g.userNamespace ? guestIds(g, context) : undefined;
   // Leftovers of a start or stop that was killed: clear them before anything new is made.
-  if (existing) await teardownGuest(env, g.name, context);
+  await clearLeftovers(env, g.name, seen, "start");
 
   const log = logFileOf(env, g.name);
-  mkdirSync(env.paths.logDir, { recursive: true, mode: 0o750 });
-  appendFileSync(log, `=== ${new Date().toISOString()} start of '${g.name}' (context ${context})\n`);
+  appendLog(log, `=== ${new Date().toISOString()} start of '${g.name}' (context ${context})\n`);
   const hooks = hookContext(env, g, context);
   runHooks(hooks, "initialize");
   runHooks(hooks, "prepre-start");
@@ -107,8 +112,11 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   let created = false;
   let logFd = -1;
   let statusFd: number | undefined;
+  let newMountPoints: string[] = [];
   try {
-    const net = await setupGuestNetwork(env, g);
+    const net = await setupGuestNetwork(env, g, context, cgroupsPath);
+    // Everything the runtime starts in a guest with socket programs is born under them.
+    const grt = net.socketCgroup ? { ...rt, joinCgroup2: net.socketCgroup } : rt;
     if (idRange && net.netnsPath && g.capabilities.includes("NET_BIND_SERVICE")) openLowPorts(net.netnsPath);
     const mounts = idRange && usernsMountPaths(env.paths, g.name);
     const ids = idRange && mounts && { range: idRange, root: mounts.root, sysfs: net.netnsPath ? mounts.sysfs : undefined };
@@ -124,9 +132,11 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     });
     const bundle = bundleDir(env, g.name);
     mkdirSync(bundle, { recursive: true, mode: 0o700 });
-    writeFileSync(`${bundle}/config.json`, JSON.stringify(spec, null, 1));
+    writeFileAtomic(`${bundle}/config.json`, JSON.stringify(spec, null, 1));
 
     runHooks(hooks, "pre-start");
+    newMountPoints = missingMountPoints(g.vdir, ((spec.mounts ?? []) as Array<{ destination: string }>).map((m) => m.destination));
+    faultPoint("start.before-runtime");
 
     logFd = openSync(log, "a", 0o640);
     const lock = await viewLock(env);
@@ -134,7 +144,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       created = true;
       if (mounts) mountForUserns(env.paths, rt, mounts, { vdir: g.vdir, range: idRange!, netnsPath: net.netnsPath });
       const how = g.cgroupFiles.length ? "create" : "run";
-      statusFd = await launchContainer(rt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit });
+      statusFd = await launchContainer(grt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit });
       if (how === "create") {
         writeCgroupFiles(cgroupsPath, g.cgroupFiles, g.cfgDir);
         startContainer(rt, g.name);
@@ -146,6 +156,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       // only write to through that descriptor: not reopen, chmod or chown (docs/security.md).
       if (idRange) reclaimLog(logFd);
     }
+    faultPoint("start.after-runtime");
     // The pid file saves asking the runtime for its state (one process spawn fewer per start).
     const pid = pidFromBundle(bundle);
     const pidStart = pid ? procStartTime(pid) : undefined;
@@ -158,21 +169,33 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
     };
     writeRunRecord(env.paths, record);
+    faultPoint("start.after-records");
     await attachGuestNetwork(env, g, pid, net);
     // Our guest init runs the start command as soon as the runtime has started it.
     if (plan.guestInit) {
       const failed = startCommandError(env, g, plan.start, await awaitStartReport(statusFd!, pid, pidStart));
       if (failed) throw failed;
     }
+    faultPoint("start.after-start-command");
     runHooks(hooks, "post-start");
     return { context, pid, log };
-  } catch (e) {
+  } catch (err) {
+    const e = withFstabLine(g, err as Error);
     if (created) await teardownGuest(env, g.name, context);
     else await teardownGuest(env, g.name, context).catch(() => {});
-    appendFileSync(log, `=== start failed: ${(e as Error).message}\n`);
+    removeMountPoints(g.vdir, newMountPoints);
+    appendLog(log, `=== start failed: ${(e as Error).message}\n`);
     throw e;
   } finally {
     if (logFd >= 0) closeSync(logFd);
     if (statusFd !== undefined) closeSync(statusFd);
   }
+}
+
+/** A runtime's mount error that concerns an fstab line names that file and line. */
+function withFstabLine(g: GuestConfig, e: Error): Error {
+  if (!(e instanceof ToolError)) return e;
+  const entry = fstabEntryOfMountError(g.fstab, e.message);
+  if (!entry) return e;
+  return new ToolError(`${entry.file} line ${entry.line}: the mount on ${entry.target} (${entry.type} ${entry.options.join(",") || "defaults"}) failed: ${e.message}`, { guest: g.name, file: entry.file });
 }

@@ -2,7 +2,8 @@
 // sequence until no process is left, then everything start made is removed and the post-stop
 // hooks run. A guest that is not running still gets its leftovers removed.
 
-import { openSync, closeSync, appendFileSync, mkdirSync } from "node:fs";
+import { openSync, closeSync } from "node:fs";
+import { appendLog } from "../drivers/log-file";
 import { NotRunningError } from "../errors";
 import { cgroupPids } from "../drivers/cgroup/guest-cgroups";
 import { runHooks } from "../drivers/hooks";
@@ -20,6 +21,8 @@ import { readFileSync } from "node:fs";
 import { logFileOf, runInitCommand, STOP_COMMAND_TIMEOUT } from "./guest-commands";
 import { hookContext } from "./start";
 import { teardownGuest } from "./teardown";
+import { clearLeftovers, observeGuest } from "./guest-state";
+import { faultPoint } from "../drivers/fault";
 
 
 /** Gone or a zombie: a guest's PID 1 is reaped by the host's init, which may take its time. */
@@ -100,13 +103,15 @@ export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
   const running = rec !== undefined && isAlive(rec);
   const hooks = hookContext(env, g, rec?.context ?? g.context);
   if (!running) {
-    // Nothing to stop, but a killed start or stop may have left things behind.
-    await teardownGuest(env, g.name, rec?.context ?? g.context);
+    // No live record, but a killed start or stop may have left things behind, processes included:
+    // those are stopped here (said once), and a stop that stopped something has succeeded.
+    const seen = observeGuest(env, g.name, g.context);
+    await clearLeftovers(env, g.name, seen, "stop", true);
+    if (seen.orphanProcesses) return { wasRunning: true };
     throw new NotRunningError(`guest '${g.name}' is not running.`, { guest: g.name });
   }
-  mkdirSync(env.paths.logDir, { recursive: true });
   const log = logFileOf(env, g.name);
-  appendFileSync(log, `=== ${new Date().toISOString()} stop of '${g.name}'\n`);
+  appendLog(log, `=== ${new Date().toISOString()} stop of '${g.name}'\n`);
   runHooks(hooks, "pre-stop");
   const plan = initPlan(g);
   if (rec!.guestInit) {
@@ -120,7 +125,9 @@ export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
       closeSync(logFd);
     }
   }
+  faultPoint("stop.before-kill");
   await killSequence(rec!, g.killSeq, !!rec!.guestInit || plan.guestInit);
+  faultPoint("stop.after-kill");
   await teardownGuest(env, g.name, rec!.context);
   runHooks(hooks, "post-stop");
   runHooks(hooks, "postpost-stop");

@@ -1,10 +1,23 @@
 // Records in the run directory are written whole or not at all: a reader (another command, the
-// host service) never sees half a file, and a command killed mid-write leaves only a .tmp.
+// host service) never sees half a file, and a failed write leaves nothing (its .tmp is removed;
+// only a command killed mid-write leaves one, which the next write replaces). A full disk fails
+// with the file's name, which Node's own "ENOSPC ..., write" lacks.
 
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { VsError } from "../errors";
+import { faultPoint } from "./fault";
 
 export function writeFileAtomic(path: string, data: string, o: { mode?: number; dirMode?: number } = {}): void {
-  mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true, mode: o.dirMode ?? 0o700 });
-  writeFileSync(`${path}.tmp`, data, { mode: o.mode ?? 0o600 });
-  renameSync(`${path}.tmp`, path);
+  const tmp = `${path}.tmp`;
+  try {
+    mkdirSync(path.slice(0, path.lastIndexOf("/")), { recursive: true, mode: o.dirMode ?? 0o700 });
+    faultPoint(`write:${path.slice(path.lastIndexOf("/") + 1)}`, path);
+    writeFileSync(tmp, data, { mode: o.mode ?? 0o600 });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EDQUOT") throw new VsError(`cannot write ${path}: no space left on its file system.`, { file: path });
+    throw e;
+  }
 }

@@ -2,15 +2,61 @@
 // directory belongs to the host's root, not to a guest, so ordinary file access is right here;
 // links are read as links and never followed.
 
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, existsSync } from "node:fs";
+import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, existsSync, type Stats } from "node:fs";
 import { ConfigError } from "../errors";
 import type { ConfigEntry, ConfigTree } from "../pure/config/tree";
 
 const MAX_FILE = 1 << 20;
 
+/** Top-level links that name a place rather than hold a value (util-vserver's layout). */
+const PLACE_LINKS = new Set(["vdir", "run", "cache", "vdirbase", "cachebase"]);
+
+function specialKind(st: Stats): string {
+  return st.isFIFO() ? "a FIFO" : st.isSocket() ? "a socket" : st.isCharacterDevice() || st.isBlockDevice() ? "a device node" : "not a regular file";
+}
+
+/** Text, or binary data that is no setting: NUL bytes or bytes that are not UTF-8. */
+function decode(buf: Buffer): { content: string; binary: boolean } {
+  const content = buf.toString("utf8");
+  return { content, binary: buf.includes(0) || content.includes("\uFFFD") };
+}
+
+/**
+ * A link to a setting, followed as util-vserver did, but safely: opened without blocking (a FIFO
+ * cannot hang the command), and read only when what was opened is a regular file.
+ */
+function readLinked(abs: string): { kind: "file"; st: Stats; buf: Buffer } | { kind: "dir" } | { kind: "other"; what: string } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(abs, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch {
+    return undefined; // dangling, or a loop: kept as a link, an error where a value is read
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return { kind: "dir" };
+    if (!st.isFile()) return { kind: "other", what: specialKind(st) };
+    if (st.size > MAX_FILE) return { kind: "file", st, buf: Buffer.alloc(MAX_FILE + 1) };
+    return { kind: "file", st, buf: readFileSync(fd) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readConfigTree(dir: string): ConfigTree {
   const tree: ConfigTree = new Map();
   if (!existsSync(dir)) return tree;
+  const addFile = (r: string, buf: Buffer, st: Stats) => {
+    const path = `${dir}/${r}`;
+    if (buf.length > MAX_FILE) throw new ConfigError(`${path}: larger than 1 MiB; not a config file.`, { file: path });
+    const { content, binary } = decode(buf);
+    // Hook scripts may be programs; every other file is text.
+    const script = r.startsWith("scripts/");
+    if (!script && !binary && content.includes("\r\n")) {
+      throw new ConfigError(`${path}: has DOS line endings (\\r\\n); convert it with dos2unix.`, { file: path });
+    }
+    tree.set(r, { kind: "file", content, executable: (st.mode & 0o111) !== 0, ...(binary && !script ? { binary: true } : {}) });
+  };
   const walk = (rel: string, depth: number) => {
     if (depth > 8) return;
     const abs = rel ? `${dir}/${rel}` : dir;
@@ -19,17 +65,22 @@ export function readConfigTree(dir: string): ConfigTree {
       const r = rel ? `${rel}/${name}` : name;
       const st = lstatSync(`${dir}/${r}`);
       if (st.isSymbolicLink()) {
-        tree.set(r, { kind: "link", target: readlinkSync(`${dir}/${r}`) });
+        const target = readlinkSync(`${dir}/${r}`);
+        const linked = !rel && PLACE_LINKS.has(name) ? undefined : readLinked(`${dir}/${r}`);
+        if (linked?.kind === "file") addFile(r, linked.buf, linked.st);
+        else if (linked?.kind === "dir") {
+          tree.set(r, { kind: "dir" });
+          walk(r, depth + 1);
+        } else if (linked?.kind === "other") tree.set(r, { kind: "special", what: `a link to ${target}, which is ${linked.what}` });
+        else tree.set(r, { kind: "link", target });
       } else if (st.isDirectory()) {
         tree.set(r, { kind: "dir" });
         walk(r, depth + 1);
       } else if (st.isFile()) {
         if (st.size > MAX_FILE) throw new ConfigError(`${dir}/${r}: larger than 1 MiB; not a config file.`, { file: `${dir}/${r}` });
-        const content = readFileSync(`${dir}/${r}`, "utf8");
-        if (content.includes("\r\n")) {
-          throw new ConfigError(`${dir}/${r}: has DOS line endings (\\r\\n); convert it with dos2unix.`, { file: `${dir}/${r}` });
-        }
-        tree.set(r, { kind: "file", content, executable: (st.mode & 0o111) !== 0 });
+        addFile(r, readFileSync(`${dir}/${r}`), st);
+      } else {
+        tree.set(r, { kind: "special", what: specialKind(st) });
       }
     }
   };
@@ -44,6 +95,7 @@ export function writeConfigEntries(dir: string, entries: Array<[string, ConfigEn
     mkdirSync(abs.slice(0, abs.lastIndexOf("/")), { recursive: true, mode: 0o755 });
     if (e.kind === "dir") mkdirSync(abs, { recursive: true, mode: 0o755 });
     else if (e.kind === "link") symlinkSync(e.target, abs);
+    else if (e.kind === "special") throw new ConfigError(`${abs}: cannot write ${e.what} as a setting.`, { file: abs });
     else {
       writeFileSync(abs, e.content, { mode: e.executable ? 0o755 : 0o644 });
       if (e.executable) chmodSync(abs, 0o755);

@@ -3,7 +3,8 @@
 // sourced into its own bash) are run with /bin/sh, so changes they make to variables do not carry
 // over (docs/configuration.md). A guest's own scripts replace the .defaults ones.
 
-import { appendFileSync, existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { appendLog } from "./log-file";
 import { HookError } from "../errors";
 import { run, lastLine } from "./process";
 
@@ -57,9 +58,7 @@ export function runHooks(ctx: HookContext, flavour: HookFlavour): void {
     const argv = executable ? [script, flavour, ctx.name] : ["/bin/sh", script, flavour, ctx.name];
     const r = run(argv, { cwd, env, timeout: 300 });
     const out = (r.stdout + r.stderr).trim();
-    try {
-      appendFileSync(ctx.log, `[hook ${flavour}] ${script} exit ${r.code}${out ? "\n" + out : ""}\n`);
-    } catch {}
+    appendLog(ctx.log, `[hook ${flavour}] ${script} exit ${r.code}${out ? "\n" + out : ""}\n`);
     if (r.code !== 0) {
       throw new HookError(`the ${flavour} hook ${script} failed (exit status ${r.code})${lastLine(r.stderr) || lastLine(r.stdout) ? `: ${lastLine(r.stderr) || lastLine(r.stdout)}` : "."}`, { guest: ctx.name, file: script });
     }

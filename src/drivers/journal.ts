@@ -1,7 +1,8 @@
 // The event journal: one JSON line per context operation, like the old vserver() call's traced
-// events. Appending is cheap and never makes an operation fail.
+// events. Appending is cheap and never makes an operation fail; the file rotates by size
+// (drivers/log-file.ts).
 
-import { appendFileSync, mkdirSync } from "node:fs";
+import { appendLog, JOURNAL_MAX_BYTES } from "./log-file";
 
 export interface JournalEvent {
   op: string;
@@ -13,8 +14,5 @@ export interface JournalEvent {
 }
 
 export function record(logDir: string, ev: JournalEvent): void {
-  try {
-    mkdirSync(logDir, { recursive: true, mode: 0o750 });
-    appendFileSync(`${logDir}/events.log`, JSON.stringify({ time: new Date().toISOString(), pid: process.pid, ...ev }) + "\n");
-  } catch {}
+  appendLog(`${logDir}/events.log`, JSON.stringify({ time: new Date().toISOString(), pid: process.pid, ...ev }) + "\n", JOURNAL_MAX_BYTES);
 }

@@ -1,7 +1,7 @@
 // A process's identity over time: its PID plus its start time (field 22 of /proc/PID/stat), so a
 // PID that the kernel gave to another process since is not taken for the one we knew.
 
-import { closeSync, readFileSync } from "node:fs";
+import { closeSync, readFileSync, readlinkSync } from "node:fs";
 import { libc } from "./libc";
 
 /** The start time of a live process; undefined when it is gone or a zombie. */
@@ -35,5 +35,30 @@ export function signalProcess(pid: number, startTime: string, signal: number): b
     return syscall(SYS_pidfd_send_signal, "int", fd, "int", signal, "void *", null, "uint", 0) === 0;
   } finally {
     closeSync(fd);
+  }
+}
+
+const CONFINEMENT_FIELDS = ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"];
+const NAMESPACES = ["user", "mnt", "pid", "net", "uts", "ipc", "cgroup", "time"];
+
+/**
+ * What confines a process beyond its uid: its capability sets, no_new_privs, seccomp mode and
+ * namespaces, as one comparable text; undefined when the process is gone. Two processes with the
+ * same text may do the same things (up to cgroup-bound rules such as chbind's).
+ */
+export function confinementOf(pid: number | "self"): string | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "latin1");
+    const fields = CONFINEMENT_FIELDS.map((f) => new RegExp(`^${f}:\\s*(.*)$`, "m").exec(status)?.[1] ?? "-");
+    const ns = NAMESPACES.map((n) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/${n}`);
+      } catch {
+        return "-";
+      }
+    });
+    return [...fields, ...ns].join(" ");
+  } catch {
+    return undefined;
   }
 }

@@ -2,6 +2,7 @@
 // (/run/vservers/NAME holding the context number) with the PID 1 we started, so that "is it
 // running" is answered from /proc without asking the runtime.
 
+import { guestPaths } from "../pure/paths";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { writeFileAtomic } from "./atomic-file";
 import type { Paths } from "../pure/paths";
@@ -39,7 +40,7 @@ export interface RunRecord {
 }
 
 export function runFile(paths: Paths, name: string): string {
-  return `${paths.runDir}/${name}`;
+  return guestPaths(paths, name).runRecord;
 }
 
 export function writeRunRecord(paths: Paths, r: RunRecord): void {

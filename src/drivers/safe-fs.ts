@@ -14,6 +14,7 @@ const SYS_unlinkat = process.arch === "arm64" ? 35 : 263;
 const RESOLVE_NO_MAGICLINKS = 0x02;
 const RESOLVE_IN_ROOT = 0x10;
 const O_PATH = 0o10000000;
+const AT_REMOVEDIR = 0x200;
 const O_DIRECTORY = 0o200000;
 const O_NOFOLLOW = 0o400000;
 const O_CLOEXEC = 0o2000000;
@@ -112,6 +113,33 @@ export class GuestRoot {
     } finally {
       closeSync(dfd);
     }
+  }
+
+  /** Whether `rel` exists below the root (a final link counts as existing; it is not followed). */
+  exists(rel: string): boolean {
+    try {
+      const { fd: dfd, base } = this.openParent(rel);
+      try {
+        closeSync(openat2(dfd, base, O_PATH | O_NOFOLLOW, 0));
+        return true;
+      } finally {
+        closeSync(dfd);
+      }
+    } catch {
+      return false;
+    }
+  }
+
+  /** rmdir below the root; only an empty directory goes, and anything else is left alone. */
+  removeEmptyDir(rel: string): void {
+    try {
+      const { fd: dfd, base } = this.openParent(rel);
+      try {
+        lib().syscall(SYS_unlinkat, "int", dfd, "str", base, "int", AT_REMOVEDIR);
+      } finally {
+        closeSync(dfd);
+      }
+    } catch {}
   }
 
   /** mkdir -p below the root; existing directories are fine, anything else in the way is an error. */

@@ -198,15 +198,23 @@ static int send_request(int sock, const char *cmd, int argc, char **argv) {
   return done == total;
 }
 
-static void forward(int sig) {
+/* A signal the terminal made (^C, ^\, a resize: si_code SI_KERNEL) goes to the command's whole
+ * process group, as the terminal would have sent it to a directly run command and its children;
+ * one sent to us with kill(2) goes to the command's process alone, as it would have. */
+static volatile sig_atomic_t forwarded_to_group;
+
+static void forward(int sig, siginfo_t *info, void *ctx) {
+  (void)ctx;
   forwarded_signal = sig;
-  if (worker_group > 0) kill(-(pid_t)worker_group, sig);
+  forwarded_to_group = info->si_code == SI_KERNEL;
+  if (worker_group > 0) kill(forwarded_to_group ? -(pid_t)worker_group : (pid_t)worker_group, sig);
 }
 
 static void forward_signals(void) {
   static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2, SIGCONT};
   struct sigaction sa = {0};
-  sa.sa_handler = forward;
+  sa.sa_sigaction = forward;
+  sa.sa_flags = SA_SIGINFO;
   for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) sigaction(sigs[i], &sa, NULL);
 }
 
@@ -229,7 +237,7 @@ static int await_status(int sock) {
     if (strcmp(line, REPLY_DIRECT) == 0) return -1;
     if (strncmp(line, REPLY_PID, strlen(REPLY_PID)) == 0) {
       worker_group = atoi(line + strlen(REPLY_PID));
-      if (forwarded_signal && worker_group > 0) kill(-(pid_t)worker_group, forwarded_signal);
+      if (forwarded_signal && worker_group > 0) kill(forwarded_to_group ? -(pid_t)worker_group : (pid_t)worker_group, forwarded_signal);
     } else if (strncmp(line, REPLY_EXIT, strlen(REPLY_EXIT)) == 0) {
       return atoi(line + strlen(REPLY_EXIT)) & 0xff;
     }

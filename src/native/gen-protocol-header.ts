@@ -2,10 +2,10 @@
 // (pure/service-protocol.ts) and the list of commands (cli/commands.ts). Run by the Makefile.
 
 import { MAX_REQUEST_BYTES, REPLY_DIRECT, REPLY_EXIT, REPLY_PID, REQUEST_MAGIC, SERVICE_ENV, SOCKET_REL } from "../pure/service-protocol";
-import { COMMANDS, NOT_SERVED } from "../cli/commands";
+import { COMMANDS } from "../cli/commands";
 
 const str = (s: string) => JSON.stringify(s);
-const served = Object.keys(COMMANDS).filter((c) => !NOT_SERVED.has(c));
+const served = Object.keys(COMMANDS);
 process.stdout.write(`/* Generated from src/pure/service-protocol.ts and src/cli/commands.ts by the build: do not edit. */
 #define SOCKET_REL ${str(SOCKET_REL)}
 #define REQUEST_MAGIC ${str(REQUEST_MAGIC)}

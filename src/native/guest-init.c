@@ -57,17 +57,27 @@ static int parse_args(int argc, char **argv, struct candidates *start, struct ca
   return 0;
 }
 
+/* errno of a failed fork (or pipe) in spawn_first: reported as "start -3 ERRNO", so that a guest
+ * at its process limit is told apart from one that lacks the program. */
+static int spawn_errno;
+
 /* Fork and exec the first candidate that exists. Returns the child's PID and sets *idx, or -1
- * with *idx = -1 when no candidate's program exists (or fork fails, *idx = -2). */
+ * with *idx = -1 when no candidate's program exists (-2 when there are none, -3 when fork fails). */
 static pid_t spawn_first(const struct candidates *c, int *idx) {
   for (int i = 0; i < c->n; i++) {
     int report[2];
-    if (pipe2(report, O_CLOEXEC) != 0) break;
+    if (pipe2(report, O_CLOEXEC) != 0) {
+      spawn_errno = errno;
+      *idx = -3;
+      return -1;
+    }
     pid_t pid = fork();
     if (pid < 0) {
+      spawn_errno = errno;
       close(report[0]);
       close(report[1]);
-      break;
+      *idx = -3;
+      return -1;
     }
     if (pid == 0) {
       close(report[0]);
@@ -129,7 +139,7 @@ int main(int argc, char **argv) {
     if (status_fd >= 0) dprintf(status_fd, "start %d %d\n", idx, 126);
     start_pid = -1;
   } else if (start_pid < 0 && status_fd >= 0) {
-    dprintf(status_fd, "start %d %d\n", idx, idx == -2 ? 0 : 127);
+    dprintf(status_fd, "start %d %d\n", idx, idx == -3 ? spawn_errno & 255 : idx == -2 ? 0 : 127);
   }
   if (start_pid < 0 && status_fd >= 0) {
     close(status_fd);

@@ -22,11 +22,14 @@ export function guestInitArgv(start: string[][], stop: string[][]): string[] {
 }
 
 export interface StartReport {
-  /** Index of the candidate that ran; -1 when none of them exists. */
+  /** Index of the candidate that ran; -1 when none of them exists; FORK_FAILED when the init could not fork. */
   index: number;
   /** Its exit status (128 + signal when killed; 126 when it exists but could not be run). */
   status: number;
 }
+
+/** The report's index when the init's fork failed; its status is then the errno (EAGAIN: the guest's process limit). */
+export const FORK_FAILED = -3;
 
 /** The line "start IDX STATUS"; undefined for anything else (the guest may write what it likes). */
 export function parseStartReport(text: string): StartReport | undefined {
@@ -34,6 +37,6 @@ export function parseStartReport(text: string): StartReport | undefined {
   if (!m) return undefined;
   const index = Number(m[1]);
   const status = Number(m[2]);
-  if (index < -2 || index >= MAX_CANDIDATES || status > 255) return undefined;
-  return { index: Math.max(index, -1), status };
+  if (index < FORK_FAILED || index >= MAX_CANDIDATES || status > 255) return undefined;
+  return { index: index === FORK_FAILED ? FORK_FAILED : Math.max(index, -1), status };
 }

@@ -78,3 +78,33 @@ export const GUEST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export function isValidGuestName(name: string): boolean {
   return GUEST_NAME_RE.test(name) && name !== "." && name !== "..";
 }
+
+/** Every path that belongs to one guest, in one place. */
+export interface GuestPaths {
+  /** /etc/vservers/NAME: its config directory. */
+  cfgDir: string;
+  /** /etc/vservers/NAME.conf: a legacy config, read as data. */
+  legacyConf: string;
+  /** Where `build` puts its root unless told otherwise (the `vdir` link says where it is). */
+  defaultVdir: string;
+  /** /run/vservers/NAME: the run record while it runs. */
+  runRecord: string;
+  /** The OCI bundle (config.json, PID file, the runtime's log). */
+  bundle: string;
+  /** Its own output and its hooks' (the journal is shared: logDir/events.log). */
+  log: string;
+  /** Its build cache. */
+  cache: string;
+}
+
+export function guestPaths(p: Paths, name: string): GuestPaths {
+  return {
+    cfgDir: `${p.confDir}/${name}`,
+    legacyConf: `${p.confDir}/${name}.conf`,
+    defaultVdir: `${p.vdirBase}/${name}`,
+    runRecord: `${p.runDir}/${name}`,
+    bundle: `${p.runDir}/.bundles/${name}`,
+    log: `${p.logDir}/${name}.log`,
+    cache: `${p.cacheDir}/${name}`,
+  };
+}

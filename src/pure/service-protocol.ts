@@ -9,8 +9,9 @@
 //   MAGIC, command name, working directory, umask (octal), argc, argv[1..], envc, env entries
 //
 // The worker that took the connection answers with lines:
-//   "pid N"    it runs the command; N is its process group, to which the client forwards the
-//              signals it gets (a terminal's ^C, SIGTERM, SIGWINCH), as a terminal would
+//   "pid N"    it runs the command; N is its PID and process group. The client forwards the
+//              signals it gets: those its terminal made (^C, a resize) to the group, as the
+//              terminal would have; those sent to it with kill(2) to the command's process alone
 //   "exit N"   the command ended with status N (the last line)
 //   "direct"   run the command yourself (the request was not for this service)
 // A connection that closes without "exit" means the worker died; a client that forwarded a

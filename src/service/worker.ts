@@ -8,14 +8,17 @@
 // start.
 //
 // Threat model: only root may connect (the socket is in a 0700 directory, mode 0600, and the
-// peer's uid is checked again here); a request that is malformed, or meant for another state
-// root, is answered "direct" and the client runs the command itself.
+// peer's uid is checked again here), and only a root confined no more than the service itself:
+// a caller with fewer capabilities, no_new_privs, seccomp or other namespaces (reducecap,
+// chcontext's box) is answered "direct" and keeps its own limits by running the command itself.
+// A request that is malformed, or meant for another state root, is answered "direct" too.
 
 import { closeSync, readSync, writeSync } from "node:fs";
-import { COMMANDS, NOT_SERVED } from "../cli/commands";
+import { COMMANDS } from "../cli/commands";
 import { runMain } from "../cli/main";
 import { acceptConnection, duplicateOnto, newProcessGroup, peerCredentials, pollReadable, receiveWithFds } from "../drivers/unix-socket";
 import { pathsFor } from "../pure/paths";
+import { confinementOf } from "../drivers/proc-pid";
 import { MAX_REQUEST_BYTES, REPLY_DIRECT, REPLY_EXIT, REPLY_PID, decodeRequest, type ServiceRequest } from "../pure/service-protocol";
 
 /** The listening socket, inherited from the supervisor. */
@@ -96,13 +99,20 @@ export function runWorker(distDir: string, socketPath: string): Promise<void> {
   writeSync(1, "busy\n"); // the supervisor starts the next worker now
   let got: ReturnType<typeof readRequest>;
   try {
-    if (peerCredentials(conn).uid !== 0) process.exit(0);
+    const peer = peerCredentials(conn);
+    if (peer.uid !== 0) process.exit(0);
+    // Root with fewer rights (reducecap, a chcontext box, seccomp, other namespaces) runs its
+    // command itself: served, it would get ours.
+    if (confinementOf(peer.pid) !== confinementOf("self")) {
+      reply(conn, REPLY_DIRECT);
+      process.exit(0);
+    }
     got = readRequest(conn);
   } catch {
     got = undefined;
   }
   const req = got?.req;
-  const usable = got && got.fds.length === 3 && req && COMMANDS[req.command] && !NOT_SERVED.has(req.command) && pathsFor(req.env).serviceSocket === socketPath;
+  const usable = got && got.fds.length === 3 && req && Object.hasOwn(COMMANDS, req.command) && pathsFor(req.env).serviceSocket === socketPath;
   if (!usable) {
     if (got) closeAll(got.fds);
     reply(conn, REPLY_DIRECT);

@@ -16,6 +16,8 @@
  *   ESC_MEM_MB      how much memory the balloon touches (default 512)
  *   ESC_TMP         scratch directory (default /tmp)
  *   ESC_INJECT      text the tiocsti mode tries to type (a newline follows it)
+ *   ESC_LOOPBACK_PORT  a port on which a host service listens on 127.0.0.1 only (and answers)
+ *   ESC_ABSTRACT    the name of a host abstract unix stream socket; NAME-dgram is a datagram one
  *
  * Usage: escape [all | NAME...] | fds | tiocsti | watch SECONDS
  */
@@ -45,6 +47,10 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -773,6 +779,52 @@ static int watch(int seconds) {
   return 0;
 }
 
+/* Socket attacks on a guest that shares the host's network stack: the host's local services trust
+ * every local process. A connection that got through is "escaped". */
+static int connect_to(int fam, const struct sockaddr *sa, socklen_t len, int type, char *err, size_t n) {
+  int s = socket(fam, type, 0);
+  if (s < 0) { snprintf(err, n, "socket: %s", strerror(errno)); return -1; }
+  struct timeval tv = {3, 0};
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (connect(s, sa, len) < 0) { snprintf(err, n, "%s", strerror(errno)); close(s); return -1; }
+  return s;
+}
+
+static void host_loopback(void) {
+  const char *NAME = "host_loopback";
+  int port = atoi(envor("ESC_LOOPBACK_PORT", "0"));
+  if (!port) BLOCKED("no ESC_LOOPBACK_PORT given");
+  char e4[128], e6[128], buf[64] = "";
+  struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = htons(port)};
+  inet_pton(AF_INET, "127.0.0.1", &a4.sin_addr);
+  int s = connect_to(AF_INET, (struct sockaddr *)&a4, sizeof a4, SOCK_STREAM, e4, sizeof e4);
+  if (s >= 0 && read(s, buf, sizeof buf - 1) > 0) ESCAPED("connected to the host's 127.0.0.1:%d, which said '%s'", port, strtok(buf, "\n"));
+  if (s >= 0) { snprintf(e4, sizeof e4, "connected, but not to the host's service"); close(s); }
+  struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+  inet_pton(AF_INET6, "::ffff:127.0.0.1", &a6.sin6_addr);
+  s = connect_to(AF_INET6, (struct sockaddr *)&a6, sizeof a6, SOCK_STREAM, e6, sizeof e6);
+  if (s >= 0 && read(s, buf, sizeof buf - 1) > 0) ESCAPED("connected to the host's [::ffff:127.0.0.1]:%d, which said '%s'", port, strtok(buf, "\n"));
+  if (s >= 0) { snprintf(e6, sizeof e6, "connected, but not to the host's service"); close(s); }
+  BLOCKED("127.0.0.1:%d: %s; [::ffff:127.0.0.1]:%d: %s", port, e4, port, e6);
+}
+
+static void host_abstract(void) {
+  const char *NAME = "host_abstract";
+  const char *name = getenv("ESC_ABSTRACT");
+  if (!name || !*name) BLOCKED("no ESC_ABSTRACT given");
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  size_t n = strlen(name) < sizeof a.sun_path - 8 ? strlen(name) : sizeof a.sun_path - 8;
+  memcpy(a.sun_path + 1, name, n);
+  char es[128], ed[128];
+  int s = connect_to(AF_UNIX, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 1 + n, SOCK_STREAM, es, sizeof es);
+  if (s >= 0) { close(s); ESCAPED("connected to the host's abstract socket @%s", name); }
+  memcpy(a.sun_path + 1 + n, "-dgram", 6);
+  int d = socket(AF_UNIX, SOCK_DGRAM, 0);
+  if (d >= 0 && sendto(d, "x", 1, 0, (struct sockaddr *)&a, offsetof(struct sockaddr_un, sun_path) + 1 + n + 6) == 1) ESCAPED("sent to the host's abstract socket @%s-dgram", name);
+  snprintf(ed, sizeof ed, "%s", d < 0 ? "socket failed" : strerror(errno));
+  BLOCKED("connect @%s: %s; sendto @%s-dgram: %s", name, es, name, ed);
+}
+
 struct attack { const char *name; void (*fn)(void); };
 /*
  * Every descriptor of every process in the guest that names a host object: a device node other
@@ -847,6 +899,7 @@ static const struct attack ATTACKS[] = {
   {"userns_clone3", userns_clone3}, {"keyring", keyring}, {"bpf", bpf_map}, {"perf_event_open", perf_event},
   {"cgroup_release_agent", cgroup_release_agent}, {"setns_host", setns_host}, {"state_visible", state_visible},
   {"reaper_write", reaper_write}, {"host_fds", host_fds}, {"pids_limit", pids_limit}, {"memory_limit", memory_limit},
+  {"host_loopback", host_loopback}, {"host_abstract", host_abstract},
   {NULL, NULL},
 };
 

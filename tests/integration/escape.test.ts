@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { BIN, REPO, TestHost, busyboxGuest } from "../helpers/host";
+import { startHostSockets, type HostSockets } from "../helpers/host-sockets";
 import { ALL_CAPABILITIES } from "../../src/pure/config/capabilities";
 
 const h = new TestHost("escape");
@@ -20,8 +21,11 @@ const PIDS_TRY = 4200; // above the built-in pids limit of 4096
 const MEM_LIMIT_PAGES = 131072;
 const MEM_TRY_MB = 1024;
 
-/** Attacks that only a namespace stops, which no guest config can take away (checked from the host instead). */
-const NAMESPACE_ONLY = ["reboot_host", "signal_host_proc", "ptrace_host_proc", "chroot_classic"];
+/**
+ * Attacks that only a namespace stops, or (the last two, on guests sharing the host's network
+ * stack) the guest's socket programs, which no guest config can take away: checked from the host instead.
+ */
+const NAMESPACE_ONLY = ["reboot_host", "signal_host_proc", "ptrace_host_proc", "chroot_classic", "host_loopback", "host_abstract"];
 
 interface Line { result: "blocked" | "escaped"; detail: string }
 type Report = Map<string, Line>;
@@ -47,6 +51,8 @@ const escEnv = () => ({
   ESC_TARGET: TARGET,
   ESC_PIDS: String(PIDS_TRY),
   ESC_MEM_MB: String(MEM_TRY_MB),
+  ESC_LOOPBACK_PORT: String(hostSockets?.port ?? ""),
+  ESC_ABSTRACT: hostSockets?.abstract ?? "",
 });
 const envArgs = (extra: Record<string, string> = {}) => Object.entries({ ...escEnv(), ...extra }).map(([k, v]) => `${k}=${v}`);
 
@@ -118,11 +124,14 @@ function readBack(cmd: string): Promise<string> {
 }
 
 let targetProc: ReturnType<typeof Bun.spawn> | undefined;
+/** A host service on 127.0.0.1 and host abstract sockets, for the socket attacks. */
+let hostSockets: HostSockets | undefined;
 let attackNames: string[] = [];
 let hostCoreBefore = "";
 const hostNameBefore = hostname();
 
-beforeAll(() => {
+beforeAll(async () => {
+  hostSockets = await startHostSockets();
   mkdirSync(`${h.root}/host-tmp`, { recursive: true });
   writeFileSync(MARKER, "only on the host\n");
   const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", ESC, `${REPO}/tests/escape/escape.c`], { stderr: "pipe" });
@@ -146,6 +155,7 @@ beforeAll(() => {
 
 afterAll(() => {
   if (targetProc) targetProc.kill("SIGKILL");
+  hostSockets?.stop();
   h.cleanup();
 });
 
@@ -163,7 +173,7 @@ describe("attacks from inside a guest", () => {
       "write_sysrq_trigger", "read_kcore", "read_proc_kmsg", "read_dmesg", "sethostname_host", "reboot_host", "set_clock",
       "load_module", "see_host_procs", "signal_host_proc", "ptrace_host_proc", "chroot_classic", "open_by_handle_at",
       "userns_unshare", "keyring", "bpf", "perf_event_open", "cgroup_release_agent", "setns_host", "state_visible",
-      "pids_limit", "memory_limit", "reaper_write", "host_fds"]) expect(attackNames).toContain(a);
+      "pids_limit", "memory_limit", "reaper_write", "host_fds", "host_loopback", "host_abstract"]) expect(attackNames).toContain(a);
   });
 
   test("a default guest blocks every attack", () => {

@@ -4,7 +4,7 @@
 // directly); and killing it, even in the middle of an operation, leaves every guest usable.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { TestHost, busyboxGuest, BIN } from "../helpers/host";
 import { encodeRequest } from "../../src/pure/service-protocol";
 
@@ -17,7 +17,7 @@ const socket = () => `${h.root}/run/vservers/.service/socket`;
 
 function servicePid(): number | undefined {
   try {
-    const pid = Number(readFileSync(`${h.root}/run/vservers/.service/service.lock`, "utf8").split(" ")[0]);
+    const pid = Number(readlinkSync(`${h.root}/run/vservers/.service/service.lock`).split(" ")[0]);
     return existsSync(`/proc/${pid}`) ? pid : undefined;
   } catch {
     return undefined;
@@ -137,6 +137,17 @@ describe("the host service", () => {
     expect(await ask(Buffer.from("\x05\0\0\0hello"))).toBe("direct\n");
     // No descriptors came with a well-formed request for this root: not served either.
     expect(await ask(encodeRequest({ ...req, env: { VSERVER_ROOT: h.root } }))).toBe("direct\n");
+  });
+
+  test("root with fewer rights runs its command itself, keeping its limits", () => {
+    // Served, the command would run with the service's full bounding set.
+    const served = h.run("reducecap", ["--show"]).stdout;
+    expect(served).toContain("CAP_SYS_ADMIN");
+    const lowered = Bun.spawnSync(["setpriv", "--bounding-set", "-sys_admin", `${BIN}/reducecap`, "--show"], { env: h.env, stdout: "pipe", stderr: "pipe" });
+    expect(lowered.exitCode).toBe(0);
+    expect(lowered.stdout.toString()).not.toContain("CAP_SYS_ADMIN");
+    const nnp = Bun.spawnSync(["setpriv", "--no-new-privs", `${BIN}/vserver`, "s1", "exec", "grep", "NoNewPrivs", "/proc/self/status"], { env: h.env, stdout: "pipe" });
+    expect(nnp.stdout.toString()).toMatch(/NoNewPrivs:\s+1/);
   });
 
   test("ordinary users, and VSERVER_SERVICE=off, run commands directly", () => {

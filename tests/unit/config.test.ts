@@ -103,11 +103,11 @@ describe("guest config", () => {
     ["bad killseq", { "apps/init/killseq": "15\n5\n" }, /killseq: expected/],
     ["bad signal", { "apps/init/killseq": "FOO\n" }, /killseq: 'FOO' is not a signal/],
     ["bad nice", { nice: "40\n" }, /nice: 40 is above/],
-    ["bad fstab", { fstab: "none tmp tmpfs\n" }, /fstab: mount point 'tmp' must be an absolute path/],
+    ["bad fstab", { fstab: "none tmp tmpfs\n" }, /fstab line 1: mount point 'tmp' must be an absolute path/],
     ["fstab dotdot", { fstab: "/srv /../etc none bind\n" }, /must not contain '\.\.'/],
     ["unknown ulimit", { "ulimits/wings": "1\n" }, /ulimits\/wings: 'wings' is not a resource limit/],
     ["unknown flag", { cflags: "turbo\n" }, /cflags: 'turbo' is not a context flag/],
-    ["bad hostname", { "uts/nodename": "a b\n" }, /uts\/nodename: 'a b' is not a valid host name/],
+    ["bad hostname", { "uts/nodename": "a b\n" }, /uts\/nodename: "a b" is not a host name/],
     ["bad seccomp", { "security/seccomp": "off\n" }, /security\/seccomp: 'off' is not a seccomp setting/],
   ];
   for (const [what, files, re] of bad) {
@@ -147,6 +147,6 @@ describe("killseq and fstab", () => {
     expect(parseKillSeq("15\n", "f").map((s) => s.signal)).toEqual(["SIGTERM", "SIGKILL"]);
   });
   test("fstab bind entries", () => {
-    expect(parseFstab("/srv/data /data none bind,ro 0 0\n", "f")).toEqual([{ source: "/srv/data", target: "/data", type: "none", options: ["bind", "ro"] }]);
+    expect(parseFstab("/srv/data /data none bind,ro 0 0\n", "f")).toEqual([{ source: "/srv/data", target: "/data", type: "none", options: ["bind", "ro"], file: "f", line: 1 }]);
   });
 });

@@ -4,6 +4,7 @@ import { fileTree } from "../../src/pure/config/tree";
 import { guestBatch, linkPrefix, planNetwork } from "../../src/pure/net/plan";
 import { interfaceConfigEntries } from "../../src/control/build-interfaces";
 import { legacyToEntries } from "../../src/pure/config/legacy-conf";
+import { aliasAddLines, aliasDelLine, hostAliases } from "../../src/pure/net/shared";
 
 const CFG = "/etc/vservers/g";
 const parse = (files: Record<string, string>) => parseInterfaces(fileTree(files), CFG);
@@ -59,7 +60,7 @@ describe("interfaces/ parser", () => {
     expect(err({ "interfaces/00/ip": "2001:db8::1", "interfaces/00/bcast": "2001:db8::ff" })).toContain("interfaces/00/bcast: IPv6 has no broadcast address.");
     expect(err({ "interfaces/00/ip": "192.0.2.1", "interfaces/00/bcast": "nope" })).toContain("interfaces/00/bcast:");
     expect(err({ "interfaces/00/ip": "192.0.2.1", "interfaces/00/dev": "eth0 up" })).toContain("interfaces/00/dev: 'eth0 up' is not a network device name.");
-    expect(err({ "interfaces/mode": "nat", "interfaces/00/ip": "192.0.2.1" })).toBe(`${CFG}/interfaces/mode: 'nat' is not a network mode (one of routed, bridge, macvlan, none).`);
+    expect(err({ "interfaces/mode": "nat", "interfaces/00/ip": "192.0.2.1" })).toBe(`${CFG}/interfaces/mode: 'nat' is not a network mode (one of routed, bridge, macvlan, shared, none).`);
     expect(err({ "interfaces/00/mode": "macvlan", "interfaces/00/ip": "192.0.2.1" })).toContain("interfaces/00/dev: mode macvlan needs a device");
     expect(err({ "interfaces/00/ip": "192.0.2.1", "interfaces/01/ip": "192.0.2.1" })).toContain("interfaces/01/ip: 192.0.2.1 is given twice.");
     expect(err({ "interfaces/00/ip": "192.0.2.1", "interfaces/00/gateway": "2001:db8::1" })).toContain("interfaces/00/gateway:");
@@ -158,5 +159,38 @@ describe("address syntax", () => {
     for (const a of ["256.1.1.1", "1.2.3", "01.2.3.4", "1.2.3.4.5", "a.b.c.d", ""]) expect(isIPv4(a)).toBe(false);
     for (const a of ["::", "::1", "2001:db8::5", "fe80::1", "1:2:3:4:5:6:7:8", "::ffff:192.0.2.1", "2001:db8::"]) expect(isIPv6(a)).toBe(true);
     for (const a of ["1:2:3:4:5:6:7:8:9", "1::2::3", "12345::1", "g::1", "1:2:3:4:5:6:7", ":::", "::ffff:300.1.1.1"]) expect(isIPv6(a)).toBe(false);
+  });
+});
+
+describe("shared mode", () => {
+  test("all addresses shared: the host's stack, host-sized prefixes by default", () => {
+    const n = parse({ "interfaces/mode": "shared", "interfaces/dev": "eth9", "interfaces/00/ip": "192.0.2.5", "interfaces/01/ip": "2001:db8::5", "interfaces/02/ip": "198.51.100.7", "interfaces/02/nodev": "" });
+    expect(n.kind).toBe("shared");
+    expect(n.addresses.map((a) => [a.ip, a.prefix, a.dev, a.mode])).toEqual([
+      ["192.0.2.5", 32, "eth9", "shared"], ["2001:db8::5", 128, "eth9", "shared"], ["198.51.100.7", 32, undefined, "shared"],
+    ]);
+  });
+
+  test("mixing shared with a namespace mode is refused, naming the other entry's mode file", () => {
+    expect(err({ "interfaces/00/ip": "192.0.2.5", "interfaces/00/mode": "shared", "interfaces/00/dev": "eth0", "interfaces/01/ip": "192.0.2.6" }))
+      .toBe(`${CFG}/interfaces/01/mode: mode routed cannot be mixed with mode shared (${CFG}/interfaces/00): a shared guest stays on the host's network stack.`);
+  });
+
+  test("a label that would not fit the kernel's 15 characters is refused", () => {
+    expect(err({ "interfaces/mode": "shared", "interfaces/00/ip": "192.0.2.5", "interfaces/00/dev": "enp0s31f6", "interfaces/00/name": "website" }))
+      .toBe(`${CFG}/interfaces/00/name: the label 'enp0s31f6:website' is longer than the 15 characters an address label may have.`);
+  });
+
+  test("aliases: labelled DEV:NAME (the name file, else the guest's name if it fits), none for nodev", () => {
+    const n = parse({ "interfaces/mode": "shared", "interfaces/dev": "eth9", "interfaces/00/ip": "192.0.2.5", "interfaces/00/name": "web", "interfaces/01/ip": "192.0.2.6", "interfaces/02/ip": "2001:db8::5", "interfaces/03/ip": "198.51.100.7", "interfaces/03/nodev": "" });
+    const al = hostAliases(n.addresses, "guest1");
+    expect(al.map((a) => a.label)).toEqual(["eth9:web", "eth9:guest1", undefined]);
+    expect(hostAliases(n.addresses, "a-very-long-guest-name")[1]!.label).toBeUndefined();
+    expect(aliasAddLines(al)).toEqual([
+      "address add 192.0.2.5/32 dev eth9 label eth9:web",
+      "address add 192.0.2.6/32 dev eth9 label eth9:guest1",
+      "address add 2001:db8::5/128 dev eth9 nodad",
+    ]);
+    expect(aliasDelLine(al[0]!)).toBe("address del 192.0.2.5/32 dev eth9");
   });
 });

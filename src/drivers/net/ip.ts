@@ -25,3 +25,10 @@ export function ipBatch(lines: string[], what: string, netns?: string): void {
 export function ipInNetnsTry(netns: string, args: string[]): boolean {
   return run(["nsenter", `--net=${netns}`, "--", "ip", ...args], { timeout: TIMEOUT }).code === 0;
 }
+
+/** Every address on the host's devices, as iproute2 prints them. */
+export function hostAddresses(): string[] {
+  const r = runOk(["ip", "-j", "address", "show"], { timeout: TIMEOUT }, "listing the host's addresses");
+  const links = JSON.parse(r.stdout || "[]") as Array<{ addr_info?: Array<{ local?: string }> }>;
+  return links.flatMap((l) => (l.addr_info ?? []).flatMap((a) => (a.local ? [a.local] : [])));
+}

@@ -6,9 +6,11 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { writeFileAtomic as writeAtomic } from "../atomic-file";
 import type { ProxyEntry } from "../../pure/net/plan";
+import type { HostAlias } from "../../pure/net/shared";
 
 export interface NetState {
   name: string;
+  /** Empty for a guest in shared mode, which stays on the host's stack. */
   netns: string;
   /** Host-side links (veth ends); deleting one removes its peer in the guest. */
   hostLinks: string[];
@@ -17,6 +19,8 @@ export interface NetState {
   uplinks: string[];
   bridges: string[];
   addresses: string[];
+  /** Shared mode: the addresses this guest added to host devices (not those the host had). */
+  aliases?: HostAlias[];
 }
 
 export const netDir = (runDir: string) => `${runDir}/.net`;

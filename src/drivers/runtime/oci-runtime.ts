@@ -3,11 +3,12 @@
 // the hidden-cgroup2 view (cgroup-view.ts) are the same for all calls on a container.
 
 import type { Ulimit } from "../../pure/config/guest-config";
-import { closeSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { ToolError } from "../../errors";
 import { run, runInteractive, runOk, which } from "../process";
 import { cgroupHost } from "../cgroup/hierarchies";
 import { ensureView, needsHiddenView, viewIsLive, viewPaths, type ViewPaths } from "./cgroup-view";
+import { joinCgroupArgv } from "../net/socket-cgroup";
 
 export type RuntimeName = "crun" | "runc";
 
@@ -17,6 +18,11 @@ export interface Runtime {
   stateDir: string;
   /** Set when crun must run in the hidden-cgroup2 view. */
   view?: ViewPaths;
+  /**
+   * For one guest: the cgroup2 directory its processes must be born in (its socket programs,
+   * drivers/net/socket-cgroup.ts). The run and exec commands join it before anything else.
+   */
+  joinCgroup2?: string;
 }
 
 export interface ContainerState {
@@ -131,6 +137,11 @@ function withRlimits(argv: string[], rlimits: Ulimit[]): string[] {
   return ["prlimit", ...rlimits.map((r) => `--${r.type.replace(/^RLIMIT_/, "").toLowerCase()}=${v(r.soft)}:${v(r.hard)}`), "--", ...argv];
 }
 
+/** Outermost, so the join happens on the host's side of the view, where cgroup2 is visible. */
+function joined(rt: Runtime, argv: string[]): string[] {
+  return rt.joinCgroup2 ? joinCgroupArgv(rt.joinCgroup2, argv) : argv;
+}
+
 /** The guest's nice level: set on the runtime, whose children (the guest's processes) inherit it. */
 function niced(argv: string[], nice?: number): string[] {
   return nice ? ["nice", "-n", String(nice), ...argv] : argv;
@@ -152,11 +163,17 @@ export function deleteArgv(rt: Runtime, id: string): string[] {
  * cannot carry; `startContainer` follows). Its stdout and stderr (and those of PID 1) go to
  * logFd. With `statusPipe`, PID 1 gets the write end of a new pipe as fd 3 and the read end
  * (non-blocking) is returned: our guest init reports its start command there.
+ *
+ * With `joinCgroup2`, the container is created, its PID 1 moved into that directory while it
+ * still waits for `start` (so before anything of the guest's runs), and then started. Joining
+ * the runtime itself instead would put its helper processes there too, whose zombies count as
+ * the guest's processes on hosts whose init is slow to reap them.
  */
 export async function launchContainer(rt: Runtime, how: "run" | "create", id: string, bundle: string, logFd: number, o: { nice?: number; statusPipe?: boolean } = {}): Promise<number | undefined> {
   const errLog = `${bundle}/runtime.log`;
   rmSync(errLog, { force: true });
-  const argv = niced([...prefix(rt, true), ...launchArgv(rt, how, id, bundle, !!o.statusPipe)], o.nice);
+  const step = rt.joinCgroup2 ? "create" : how;
+  const argv = niced([...prefix(rt, true), ...launchArgv(rt, step, id, bundle, !!o.statusPipe)], o.nice);
   // stdin is an empty pipe, never the host's /dev/null: the runtime hands PID 1 its stdio as they
   // are, and in a user namespace even chowns them to the guest's root.
   const p = Bun.spawn(argv, { stdio: ["pipe", logFd, logFd, ...(o.statusPipe ? ["pipe" as const] : [])] });
@@ -167,6 +184,17 @@ export async function launchContainer(rt: Runtime, how: "run" | "create", id: st
     if (fd !== undefined) closeSync(fd);
     throw new ToolError(`${rt.name} could not ${how === "run" ? "start" : "create"} the guest: ${runtimeError(errLog, `exit status ${code}`)}`);
   }
+  if (rt.joinCgroup2) {
+    try {
+      const pid = pidFromBundle(bundle);
+      if (!pid) throw new ToolError(`${rt.name} created the guest but wrote no PID to ${bundle}/pid.`);
+      writeFileSync(`${rt.joinCgroup2}/cgroup.procs`, String(pid));
+      if (how === "run") startContainer(rt, id);
+    } catch (e) {
+      if (fd !== undefined) closeSync(fd);
+      throw e;
+    }
+  }
   return fd;
 }
 
@@ -174,7 +202,7 @@ export async function launchContainer(rt: Runtime, how: "run" | "create", id: st
 export function execLogged(rt: Runtime, id: string, args: string[], logFd: number, errLog: string, o: { timeoutSeconds?: number; noNewPrivs?: boolean; nice?: number } = {}): { code: number; error: string } {
   rmSync(errLog, { force: true });
   const timeoutSeconds = o.timeoutSeconds;
-  const r = Bun.spawnSync(withLog(rt, errLog, ["exec", ...(o.noNewPrivs ? ["--no-new-privs"] : []), id, ...args], false, o.nice), {
+  const r = Bun.spawnSync(joined(rt, withLog(rt, errLog, ["exec", ...(o.noNewPrivs ? ["--no-new-privs"] : []), id, ...args], false, o.nice)), {
     stdin: "ignore", stdout: logFd, stderr: logFd,
     timeout: timeoutSeconds ? timeoutSeconds * 1000 : undefined, killSignal: "SIGKILL",
   });
@@ -216,7 +244,7 @@ export function execArgv(rt: Runtime, id: string, args: string[], o: ExecOptions
   for (const e of o.env ?? []) flags.push("--env", e);
   if (o.cwd) flags.push("--cwd", o.cwd);
   if (o.user) flags.push("--user", o.user);
-  return niced(withRlimits(runtimeArgv(rt, ["exec", ...flags, id, ...args]), o.rlimits ?? []), o.nice);
+  return joined(rt, niced(withRlimits(runtimeArgv(rt, ["exec", ...flags, id, ...args]), o.rlimits ?? []), o.nice));
 }
 
 export async function execInteractive(rt: Runtime, id: string, args: string[], o: ExecOptions): Promise<number> {

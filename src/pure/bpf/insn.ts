@@ -1,5 +1,5 @@
-// A minimal eBPF instruction encoder with labels, enough for the cgroup sock_addr programs of
-// chbind. Hand-assembled instead of compiled so that no clang, libbpf or bpffs is needed at run
+// A minimal eBPF instruction encoder with labels, enough for the cgroup socket programs of
+// chbind and of guests on the host's stack. Hand-assembled instead of compiled so that no clang, libbpf or bpffs is needed at run
 // time (reference feasibility §1.5). Pure: the bytes are unit-tested against known encodings.
 
 /** One 8-byte instruction; a jump may name a label that assemble() turns into its offset. */
@@ -21,13 +21,15 @@ export type Item = Insn | Label;
 
 // Opcode parts (linux/bpf_common.h, linux/bpf.h).
 const BPF_LDX = 0x01, BPF_ST = 0x02, BPF_STX = 0x03, BPF_ALU = 0x04, BPF_JMP = 0x05, BPF_JMP32 = 0x06, BPF_ALU64 = 0x07;
-const BPF_W = 0x00, BPF_H = 0x08, BPF_DW = 0x18, BPF_MEM = 0x60;
+const BPF_W = 0x00, BPF_H = 0x08, BPF_B = 0x10, BPF_DW = 0x18, BPF_MEM = 0x60;
 const BPF_K = 0x00, BPF_X = 0x08;
-const BPF_ADD = 0x00, BPF_MOV = 0xb0;
-const BPF_JA = 0x00, BPF_JEQ = 0x10, BPF_JNE = 0x50, BPF_CALL = 0x80, BPF_EXIT = 0x90;
+const BPF_ADD = 0x00, BPF_AND = 0x50, BPF_MOV = 0xb0;
+const BPF_JA = 0x00, BPF_JEQ = 0x10, BPF_JGT = 0x20, BPF_JNE = 0x50, BPF_CALL = 0x80, BPF_EXIT = 0x90;
+/** src_reg of a call to a kernel function named by its BTF id (a kfunc) instead of a helper number. */
+const BPF_PSEUDO_KFUNC_CALL = 2;
 
-export type Size = "w" | "h" | "dw";
-const SIZE: Record<Size, number> = { w: BPF_W, h: BPF_H, dw: BPF_DW };
+export type Size = "b" | "w" | "h" | "dw";
+const SIZE: Record<Size, number> = { b: BPF_B, w: BPF_W, h: BPF_H, dw: BPF_DW };
 
 export const R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R5 = 5, R6 = 6, R7 = 7, R10 = 10;
 
@@ -49,6 +51,8 @@ export const mov64Reg = (dst: number, src: number) => insn(BPF_ALU64 | BPF_MOV |
 /** wdst = imm: 32-bit, upper half zeroed, so any 32-bit pattern is loaded as is. */
 export const mov32Imm = (dst: number, imm: number) => insn(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, imm);
 export const add64Imm = (dst: number, imm: number) => insn(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm);
+/** wdst &= imm (32-bit). */
+export const and32Imm = (dst: number, imm: number) => insn(BPF_ALU | BPF_AND | BPF_K, dst, 0, 0, imm);
 /** dst = *(size *)(src + off) */
 export const ldx = (size: Size, dst: number, src: number, off: number) => insn(BPF_LDX | BPF_MEM | SIZE[size], dst, src, off, 0);
 /** *(size *)(dst + off) = src. The verifier refuses store-immediate into the context: use this there. */
@@ -61,8 +65,12 @@ export const st = (size: Size, dst: number, off: number, imm: number) => insn(BP
  */
 export const jeq32 = (dst: number, imm: number, target: string) => insn(BPF_JMP32 | BPF_JEQ | BPF_K, dst, 0, 0, imm, target);
 export const jne32 = (dst: number, imm: number, target: string) => insn(BPF_JMP32 | BPF_JNE | BPF_K, dst, 0, 0, imm, target);
+/** Unsigned 32-bit "greater than". */
+export const jgt32 = (dst: number, imm: number, target: string) => insn(BPF_JMP32 | BPF_JGT | BPF_K, dst, 0, 0, imm, target);
 export const ja = (target: string) => insn(BPF_JMP | BPF_JA, 0, 0, 0, 0, target);
 export const call = (helper: number) => insn(BPF_JMP | BPF_CALL, 0, 0, 0, helper);
+/** Call a kernel function by its BTF id in the running kernel's BTF (src/pure/bpf/btf.ts). */
+export const callKfunc = (btfId: number) => insn(BPF_JMP | BPF_CALL, 0, BPF_PSEUDO_KFUNC_CALL, 0, btfId);
 export const exit = () => insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
 
 export class AssembleError extends Error {}

@@ -9,6 +9,7 @@ import {
   assemble, call, exit, jeq32, ja, jne32, label, ldx, mov32Imm, mov64Imm, mov64Reg, add64Imm, stx,
   R0, R1, R2, R3, R4, R5, R6, R7, R10, type Item,
 } from "./insn";
+import { loopback4, loopback6, word } from "./loopback";
 
 export const BPF_PROG_TYPE_CGROUP_SOCK_ADDR = 18;
 
@@ -53,23 +54,32 @@ function mapped(a: BindAddress): Uint8Array {
 
 const DENY_ALL: Item[] = [mov64Imm(R0, 0), exit()];
 
+/** What an allowing program returns; a bind program may add "skip the low-port capability check". */
+const ALLOW = 1;
+export const BPF_RET_BIND_NO_CAP_NET_BIND_SERVICE = 2;
+
 /**
  * Append the two exits, each only if something jumps to it: the verifier refuses a program with
  * unreachable instructions.
  */
-function withExits(body: Item[]): Item[] {
+function withExits(body: Item[], allow = ALLOW): Item[] {
   const used = (t: string) => body.some((i) => "target" in i && i.target === t);
   return [
     ...body,
-    ...(used("allow") ? [label("allow"), mov64Imm(R0, 1), exit()] : []),
+    ...(used("allow") ? [label("allow"), mov64Imm(R0, allow), exit()] : []),
     ...(used("deny") ? [label("deny"), mov64Imm(R0, 0), exit()] : []),
   ];
+}
+
+/** The value an allowed bind or other call returns. */
+export function bindAllow(hook: string, lowPorts?: boolean): number {
+  return lowPorts && hook.startsWith("bind") ? ALLOW | BPF_RET_BIND_NO_CAP_NET_BIND_SERVICE : ALLOW;
 }
 
 /** w2 == one of the 4-byte addresses → allow; w2 == 0 → rewrite to the first; else deny. */
 function check4(field: number, list: BindAddress[]): Item[] {
   if (!list.length) return DENY_ALL;
-  return withExits([
+  return [
     mov64Reg(R6, R1),
     ldx("w", R2, R6, field),
     ...list.map((a) => jeq32(R2, words(a.bytes)[0]!, "allow")),
@@ -77,7 +87,7 @@ function check4(field: number, list: BindAddress[]): Item[] {
     mov32Imm(R3, words(list[0]!.bytes)[0]!),
     stx("w", R6, field, R3),
     ja("allow"),
-  ]);
+  ];
 }
 
 /** The same for a 16-byte field, loaded into w2..w5. */
@@ -92,7 +102,7 @@ function check6(field: number, list: Uint8Array[]): Item[] {
   out.push(...regs.map((r) => jne32(r, 0, "deny")));
   words(list[0]!).forEach((w, k) => out.push(mov32Imm(R2, w), stx("w", R6, field + 4 * k, R2)));
   out.push(ja("allow"));
-  return withExits(out);
+  return out;
 }
 
 /** bpf_bind(ctx, sockaddr on the stack, len): the socket's source before connect. */
@@ -114,11 +124,11 @@ function bindSource(a: BindAddress, family: 4 | 6): Item[] {
 
 function connect4(v4: BindAddress[]): Item[] {
   if (!v4.length) return DENY_ALL;
-  return withExits([mov64Reg(R6, R1), ...bindSource(v4[0]!, 4)]);
+  return [mov64Reg(R6, R1), ...bindSource(v4[0]!, 4)];
 }
 
 function connect6(v4: BindAddress[], v6: BindAddress[]): Item[] {
-  return withExits([
+  return [
     mov64Reg(R6, R1),
     ldx("w", R2, R6, USER_IP6),
     ldx("w", R3, R6, USER_IP6 + 4),
@@ -129,15 +139,24 @@ function connect6(v4: BindAddress[], v6: BindAddress[]): Item[] {
     ...(v4.length ? bindSource(v4[0]!, 6) : [ja("deny")]),
     label("native"),
     ...(v6.length ? bindSource(v6[0]!, 6) : [ja("deny")]),
-  ]);
+  ];
 }
 
 /**
  * The programs for these addresses, in the order given on the command line. A wildcard IPv4
  * bind gets the first IPv4 address; an IPv6 `::` bind gets the first address of either family
  * (an IPv4 one as ::ffff:a.b.c.d, which a dual-stack socket accepts).
+ *
+ * With `lback` (a guest in shared mode), each program first applies the loopback rule
+ * (loopback.ts) to the address a bind or connect names, or a sendmsg sends to: 127.0.0.1 is the
+ * guest's own lback address, the rest of loopback is refused, and only other addresses meet the
+ * rules above. A connection to loopback keeps its loopback source.
+ *
+ * With `lowPorts` (a guest in a user namespace, whose root's CAP_NET_BIND_SERVICE does not count
+ * on the host's stack), an allowed bind also lifts the kernel's check for ports below 1024: only
+ * for this cgroup's sockets and only on the addresses the program allowed.
  */
-export function sockAddrPrograms(addrs: readonly BindAddress[]): Program[] {
+export function sockAddrPrograms(addrs: readonly BindAddress[], opts: { lback?: Uint8Array; lowPorts?: boolean } = {}): Program[] {
   const v4 = addrs.filter((a) => a.family === 4);
   const v6 = addrs.filter((a) => a.family === 6);
   // Sends to ::ffff:a.b.c.d go through the IPv4 path and its sendmsg4 hook; sendmsg6 sees only
@@ -150,10 +169,16 @@ export function sockAddrPrograms(addrs: readonly BindAddress[]): Program[] {
     sendmsg4: check4(MSG_SRC_IP4, v4),
     sendmsg6: check6(MSG_SRC_IP6, v6.map((a) => a.bytes)),
   };
+  const lb = opts.lback && word(opts.lback);
+  const prelude = (name: HookName): Item[] => {
+    if (lb === undefined) return [];
+    const six = name.endsWith("6");
+    return [...(six ? loopback6(USER_IP6, lb, "guest") : loopback4(USER_IP4, lb, "guest")), label("guest")];
+  };
   return (Object.keys(ATTACH) as HookName[]).map((name) => ({
     name,
     progType: BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
     attachType: ATTACH[name],
-    code: assemble(bodies[name]),
+    code: assemble(withExits([...prelude(name), ...bodies[name]], bindAllow(name, opts.lowPorts))),
   }));
 }

@@ -4,7 +4,7 @@
 import { ConfigError } from "../../errors";
 import { applyCapabilityList, DEFAULT_CAPABILITIES, type CapName } from "./capabilities";
 import { parseFstab, DEFAULT_FSTAB, type FstabEntry } from "./fstab";
-import { childrenOf, fileContent, type ConfigTree } from "./tree";
+import { childrenOf, settingText, type ConfigTree } from "./tree";
 import { argv, hash, integer, limit, list, scalar } from "./values";
 import { unsupportedWarnings, type ConfigWarning } from "./known-keys";
 import { parseKillSeq, type KillStep } from "./killseq";
@@ -95,6 +95,16 @@ export interface ConfigSources {
   vdirBase: string;
 }
 
+/** Host and domain names: the host-name character set (RFC 1123, plus '_' that NIS domains use). */
+const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Whole-guest limits: the cgroup's pids.max takes at most PID_MAX_LIMIT; memory in 4 KiB pages. */
+const RLIMIT_RANGE: Record<string, { max: number; what: string }> = {
+  nproc: { max: 4194304, what: "processes" },
+  rss: { max: 2 ** 40, what: "pages of 4 KiB" },
+  as: { max: 2 ** 40, what: "pages of 4 KiB" },
+};
+
 /** Keys that describe one guest's identity: never taken from .defaults. */
 const NO_DEFAULTS = new Set(["name", "context", "vdir", "uts/nodename", "uts/domainname"]);
 
@@ -104,19 +114,21 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const defFile = (rel: string) => `${cfgDir}/../.defaults/${rel}`;
   /** The value of rel and the file it came from: the guest's, else the defaults'. */
   const lookup = (rel: string): { content: string; path: string } | undefined => {
-    const g = fileContent(guest, rel);
+    const g = settingText(guest, rel, file(rel));
     if (g !== undefined) return { content: g, path: file(rel) };
     if (NO_DEFAULTS.has(rel)) return undefined;
-    const d = fileContent(defaults, rel);
+    const d = settingText(defaults, rel, defFile(rel));
     if (d !== undefined) return { content: d, path: defFile(rel) };
     return undefined;
   };
+  /** A setting of this guest alone (never from .defaults). */
+  const own = (rel: string) => settingText(guest, rel, file(rel));
   const sc = (rel: string) => {
     const f = lookup(rel);
     return f ? { value: scalar(f.content), path: f.path } : undefined;
   };
 
-  const name = scalar(fileContent(guest, "name")) ?? src.name;
+  const name = scalar(own("name")) ?? src.name;
 
   const vdirLink = guest.get("vdir");
   let vdir = `${src.vdirBase}/${src.name}`;
@@ -129,14 +141,16 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   }
   if (!vdir.startsWith("/")) throw new ConfigError(`${file("vdir")}: the guest root must be an absolute path.`, { file: file("vdir") });
 
-  const ctxRaw = scalar(fileContent(guest, "context"));
+  const ctxRaw = scalar(own("context"));
   const context = ctxRaw === undefined ? undefined : integer(ctxRaw, file("context"), { min: 2, max: 49151, what: "a context number from 2 to 49151" });
 
-  const nodename = scalar(fileContent(guest, "uts/nodename")) ?? name;
-  const domainname = scalar(fileContent(guest, "uts/domainname"));
-  for (const [v, rel] of [[nodename, "uts/nodename"], [domainname, "uts/domainname"]] as const) {
-    if (v !== undefined && (v.length > 64 || /[\s/]/.test(v))) {
-      throw new ConfigError(`${file(rel)}: '${v}' is not a valid host name (at most 64 characters, no spaces or slashes).`, { file: file(rel) });
+  const ownNodename = scalar(own("uts/nodename"));
+  const nodename = ownNodename ?? name;
+  const domainname = scalar(own("uts/domainname"));
+  // The host name comes from uts/nodename, else the `name` file, else the directory (a guest name).
+  for (const [v, rel] of [[nodename, ownNodename !== undefined ? "uts/nodename" : "name"], [domainname, "uts/domainname"]] as const) {
+    if (v !== undefined && !HOST_NAME_RE.test(v)) {
+      throw new ConfigError(`${file(rel)}: ${JSON.stringify(v)} is not a host name (at most 64 letters, digits, '-', '_' and '.', starting with a letter or digit).`, { file: file(rel) });
     }
   }
 
@@ -171,7 +185,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const rl = (res: string) => {
     for (const suffix of ["", ".hard", ".soft"]) {
       const s = sc(`rlimits/${res}${suffix}`);
-      if (s?.value !== undefined) return { value: limit(s.value, s.path), set: true };
+      if (s?.value !== undefined) return { value: limit(s.value, s.path, { min: 1, ...RLIMIT_RANGE[res]! }), set: true };
     }
     return { value: undefined, set: false };
   };
@@ -223,8 +237,8 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
 
   const sysctl: Array<[string, string]> = [];
   for (const d of childrenOf(guest, "sysctl")) {
-    const setting = scalar(fileContent(guest, `sysctl/${d}/setting`));
-    const value = scalar(fileContent(guest, `sysctl/${d}/value`));
+    const setting = scalar(own(`sysctl/${d}/setting`));
+    const value = scalar(own(`sysctl/${d}/value`));
     if (!setting || value === undefined) {
       throw new ConfigError(`${file(`sysctl/${d}`)}: needs both a 'setting' and a 'value' file.`, { file: file(`sysctl/${d}`) });
     }
@@ -249,7 +263,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   return {
     name,
     cfgDir,
-    vdir: vdir.replace(/\/+$/, ""),
+    vdir: vdir.replace(/\/+$/, "") || "/",
     context,
     nodename,
     domainname,
@@ -260,8 +274,8 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     cmdStop: argv(lookup("apps/init/cmd.stop")?.content),
     cmdPrepare: argv(lookup("apps/init/cmd.prepare")?.content),
     killSeq,
-    mark: scalar(fileContent(guest, "apps/init/mark")),
-    depends: dependsOf(fileContent(guest, "apps/init/depends"), file("apps/init/depends")),
+    mark: scalar(own("apps/init/mark")),
+    depends: dependsOf(own("apps/init/depends"), file("apps/init/depends")),
     environment,
     capabilities,
     cflags,

@@ -9,7 +9,7 @@ import { childrenOf, fileContent, type ConfigTree } from "./tree";
 import { scalar } from "./values";
 import type { ConfigWarning } from "./known-keys";
 
-export const NET_MODES = ["routed", "bridge", "macvlan", "none"] as const;
+export const NET_MODES = ["routed", "bridge", "macvlan", "shared", "none"] as const;
 export type NetMode = (typeof NET_MODES)[number];
 export type AddressMode = Exclude<NetMode, "none">;
 
@@ -32,15 +32,19 @@ export interface GuestAddress {
 }
 
 export interface GuestNetConfig {
-  /** host: the host's stack (no interfaces/); none: own namespace, loopback only; own: addresses. */
-  kind: "host" | "none" | "own";
+  /**
+   * host: the host's stack (no interfaces/); none: own namespace, loopback only; own: addresses
+   * in a namespace of its own; shared: the host's stack, bound to its addresses (util-vserver's
+   * ipv4root).
+   */
+  kind: "host" | "none" | "own" | "shared";
   addresses: GuestAddress[];
   warnings: ConfigWarning[];
 }
 
 const KNOWN_FILES = new Set(["ip", "prefix", "mask", "dev", "name", "nodev", "only_ip", "disabled", "bcast", "scope", "mode", "gateway"]);
 const IGNORED: Record<string, string> = {
-  lback: "the guest has its own loopback (127.0.0.1); lback is not needed",
+  lback: "the guest's loopback address is derived from its context (docs/networking.md); lback is not read",
   vlandev: "VLAN devices are not created; create the VLAN device on the host and name it in dev",
   novlandev: "VLAN devices are not created",
   down: "every guest interface is brought up",
@@ -148,8 +152,9 @@ export function parseInterfaces(tree: ConfigTree, cfgDir: string): GuestNetConfi
       if (prefix === undefined) fail(mask.file, `'${mask.v}' is not a netmask (like 255.255.255.0).`);
     }
     // Routed guests see every destination through the host, so a host-sized prefix loses nothing;
-    // on a bridge or macvlan the guest must know its LAN is on-link.
-    prefix ??= mode === "routed" ? max : family === 4 ? 24 : 64;
+    // on a bridge or macvlan the guest must know its LAN is on-link. A shared address is an
+    // alias on a host device, whose own address already gives the route.
+    prefix ??= mode === "routed" || mode === "shared" ? max : family === 4 ? 24 : 64;
 
     const nodev = tree.has(`${dir}/nodev`) || tree.has(`${dir}/only_ip`);
     const devV = nodev ? undefined : val("dev");
@@ -167,6 +172,10 @@ export function parseInterfaces(tree: ConfigTree, cfgDir: string): GuestNetConfi
     if (scopeV && !SCOPES.has(scopeV.v) && !/^\d{1,3}$/.test(scopeV.v)) fail(scopeV.file, `'${scopeV.v}' is not an address scope (host, link, site, global).`);
     const nameV = scalar(fileContent(tree, `${dir}/name`));
     if (nameV !== undefined && !/^[A-Za-z0-9_-]{1,10}$/.test(nameV)) fail(path(`${dir}/name`), `'${nameV}' is not a usable label (letters, digits, _ and -, at most 10).`);
+    // The kernel keeps an address label in IFNAMSIZ (15 characters): DEV:NAME must fit.
+    if (mode === "shared" && nameV !== undefined && devV && devV.v.length + 1 + nameV.length > 15) {
+      fail(path(`${dir}/name`), `the label '${devV.v}:${nameV}' is longer than the 15 characters an address label may have.`);
+    }
     const gwV = val("gateway");
     if (gwV && ipFamily(gwV.v) !== family) fail(gwV.file, `'${gwV.v}' is not an IPv${family} gateway address.`);
 
@@ -184,5 +193,11 @@ export function parseInterfaces(tree: ConfigTree, cfgDir: string): GuestNetConfi
     if (seen.has(a.ip)) fail(`${a.dir}/ip`, `${a.ip} is given twice.`);
     seen.add(a.ip);
   }
-  return { kind: "own", addresses, warnings };
+  // A guest either stays on the host's stack or gets a namespace: the modes cannot be mixed.
+  const shared = addresses.filter((a) => a.mode === "shared");
+  if (shared.length && shared.length < addresses.length) {
+    const other = addresses.find((a) => a.mode !== "shared")!;
+    fail(`${other.dir}/mode`, `mode ${other.mode} cannot be mixed with mode shared (${shared[0]!.dir}): a shared guest stays on the host's network stack.`);
+  }
+  return { kind: shared.length ? "shared" : "own", addresses, warnings };
 }

@@ -2,15 +2,35 @@
 // job (drivers/config-store.ts); everything that interprets it is pure and works on this map.
 
 export type ConfigEntry =
-  | { kind: "file"; content: string; executable: boolean }
+  | { kind: "file"; content: string; executable: boolean; binary?: boolean }
   | { kind: "link"; target: string }
-  | { kind: "dir" };
+  | { kind: "dir" }
+  /** A FIFO, socket or device node: never a setting. */
+  | { kind: "special"; what: string };
 
 export type ConfigTree = Map<string, ConfigEntry>;
+
+import { ConfigError } from "../../errors";
 
 export function fileContent(tree: ConfigTree, rel: string): string | undefined {
   const e = tree.get(rel);
   return e?.kind === "file" ? e.content : undefined;
+}
+
+/**
+ * The text of a setting that must be a file (a link to one was already followed when the tree was
+ * read): a directory, a FIFO or device, a dangling link or a file that is not text is an error
+ * naming `path`, never a setting silently ignored.
+ */
+export function settingText(tree: ConfigTree, rel: string, path: string): string | undefined {
+  const e = tree.get(rel);
+  if (!e) return undefined;
+  const bad = (why: string) => new ConfigError(`${path}: ${why}; a setting must be a regular file (or a link to one).`, { file: path });
+  if (e.kind === "dir") throw bad("is a directory");
+  if (e.kind === "special") throw bad(`is ${e.what}`);
+  if (e.kind === "link") throw bad(`is a link to ${e.target}, which is not a regular file`);
+  if (e.binary) throw new ConfigError(`${path}: holds binary data (NUL bytes or invalid UTF-8), not text.`, { file: path });
+  return e.content;
 }
 
 /** Immediate children names of a directory entry ("" is the top). */

@@ -28,6 +28,7 @@ export function integer(
     throw new ConfigError(`${file}: '${raw}' is not a whole number${opts.what ? ` (${opts.what})` : ""}.`, { file });
   }
   const n = Number(raw);
+  opts = { max: Number.MAX_SAFE_INTEGER, ...opts };
   if (opts.min !== undefined && n < opts.min) {
     throw new ConfigError(`${file}: ${n} is below the smallest allowed value ${opts.min}.`, { file });
   }
@@ -37,10 +38,20 @@ export function integer(
   return n;
 }
 
-/** A limit value: a number, or `inf`/`infinity`/`unlimited` (returned as undefined = no limit). */
-export function limit(raw: string, file: string): number | undefined {
-  if (/^(inf|infinity|unlimited|-1)$/i.test(raw)) return undefined;
-  return integer(raw, file, { min: 0 });
+/**
+ * A limit value: a number, or `inf`/`infinity`/`unlimited` (returned as undefined = no limit).
+ * Per-process limits (min 0) also take ulimit's `-1`, and 0 is a real limit for them. A
+ * whole-guest limit has min 1: 0 would allow nothing at all, and the runtime would read it as
+ * no limit, so it is refused rather than given either meaning.
+ */
+export function limit(raw: string, file: string, o: { min?: number; max?: number; what?: string } = {}): number | undefined {
+  const min = o.min ?? 0;
+  if (/^(inf|infinity|unlimited)$/i.test(raw)) return undefined;
+  if (raw === "-1" && min === 0) return undefined;
+  if (min > 0 && /^[+-]?0+$/.test(raw)) {
+    throw new ConfigError(`${file}: 0 is not a limit here (it would allow nothing at all); give a number from ${min}${o.what ? ` (${o.what})` : ""}, or 'inf' for no limit.`, { file });
+  }
+  return integer(raw, file, { min, max: o.max ?? Number.MAX_SAFE_INTEGER });
 }
 
 /** `KEY=VALUE` lines. */

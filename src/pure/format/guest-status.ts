@@ -9,6 +9,8 @@ export interface StatusView {
   processes?: number;
   uptimeSeconds?: number;
   log: string;
+  /** Stopped, but processes a killed command started still run (control/guest-state.ts). */
+  leftovers?: boolean;
 }
 
 export function formatDuration(seconds: number): string {
@@ -23,7 +25,10 @@ export function formatDuration(seconds: number): string {
 }
 
 export function formatStatus(s: StatusView): string {
-  if (!s.running) return `Vserver '${s.name}' is stopped\nLog: ${s.log}\n`;
+  if (!s.running) {
+    const left = s.leftovers ? " (processes left by a killed command remain; 'start' or 'stop' removes them)" : "";
+    return `Vserver '${s.name}' is stopped${left}\nLog: ${s.log}\n`;
+  }
   return [
     `Vserver '${s.name}' is running at context '${s.context}'`,
     `Number of processes: ${s.processes ?? 0}`,

@@ -39,6 +39,8 @@ export function planNetwork(addresses: GuestAddress[], prefix: string): NetPlan 
   const find = (kind: LinkPlan["kind"], dev?: string) => links.find((l) => l.kind === kind && (kind === "routed" || l.dev === dev));
   let b = 0;
   for (const a of addresses) {
+    // Shared addresses stay on the host's stack (pure/net/shared.ts): no link to plan.
+    if (a.mode === "shared") continue;
     let l = find(a.mode, a.dev);
     if (!l) {
       const guestName = `eth${links.length}`;

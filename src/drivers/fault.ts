@@ -1,0 +1,34 @@
+// Named fault points, for the fault-injection tests only. `VSERVER_FAULT=POINT:ACTION[,...]`
+// (read once, at the first point the command reaches: a service worker loads this module before
+// it takes its caller's environment) makes the command, on reaching POINT, either kill itself
+// with SIGKILL (`kill`: a crash or `kill -9` at exactly that step), fail there as a full disk
+// would (`enospc`: the write that follows the point fails with ENOSPC), or stop itself with
+// SIGSTOP (`stop`: a test changes the world under it, then sends SIGCONT). Without the variable every
+// point is a no-op. docs/architecture.md lists the points and what the next command does.
+
+let armed: Map<string, string> | undefined;
+
+function armedPoints(): Map<string, string> {
+  if (armed) return armed;
+  armed = new Map();
+  for (const item of (process.env.VSERVER_FAULT ?? "").split(",")) {
+    const i = item.lastIndexOf(":");
+    if (i > 0) armed.set(item.slice(0, i).trim(), item.slice(i + 1).trim());
+  }
+  return armed;
+}
+
+/** The write at `file` that follows this point; named in the ENOSPC error as a real one would be. */
+export function faultPoint(point: string, file = point): void {
+  const action = armedPoints().get(point);
+  if (!action) return;
+  if (action === "kill") process.kill(process.pid, "SIGKILL");
+  if (action === "stop") process.kill(process.pid, "SIGSTOP");
+  if (action === "enospc") {
+    armedPoints().delete(point);
+    const e = new Error(`ENOSPC: no space left on device, write '${file}'`) as NodeJS.ErrnoException;
+    e.code = "ENOSPC";
+    e.path = file;
+    throw e;
+  }
+}

@@ -1,0 +1,31 @@
+// The append-only logs: each guest's log and the event journal. They grow on every start and stop,
+// so each is rotated by size: past its limit the file becomes FILE.1 (the one older generation
+// kept, replacing the previous .1) and a new file starts. A log line is never worth an operation:
+// a full disk loses the line, not the start or stop that wrote it.
+
+import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
+
+/** A guest's log (NAME.log) rotates past 1 MiB; docs/architecture.md. */
+export const GUEST_LOG_MAX_BYTES = 1 << 20;
+/** The event journal (events.log) rotates past 4 MiB. */
+export const JOURNAL_MAX_BYTES = 4 << 20;
+
+/** Move FILE to FILE.1 when it has grown past `max` bytes. */
+export function rotateBySize(file: string, max: number): void {
+  try {
+    if (statSync(file).size > max) renameSync(file, `${file}.1`);
+  } catch {}
+}
+
+/** Append a line (or lines) to a log, rotating it first; failures are swallowed. */
+export function appendLog(file: string, text: string, max = GUEST_LOG_MAX_BYTES): void {
+  try {
+    rotateBySize(file, max);
+    appendFileSync(file, text, { mode: 0o640 });
+  } catch {
+    try {
+      mkdirSync(file.slice(0, file.lastIndexOf("/")), { recursive: true, mode: 0o750 });
+      appendFileSync(file, text, { mode: 0o640 });
+    } catch {}
+  }
+}
