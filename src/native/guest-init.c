@@ -18,7 +18,14 @@
  *    candidate that ran, -1 if none exists; STATUS: exit status, or 128+signal), then fd 3 closes.
  *  - SIGPWR sent from outside the guest's PID namespace: the stop command runs; when it has ended
  *    the process name becomes STOPPED_COMM, which `vserver stop` polls in /proc/PID/comm before it
- *    starts the kill sequence. Signals sent from inside the guest are ignored. */
+ *    starts the kill sequence. From outside, every other signal is ignored.
+ *  - Signals sent from inside the guest are busybox's requests to its init (halt.c: SIGTERM
+ *    reboot, SIGUSR1 halt, SIGUSR2 poweroff), and the guest may of course ask to end itself: the
+ *    stop command runs, every other process of the guest gets SIGTERM, then SIGKILL after
+ *    KILL_GRACE seconds; then on reboot the start command runs again (the guest restarts in
+ *    place, with no helper on the host), and on halt or poweroff this init exits, which ends the
+ *    guest; the host's next command on it removes what is left. Each step is one "=== " line in
+ *    the guest's log (stdout). Other signals from inside are ignored. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -27,11 +34,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define STOPPED_COMM ".vserver-down"
 #define MAX_CANDIDATES 8
+#define KILL_GRACE 5
+
+enum request { NONE, REBOOT, HALT };
 
 struct candidates {
   char **argv[MAX_CANDIDATES];
@@ -108,6 +119,65 @@ static int status_code(int wstatus) {
   return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 }
 
+/* What a signal from inside the guest asks for. The kernel gives si_pid 0 to a sender outside
+ * our PID namespace; a sender inside has its PID here. */
+static enum request inside_request(const siginfo_t *si) {
+  if (si->si_code > 0 || si->si_pid == 0) return NONE;
+  switch (si->si_signo) {
+  case SIGTERM: return REBOOT;
+  case SIGUSR1:
+  case SIGUSR2: return HALT;
+  default: return NONE;
+  }
+}
+
+/* Reap children without blocking; tell the caller about the two it waits for. */
+static void reap(pid_t *start_pid, pid_t *stop_pid, int *start_ws, int *stop_ws) {
+  int ws;
+  pid_t p;
+  while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
+    if (p == *start_pid) { *start_pid = -1; *start_ws = ws; }
+    else if (p == *stop_pid) { *stop_pid = -1; *stop_ws = ws; }
+  }
+}
+
+/* No process of the guest is left but this one (a zombie still counts until it is reaped). */
+static int alone(void) {
+  return kill(-1, 0) < 0 && errno == ESRCH;
+}
+
+/* End every other process of the guest: SIGTERM, up to KILL_GRACE seconds, then SIGKILL. Processes
+ * that joined the guest from outside (an exec) are in our PID namespace too, so kill(-1) reaches
+ * them; they are not our children, so "gone" is asked of the kernel, not of waitpid. */
+static void kill_all(void) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  kill(-1, SIGTERM);
+  kill(-1, SIGCONT);
+  struct timespec end, now;
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  end.tv_sec += KILL_GRACE;
+  for (;;) {
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    if (alone()) return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) break;
+    struct timespec step = {0, 50 * 1000 * 1000};
+    sigtimedwait(&chld, NULL, &step);
+  }
+  kill(-1, SIGKILL);
+  while (!alone()) {
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    struct timespec step = {0, 10 * 1000 * 1000};
+    sigtimedwait(&chld, NULL, &step);
+  }
+}
+
+static void say(const char *what) {
+  dprintf(1, "=== vserver-init: %s\n", what);
+}
+
 int main(int argc, char **argv) {
   struct candidates start = {0}, stop = {0};
   if (parse_args(argc, argv, &start, &stop) != 0) {
@@ -138,33 +208,68 @@ int main(int argc, char **argv) {
   int start_idx = idx;
   pid_t stop_pid = -1;
   int stop_idx = -1, stop_wanted = 0, stopped = 0;
+  /* A request from inside: its stop command (stop_pid) runs first, then the rest is killed. */
+  enum request request = NONE;
+  int request_stop_started = 0;
 
   for (;;) {
     siginfo_t si;
     int sig = sigwaitinfo(&all, &si);
     if (sig < 0) continue;
     if (sig == SIGPWR && si.si_code == SI_USER && si.si_pid == 0) stop_wanted = 1;
+    /* The host's stop wins over the guest's own request; one request at a time. */
+    enum request asked = inside_request(&si);
+    if (asked != NONE && request == NONE && !stop_wanted) {
+      request = asked;
+      request_stop_started = 0;
+      say(asked == REBOOT ? "reboot asked from inside the guest" : "halt asked from inside the guest");
+    }
     if (sig == SIGCHLD) {
-      int ws;
-      pid_t p;
-      while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
-        if (p == start_pid) {
-          start_pid = -1;
-          if (status_fd >= 0) {
-            dprintf(status_fd, "start %d %d\n", start_idx, status_code(ws));
-            close(status_fd);
-            status_fd = -1;
-          }
-        } else if (p == stop_pid) {
-          stop_pid = -1;
-          if (status_code(ws) != 0) say_stop_failure(&stop, stop_idx, status_code(ws));
+      int start_ws = -1, stop_ws = -1;
+      reap(&start_pid, &stop_pid, &start_ws, &stop_ws);
+      if (start_ws >= 0 && status_fd >= 0) {
+        dprintf(status_fd, "start %d %d\n", start_idx, status_code(start_ws));
+        close(status_fd);
+        status_fd = -1;
+      } else if (start_ws >= 0 && status_code(start_ws) != 0) { /* after a restart in place */
+        dprintf(1, "=== vserver-init: the start command failed with exit status %d\n", status_code(start_ws));
+      }
+      if (stop_ws >= 0) {
+        if (status_code(stop_ws) != 0) say_stop_failure(&stop, stop_idx, status_code(stop_ws));
+        if (request == NONE) {
           stopped = 1;
           prctl(PR_SET_NAME, STOPPED_COMM);
         }
       }
     }
     /* The stop command runs once, after the start command has ended. */
-    if (stop_wanted && !stopped && start_pid < 0 && stop_pid < 0) {
+    if (request != NONE && start_pid < 0 && stop_pid < 0) {
+      if (!request_stop_started) {
+        request_stop_started = 1;
+        stop_pid = spawn_first(&stop, &stop_idx);
+        if (stop_pid < 0) stop_pid = -1;
+        if (stop_pid > 0) continue;
+      }
+      kill_all();
+      if (request == HALT) {
+        say("halted");
+        return 0;
+      }
+      request = NONE;
+      if (stop_wanted) { /* the host asked to stop meanwhile: its stop command has just run */
+        stopped = 1;
+        prctl(PR_SET_NAME, STOPPED_COMM);
+        continue;
+      }
+      say("restarting the guest");
+      start_pid = spawn_first(&start, &start_idx);
+      if (start_pid < 0) {
+        start_pid = -1;
+        if (start_idx >= 0) dprintf(1, "=== vserver-init: the start command could not be run\n");
+      }
+      continue;
+    }
+    if (stop_wanted && !stopped && request == NONE && start_pid < 0 && stop_pid < 0) {
       stop_pid = spawn_first(&stop, &stop_idx);
       if (stop_pid < 0) {
         stop_pid = -1;
