@@ -5,7 +5,6 @@ import { isTerminal } from "../drivers/terminal";
 import { AlreadyRunningError, NotRunningError, UsageError } from "../errors";
 import { makeEnv } from "../control/env";
 import * as plane from "../control/plane";
-import { allStatuses } from "../control/info";
 import { BUILD_METHODS, type BuildMethod } from "../control/build";
 import { formatGuestList, formatStatus } from "../pure/format/guest-status";
 import { runMain, warn } from "./main";
@@ -145,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
     const json = rest.includes("--json");
     const unknown = rest.slice(1).filter((a) => a !== "--json");
     if (unknown.length) throw new UsageError(`--list: unknown argument '${unknown[0]}'.`);
-    const all = allStatuses(env);
+    const all = await plane.list(env);
     writeOut(json ? JSON.stringify(all, null, 2) + "\n" : formatGuestList(all));
     return 0;
   }
@@ -190,12 +189,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "running": {
       noArgs(verb, args);
-      return plane.isRunning(env, name) ? 0 : 1;
+      return (await plane.isRunning(env, name)) ? 0 : 1;
     }
     case "status": {
       const json = args.includes("--json");
       if (args.some((a) => a !== "--json")) throw new UsageError(`status: unknown argument '${args.find((a) => a !== "--json")}'.`);
-      const s = plane.status(env, name);
+      const s = await plane.status(env, name);
       writeOut(json ? JSON.stringify(s, null, 2) + "\n" : formatStatus(s));
       return s.running ? 0 : 3;
     }

@@ -16,9 +16,10 @@ import { checkName, cfgDirOf, guestExists, loadGuest } from "./guests";
 import { startGuest, type StartResult } from "./start";
 import { stopGuest } from "./stop";
 import { enterShell, execInGuest, execPolicy, requireEnterable, requireRunning, type ExecRequest } from "./exec";
-import { guestStatus, liveRecord, type GuestStatus } from "./info";
+import { allStatuses, guestStatus, liveRecord, type GuestStatus } from "./info";
 import { teardownGuest } from "./teardown";
 import { readRunRecord } from "../drivers/run-state";
+import { settleAllExited, settleExited } from "./exited";
 
 /**
  * How an operation holds the guest: `lock` takes its lock; `existing` first requires the guest
@@ -38,6 +39,7 @@ async function operate<T>(env: Env, op: string, name: string, hold: Hold, fn: ()
     if (hold.lock === "take") {
       l = await acquireLock(env.paths.lockDir, name, `guest '${name}'`);
     }
+    if (hold.existing) await settleExited(env, name, hold.lock === "take");
     const r = await fn();
     record(env.paths.logDir, { op, guest: name, ok: true, ...detail(r) });
     return r;
@@ -81,15 +83,24 @@ export function restart(env: Env, name: string, onlyIfRunning: boolean): Promise
 }
 
 /** `running`: answered from the run record alone, without reading the guest's config. */
-export function isRunning(env: Env, name: string): boolean {
+export async function isRunning(env: Env, name: string): Promise<boolean> {
   checkName(name);
   if (!guestExists(env, name)) loadGuest(env, name); // throws the not-found error with its hint
+  await settleExited(env, name, false);
   return liveRecord(env, name) !== undefined;
 }
 
-export function status(env: Env, name: string): GuestStatus {
+export async function status(env: Env, name: string): Promise<GuestStatus> {
   checkName(name);
-  return guestStatus(env, loadGuest(env, name));
+  const g = loadGuest(env, name);
+  await settleExited(env, name, false);
+  return guestStatus(env, g);
+}
+
+/** `--list`: every guest, after the leftovers of guests that ended by themselves are removed. */
+export async function list(env: Env): Promise<ReturnType<typeof allStatuses>> {
+  await settleAllExited(env);
+  return allStatuses(env);
 }
 
 export function exec(env: Env, name: string, req: ExecRequest): Promise<number> {

@@ -1,0 +1,140 @@
+// Restart and halt from inside a guest: busybox's reboot, halt and poweroff signal PID 1 (our
+// guest init), which restarts the guest in place or ends it; the host's next look cleans up after
+// a guest that ended by itself and journals it. Signals from the host do not count.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync, symlinkSync, chmodSync } from "node:fs";
+import { TestHost, busyboxGuest } from "../helpers/host";
+
+let h: TestHost;
+
+beforeAll(() => {
+  h = new TestHost("reboot");
+});
+
+afterAll(() => {
+  h.cleanup();
+});
+
+/** A busybox guest whose rc start and stop append to /boots, so each run of them can be counted. */
+function countingGuest(name: string): void {
+  busyboxGuest(h, name);
+  const root = h.vdir(name);
+  writeFileSync(`${root}/etc/init.d/mark`, "#!/bin/sh\necho \"$1\" >> /boots\n");
+  chmodSync(`${root}/etc/init.d/mark`, 0o755);
+  symlinkSync("../init.d/mark", `${root}/etc/rc3.d/S10mark`);
+  symlinkSync("../init.d/mark", `${root}/etc/rc6.d/K10mark`);
+}
+
+function boots(name: string): string[] {
+  try {
+    return readFileSync(`${h.vdir(name)}/boots`, "utf8").trim().split("\n").filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+function runRecord(name: string): { pid: number; cgroupPath: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(`${h.runDir}/${name}`, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function journal(): Array<Record<string, unknown>> {
+  return readFileSync(`${h.logDir}/events.log`, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+}
+
+async function until(cond: () => boolean, seconds = 20): Promise<boolean> {
+  const end = Date.now() + seconds * 1000;
+  while (!cond()) {
+    if (Date.now() > end) return false;
+    await Bun.sleep(50);
+  }
+  return true;
+}
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+
+describe("reboot, halt and poweroff inside a guest", () => {
+  test("busybox reboot restarts the guest in place: stop command, every process killed, start command again", async () => {
+    countingGuest("rb");
+    h.ok("rb", "start");
+    const pid1 = runRecord("rb")!.pid;
+    expect(boots("rb")).toEqual(["start"]);
+    // A service that would outlive a restart if the init did not kill everything.
+    expect(h.inGuest("rb", "sh", "-c", "setsid sleep 1000 </dev/null >/dev/null 2>&1 &").code).toBe(0);
+    expect(h.inGuest("rb", "pidof", "sleep").code).toBe(0);
+    const r = h.inGuest("rb", "reboot");
+    expect(r.code).toBe(0);
+    expect(await until(() => boots("rb").length === 3)).toBe(true);
+    expect(boots("rb")).toEqual(["start", "stop", "start"]);
+    // The same PID 1: no host process took part.
+    expect(runRecord("rb")!.pid).toBe(pid1);
+    expect(h.vserver("rb", "running").code).toBe(0);
+    expect(h.inGuest("rb", "pidof", "sleep").code).toBe(1);
+    expect(readFileSync(`${h.logDir}/rb.log`, "utf8")).toContain("=== vserver-init: restarting the guest");
+    // It still stops as usual afterwards.
+    h.ok("rb", "stop");
+    expect(boots("rb")).toEqual(["start", "stop", "start", "stop"]);
+    expect(h.leftovers()).toEqual([]);
+  });
+
+  test("busybox halt ends the guest; the next command cleans up and journals it", async () => {
+    countingGuest("ht");
+    h.ok("ht", "start");
+    const rec = runRecord("ht")!;
+    expect(h.inGuest("ht", "halt").code).toBe(0);
+    expect(await until(() => !alive(rec.pid))).toBe(true);
+    expect(boots("ht")).toEqual(["start", "stop"]);
+    // Nothing on the host has noticed yet: the run record is still there.
+    expect(existsSync(`${h.runDir}/ht`)).toBe(true);
+    expect(h.vserver("ht", "running").code).toBe(1);
+    expect(existsSync(`${h.runDir}/ht`)).toBe(false);
+    expect(existsSync(`/sys/fs/cgroup/pids/${rec.cgroupPath}`)).toBe(false);
+    const ev = journal().filter((e) => e.op === "exit" && e.guest === "ht");
+    expect(ev).toHaveLength(1);
+    expect(ev[0]).toMatchObject({ ok: true, how: "halt" });
+    // And it starts again.
+    h.ok("ht", "start");
+    expect(boots("ht")).toEqual(["start", "stop", "start"]);
+    h.ok("ht", "stop");
+  });
+
+  test("busybox poweroff ends the guest; vserver-stat and --list clean up", async () => {
+    countingGuest("po");
+    h.ok("po", "start");
+    const rec = runRecord("po")!;
+    expect(h.inGuest("po", "poweroff").code).toBe(0);
+    expect(await until(() => !alive(rec.pid))).toBe(true);
+    const stat = h.run("vserver-stat", [], { env: { VSERVER_NATIVE: "0" } });
+    expect(stat.code).toBe(0);
+    expect(stat.stdout).not.toContain("po");
+    expect(existsSync(`${h.runDir}/po`)).toBe(false);
+    expect(journal().filter((e) => e.op === "exit" && e.guest === "po")).toHaveLength(1);
+    const list = h.vserver("--list", "--json");
+    expect(JSON.parse(list.stdout).find((g: { name: string }) => g.name === "po").running).toBe(false);
+  });
+
+  test("the host's own SIGTERM, SIGUSR1 or SIGUSR2 to PID 1 is not a request: only the guest may ask", async () => {
+    countingGuest("hs");
+    h.ok("hs", "start");
+    const pid1 = runRecord("hs")!.pid;
+    for (const sig of ["SIGTERM", "SIGUSR1", "SIGUSR2"] as const) process.kill(pid1, sig);
+    await Bun.sleep(1500);
+    expect(alive(pid1)).toBe(true);
+    expect(boots("hs")).toEqual(["start"]);
+    h.ok("hs", "stop");
+  });
+
+  test("a service of the guest may halt it too (kill -USR1 1 is what busybox halt does)", async () => {
+    countingGuest("slow");
+    writeFileSync(`${h.vdir("slow")}/etc/init.d/mark`, "#!/bin/sh\necho \"$1\" >> /boots\n[ \"$1\" = start ] && [ ! -e /once ] && touch /once && (sleep 1; kill -USR1 1) &\nexit 0\n");
+    h.ok("slow", "start");
+    const pid1 = runRecord("slow")!.pid;
+    expect(await until(() => !alive(pid1))).toBe(true);
+    expect(boots("slow")).toEqual(["start", "stop"]);
+    expect(h.vserver("slow", "running").code).toBe(1);
+  });
+});
