@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync, symlinkSync, chmodSync } from "node:fs";
-import { TestHost, busyboxGuest } from "../helpers/host";
+import { TestHost, busyboxGuest, BIN } from "../helpers/host";
 
 let h: TestHost;
 
@@ -137,4 +137,42 @@ describe("reboot, halt and poweroff inside a guest", () => {
     expect(boots("slow")).toEqual(["start", "stop"]);
     expect(h.vserver("slow", "running").code).toBe(1);
   });
+
+  test("vwait reports the guest's real exit status: 0 after a halt through our init", async () => {
+    countingGuest("vw");
+    h.ok("vw", "start");
+    const w = Bun.spawn([`${BIN}/vwait`, "--timeout", "60", "vw"], { env: h.env, stdout: "pipe", stderr: "pipe" });
+    await Bun.sleep(500);
+    expect(h.inGuest("vw", "halt").code).toBe(0);
+    expect(await w.exited).toBe(0);
+    expect(await new Response(w.stdout).text()).toBe("FINISHED 0\n");
+    // Known, not the fallback for an unknown status (which is not journalled).
+    expect(journal().find((e) => e.op === "wait" && e.guest === "vw")!.code).toBe(0);
+    expect(h.vserver("vw", "running").code).toBe(1);
+  });
+});
+
+describe("a plain guest whose own init calls reboot(2) in its PID namespace", () => {
+  // busybox init as PID 1 runs its shutdown actions, kills everything and calls reboot(2); with
+  // CAP_SYS_BOOT in the guest's own user namespace that ends the PID namespace, and the kernel
+  // reports its init as killed by SIGHUP (reboot) or SIGINT (halt, poweroff).
+  for (const [cmd, code] of [["halt", 130], ["reboot", 129]] as const) {
+    test(`${cmd}: vwait sees ${code}, the next command cleans up and journals the exit`, async () => {
+      const name = `pl${cmd}`;
+      busyboxGuest(h, name, { "apps/init/style": "plain\n", bcapabilities: "SYS_BOOT\n" });
+      writeFileSync(`${h.vdir(name)}/etc/inittab`, "::respawn:/bin/sleep 1000\n::shutdown:/bin/sh -c 'echo down >> /boots'\n");
+      h.ok(name, "start");
+      const rec = runRecord(name)!;
+      const w = Bun.spawn([`${BIN}/vwait`, "--timeout", "60", name], { env: h.env, stdout: "pipe", stderr: "pipe" });
+      await Bun.sleep(500);
+      expect(h.inGuest(name, cmd).code).toBe(0);
+      expect(await w.exited).toBe(0);
+      expect(await new Response(w.stdout).text()).toBe(`FINISHED ${code}\n`);
+      expect(alive(rec.pid)).toBe(false);
+      expect(boots(name)).toEqual(["down"]);
+      expect(h.vserver(name, "running").code).toBe(1);
+      expect(existsSync(`${h.runDir}/${name}`)).toBe(false);
+      expect(journal().filter((e) => e.op === "exit" && e.guest === name)).toHaveLength(1);
+    });
+  }
 });
