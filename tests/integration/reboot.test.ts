@@ -176,3 +176,22 @@ describe("a plain guest whose own init calls reboot(2) in its PID namespace", ()
     });
   }
 });
+
+describe("vreboot and vhalt on the host", () => {
+  test("vreboot restarts a guest (a new PID 1), vhalt stops it, and both refuse a mistyped name", () => {
+    countingGuest("vr");
+    h.ok("vr", "start");
+    const before = runRecord("vr")!.pid;
+    const r = h.run("vreboot", ["vr"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("vr: restarted\n");
+    expect(runRecord("vr")!.pid).not.toBe(before);
+    expect(boots("vr")).toEqual(["start", "stop", "start"]);
+    expect(h.run("vhalt", ["vr"]).code).toBe(0);
+    expect(h.vserver("vr", "running").code).toBe(1);
+    const bad = h.run("vhalt", ["nosuchguest"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("nosuchguest");
+    expect(h.run("vreboot", []).code).toBe(2);
+  });
+});
