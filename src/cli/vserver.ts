@@ -29,6 +29,11 @@ Commands:
   exec CMD [ARGS...]     run CMD as root in the guest; its exit status is returned
   suexec USER CMD [ARGS...]  run CMD as USER (name or uid) in the guest
   service SVC ACTION     run /etc/init.d/SVC ACTION in the guest
+  apt-get|apt-cache|apt-config|rpm|yum|dnf ARGS...
+                         the guest's own package tool in the guest (vapt-get, vrpm, vyum and
+                         vsomething do this for many guests)
+  pkg install|remove PKG...  install or remove packages with whichever tool the guest has
+                         (apt-get -y, dnf -y, yum -y, apk, zypper)
   delete [--force]       stop and remove the guest's root and config (asks unless --force)
   convert                write /etc/vservers/NAME/ from a legacy /etc/vservers/NAME.conf
 
@@ -217,6 +222,20 @@ export async function main(argv: string[]): Promise<number> {
       if (!svc || !action) throw new UsageError("service: usage is 'vserver NAME service SERVICE start|stop|restart|status'.");
       if (!/^[A-Za-z0-9_.@-]+$/.test(svc)) throw new UsageError(`service: '${svc}' is not a service name.`);
       return plane.exec(env, name, { argv: [`/etc/init.d/${svc}`, action, ...more] });
+    }
+    case "apt-get":
+    case "apt-cache":
+    case "apt-config":
+    case "rpm":
+    case "yum":
+    case "dnf":
+      return plane.guestTool(env, name, [verb, ...(args[0] === "--" ? args.slice(1) : args)]);
+    case "pkg": {
+      const [action, ...pkgs] = args;
+      if ((action !== "install" && action !== "remove") || !pkgs.length) throw new UsageError("pkg: usage is 'vserver NAME pkg install|remove PACKAGE...'.");
+      const bad = pkgs.find((p) => !/^[A-Za-z0-9][A-Za-z0-9+._:=~-]*$/.test(p));
+      if (bad) throw new UsageError(`pkg: '${bad}' is not a package name.`);
+      return plane.packages(env, name, action, pkgs);
     }
     case "delete": {
       const force = args.includes("--force") || silent;

@@ -27,7 +27,8 @@ export interface BootOutcome {
   detail?: string;
 }
 
-function vserverCommand(): string[] {
+/** The vserver command to run once per guest (the native front-end when built). */
+export function vserverCommand(): string[] {
   const native = builtFile("../bin/vserver");
   if (native) return [native];
   const bundle = builtFile("vserver.js");

@@ -20,6 +20,7 @@ import { allStatuses, guestStatus, liveRecord, type GuestStatus } from "./info";
 import { teardownGuest } from "./teardown";
 import { readRunRecord } from "../drivers/run-state";
 import { settleAllExited, settleExited } from "./exited";
+import { requirePackageCommand, requireProgram } from "./guest-programs";
 
 /**
  * How an operation holds the guest: `lock` takes its lock; `existing` first requires the guest
@@ -105,6 +106,23 @@ export async function list(env: Env): Promise<ReturnType<typeof allStatuses>> {
 
 export function exec(env: Env, name: string, req: ExecRequest): Promise<number> {
   return operate(env, "exec", name, USE, () => execInGuest(env, loadGuest(env, name), req), (code) => ({ argv0: req.argv[0], exit: code }));
+}
+
+/** `vserver NAME apt-get|rpm|yum ...`: the guest's own tool in the guest, or one sentence that it has none. */
+export function guestTool(env: Env, name: string, argv: string[]): Promise<number> {
+  return operate(env, "exec", name, USE, async () => {
+    const g = loadGuest(env, name);
+    requireProgram(g, argv[0]!);
+    return execInGuest(env, g, { argv });
+  }, (code) => ({ argv0: argv[0], exit: code }));
+}
+
+/** `vserver NAME pkg install|remove PKG...`: the guest's own package tool, whichever it has. */
+export function packages(env: Env, name: string, action: "install" | "remove", pkgs: string[]): Promise<number> {
+  return operate(env, "exec", name, USE, async () => {
+    const g = loadGuest(env, name);
+    return execInGuest(env, g, { argv: requirePackageCommand(g, action, pkgs) });
+  }, (code) => ({ argv0: "pkg", action, exit: code }));
 }
 
 export function enter(env: Env, name: string): Promise<number> {

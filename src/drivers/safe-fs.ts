@@ -114,6 +114,24 @@ export class GuestRoot {
     }
   }
 
+  /**
+   * A regular file with an execute bit at `rel`, symlinks resolved inside the root (a guest's /bin
+   * may link into /usr). Only looked at (O_PATH), never opened for reading.
+   */
+  isExecutable(rel: string): boolean {
+    try {
+      const fd = openat2(this.fd, rel.replace(/^\/+/, "") || ".", O_PATH, 0);
+      try {
+        const st = fstatSync(fd);
+        return st.isFile() && (st.mode & 0o111) !== 0;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return false;
+    }
+  }
+
   /** mkdir -p below the root; existing directories are fine, anything else in the way is an error. */
   mkdirs(rel: string, mode = 0o755): void {
     const parts = rel.replace(/^\/+/, "").split("/").filter(Boolean);
