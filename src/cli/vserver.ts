@@ -5,6 +5,7 @@ import { isTerminal } from "../drivers/terminal";
 import { AlreadyRunningError, NotRunningError, UsageError } from "../errors";
 import { makeEnv } from "../control/env";
 import * as plane from "../control/plane";
+import { guestNameOf } from "../control/guest-ref";
 import { BUILD_METHODS, type BuildMethod } from "../control/build";
 import { formatGuestList, formatStatus } from "../pure/format/guest-status";
 import { runMain, warn } from "./main";
@@ -12,15 +13,28 @@ import { writeOut } from "../drivers/output";
 
 const PROG = "vserver";
 
-export const HELP = `Usage: vserver [--silent] NAME COMMAND [ARGS...]
+/** util-vserver's global options that have no counterpart here, each with the reason. */
+const GLOBAL_REFUSED: Record<string, string> = {
+  "--defaulttty": "--defaulttty is not supported: a guest has no console here; its init's output goes to its log (/var/log/vservers/NAME.log).",
+  "--strace": "--strace is not supported: run 'strace -f -o FILE vserver NAME start' instead.",
+  "--debug-sysv": "--debug-sysv is not supported: a guest's rc output is in its log (/var/log/vservers/NAME.log).",
+};
+
+export const HELP = `Usage: vserver [--silent] [--debug] NAME|XID|CFGDIR COMMAND [ARGS...]
        vserver --list [--json]
 
-Manage the virtual private server (guest) NAME, configured in /etc/vservers/NAME/.
+Manage the virtual private server (guest) NAME, configured in /etc/vservers/NAME/. The guest may
+also be named by its context number (XID) or the path of its config directory.
 
 Commands:
   build -m METHOD [OPTIONS] [-- METHOD-ARGS]   make a new guest (see 'vserver NAME build --help')
   start                  start the guest (hooks, mounts, limits, init)
-  stop                   stop it: its stop command, then apps/init/killseq until no process is left
+  start --rescue [--rescue-init] [CMD ARGS...]
+                         start it without its own init or start scripts, to repair it: our
+                         reaper is PID 1 and CMD (an absolute path) runs beside it; with
+                         --rescue-init, CMD itself is PID 1 (default /bin/sleep 900)
+  stop [--rescue-init]   stop it: its stop command, then apps/init/killseq until no process is left
+                         (--rescue-init, and any rescue start: no stop command)
   restart                stop (if running), then start
   condrestart            restart only if running
   running                exit 0 if the guest runs, 1 if not
@@ -39,6 +53,9 @@ Commands:
 
 Global options:
   --silent, -s           no progress output or warnings
+  --debug                on an error, also print where in the program it happened
+  -v, --verbose, --sync  accepted: progress is shown unless --silent, and stop always waits
+                         until the guest is gone (--defaulttty, --strace, --debug-sysv are refused)
   --list [--json]        every guest with its context, state, init style and root
   --help, --version
 
@@ -131,7 +148,10 @@ export async function main(argv: string[]): Promise<number> {
   for (; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--silent" || a === "-s") silent = true;
-    else if (a === "--sync" || a === "-v" || a === "--verbose" || a === "--debug" || a === "--defaulttty") continue;
+    // Our default already says what was done, and stop always waits until the guest is gone.
+    else if (a === "-v" || a === "--verbose" || a === "--sync") continue;
+    else if (a === "--debug") process.env.VSERVER_DEBUG = "1";
+    else if (a === "--defaulttty" || a === "--strace" || a === "--debug-sysv") throw new UsageError(GLOBAL_REFUSED[a]!);
     else break;
   }
   const rest = argv.slice(i);
@@ -154,8 +174,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (rest[0]!.startsWith("-")) throw new UsageError(`unknown option '${rest[0]}'; see 'vserver --help'.`);
-  const [name, verb, ...args] = rest as [string, string | undefined, ...string[]];
-  if (!verb) throw new UsageError(`no command given for '${name}'; see 'vserver --help'.`);
+  const [given, verb, ...args] = rest as [string, string | undefined, ...string[]];
+  if (!verb) throw new UsageError(`no command given for '${given}'; see 'vserver --help'.`);
+  // build and convert make a guest, so their NAME is always a name.
+  const name = verb === "build" || verb === "convert" ? given : guestNameOf(env, given);
 
   switch (verb) {
     case "build": {
@@ -166,9 +188,9 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "start": {
-      noArgs(verb, args);
+      const rescue = parseRescue(args);
       try {
-        const r = await plane.start(env, name);
+        const r = rescue ? await plane.startRescue(env, name, rescue.cmd, rescue.asInit) : await plane.start(env, name);
         if (!silent) writeOut(`guest '${name}' started at context ${r.context}\n`);
       } catch (e) {
         if (!(e instanceof AlreadyRunningError)) throw e;
@@ -177,9 +199,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "stop": {
-      noArgs(verb, args);
+      const skipStopCommand = args[0] === "--rescue-init";
+      noArgs(verb, skipStopCommand ? args.slice(1) : args);
       try {
-        await plane.stop(env, name);
+        await plane.stop(env, name, { skipStopCommand });
       } catch (e) {
         if (!(e instanceof NotRunningError)) throw e;
         env.warn(e.message);
@@ -260,6 +283,20 @@ export async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command '${verb}'; see 'vserver --help'.`);
   }
+}
+
+/** `start --rescue [--rescue-init] [CMD ARGS...]`; undefined for a plain start (which takes no arguments). */
+function parseRescue(args: string[]): { cmd: string[] | undefined; asInit: boolean } | undefined {
+  if (!args.length) return undefined;
+  if (args[0] !== "--rescue") {
+    throw new UsageError(args[0] === "--rescue-init" ? "start: --rescue-init goes with --rescue ('start --rescue --rescue-init [CMD ARGS]')." : `start: unexpected argument '${args[0]}'.`);
+  }
+  let rest = args.slice(1);
+  const asInit = rest[0] === "--rescue-init";
+  if (asInit) rest = rest.slice(1);
+  if (rest[0] === "--") rest = rest.slice(1);
+  if (rest.length && !rest[0]!.startsWith("/")) throw new UsageError(`start --rescue: the command '${rest[0]}' must be an absolute path inside the guest.`);
+  return { cmd: rest.length ? rest : undefined, asInit };
 }
 
 function noArgs(verb: string, args: string[]): void {

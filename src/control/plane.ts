@@ -15,6 +15,7 @@ import { buildGuest, type BuildRequest, type BuildResult } from "./build";
 import { checkName, cfgDirOf, guestExists, loadGuest } from "./guests";
 import { startGuest, type StartResult } from "./start";
 import { stopGuest } from "./stop";
+import { rescuePlan } from "./init-style";
 import { enterShell, execInGuest, execPolicy, requireEnterable, requireRunning, type ExecRequest } from "./exec";
 import { allStatuses, guestStatus, liveRecord, type GuestStatus } from "./info";
 import { teardownGuest } from "./teardown";
@@ -64,9 +65,15 @@ export function start(env: Env, name: string): Promise<StartResult> {
   return operate(env, "start", name, CHANGE, async () => startGuest(env, loadGuest(env, name, { reportWarnings: true })), (r) => ({ context: r.context, pid: r.pid }));
 }
 
-export function stop(env: Env, name: string): Promise<void> {
+/** `start --rescue [--rescue-init] [CMD ARGS]`: the guest without its own init (control/init-style.ts rescuePlan). */
+export function startRescue(env: Env, name: string, cmd: string[] | undefined, asInit: boolean): Promise<StartResult> {
+  return operate(env, "start", name, CHANGE, async () => startGuest(env, loadGuest(env, name, { reportWarnings: true }), { plan: rescuePlan(cmd, asInit) }), (r) => ({ context: r.context, pid: r.pid, rescue: true }));
+}
+
+/** skipStopCommand: `stop --rescue-init`, straight to the kill sequence. */
+export function stop(env: Env, name: string, opts: { skipStopCommand?: boolean } = {}): Promise<void> {
   return operate(env, "stop", name, CHANGE, async () => {
-    await stopGuest(env, loadGuest(env, name, { reportWarnings: true }));
+    await stopGuest(env, loadGuest(env, name, { reportWarnings: true }), opts);
   });
 }
 

@@ -16,7 +16,7 @@ import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc
 import { buildOciSpec } from "../pure/spec/oci-spec";
 import { ALL_CAPABILITIES } from "../pure/config/capabilities";
 import type { Env } from "./env";
-import { initPlan } from "./init-style";
+import { initPlan, type InitPlan } from "./init-style";
 import { logFileOf, startCommandError } from "./guest-commands";
 import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
@@ -69,7 +69,8 @@ function withinHostCapabilities(env: Env, g: GuestConfig): GuestConfig {
   return { ...g, capabilities: g.capabilities.filter((c) => !missing.includes(c)) };
 }
 
-export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult> {
+/** `plan` replaces the init style's (a rescue start, control/init-style.ts). */
+export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPlan } = {}): Promise<StartResult> {
   const rt = env.runtime();
   const existing = containerState(rt, g.name);
   if (existing?.status === "running") {
@@ -90,7 +91,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   runHooks(hooks, "prepre-start");
 
   g = withinHostCapabilities(env, g);
-  const plan = initPlan(g);
+  const plan = opts.plan ?? initPlan(g);
   const cgroupsPath = guestCgroupPath(env.paths.cgroupParent, context);
   let created = false;
   let logFd = -1;
@@ -134,6 +135,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     const record: RunRecord = {
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
+      ...(opts.plan ? { rescue: true } : {}),
     };
     writeRunRecord(env.paths, record);
     await attachGuestNetwork(env, g, pid, net);

@@ -9,9 +9,10 @@
  * can ptrace or signal it like any of its own processes.
  *
  * Usage (argv is written by control/init-style.ts, never by a user):
- *   vserver-init [start N ARG...]... [stop N ARG...]...
- * Each `start`/`stop` group is one candidate command of N words; the first candidate whose program
- * exists is run, the others are skipped (sysv guests have /etc/init.d/rc or /etc/rc.d/rc).
+ *   vserver-init [start N ARG...]... [stop N ARG...]... [run N ARG...]...
+ * Each `start`/`stop`/`run` group is one candidate command of N words; the first candidate whose
+ * program exists is run, the others are skipped (sysv guests have /etc/init.d/rc or /etc/rc.d/rc).
+ * `run` (a rescue start's command) is started with the start command and not waited for.
  *
  * Protocol (pure/guest-init.ts parses it):
  *  - fd 3, if open: one line "start IDX STATUS\n" when the start command has ended (IDX: the
@@ -52,9 +53,9 @@ struct candidates {
 static sigset_t orig_mask;
 
 /* Parse "start N ARG..." / "stop N ARG..." groups into NULL-terminated argv arrays, in place. */
-static int parse_args(int argc, char **argv, struct candidates *start, struct candidates *stop) {
+static int parse_args(int argc, char **argv, struct candidates *start, struct candidates *stop, struct candidates *run) {
   for (int i = 1; i < argc;) {
-    struct candidates *c = strcmp(argv[i], "start") == 0 ? start : strcmp(argv[i], "stop") == 0 ? stop : NULL;
+    struct candidates *c = strcmp(argv[i], "start") == 0 ? start : strcmp(argv[i], "stop") == 0 ? stop : strcmp(argv[i], "run") == 0 ? run : NULL;
     if (!c || i + 1 >= argc || c->n >= MAX_CANDIDATES) return -1;
     char *end;
     long n = strtol(argv[i + 1], &end, 10);
@@ -179,8 +180,8 @@ static void say(const char *what) {
 }
 
 int main(int argc, char **argv) {
-  struct candidates start = {0}, stop = {0};
-  if (parse_args(argc, argv, &start, &stop) != 0) {
+  struct candidates start = {0}, stop = {0}, run = {0};
+  if (parse_args(argc, argv, &start, &stop, &run) != 0) {
     dprintf(2, "vserver-init: bad arguments (this program is started by 'vserver start' only)\n");
     return 2;
   }
@@ -206,6 +207,10 @@ int main(int argc, char **argv) {
     status_fd = -1;
   }
   int start_idx = idx;
+  if (run.n) {
+    int run_idx;
+    if (spawn_first(&run, &run_idx) < 0) say("the rescue command does not exist or could not be run");
+  }
   pid_t stop_pid = -1;
   int stop_idx = -1, stop_wanted = 0, stopped = 0;
   /* A request from inside: its stop command (stop_pid) runs first, then the rest is killed. */
