@@ -1,6 +1,8 @@
 // vserver [global options] NAME COMMAND [ARGS...]   and   vserver --list [--json]
 // util-vserver's front-end: verbs, arguments and exit codes as in its vserver(8).
 
+import { readFileSync } from "node:fs";
+import type { ParseArgsConfig } from "node:util";
 import { isTerminal } from "../drivers/terminal";
 import { AlreadyRunningError, NotRunningError, UsageError } from "../errors";
 import { makeEnv } from "../control/env";
@@ -68,7 +70,11 @@ Environment:
 
 const BUILD_HELP = `Usage: vserver NAME build -m METHOD [OPTIONS] [-- METHOD-ARGS]
 
-Methods and their arguments:
+The method's own arguments (-d SUITE, -s GUEST, -t ARCHIVE, ...) go after '--'; the options
+below go before it. Lines of /etc/vservers/.defaults/apps/build/options are default options,
+taken before the command line's.
+
+Methods and their arguments (after '--'):
   busybox                         a small guest from the host's static busybox
   skeleton [-- CMD ARGS...]       the directory tree and config only; CMD may fill the tree
   debootstrap -d SUITE [-m MIRROR] [-- DEBOOTSTRAP-OPTIONS]
@@ -82,6 +88,11 @@ Options:
   --initstyle S        sysv (default), plain, minit, gentoo, openrc, arch
   --flags F[,F...]     context flags (cflags)
   --interface [name=][dev:]IP[/PREFIX]   an address (repeatable)
+  --netdev DEV, --netprefix N, --netmask M, --netbcast B
+                       defaults for every --interface (interfaces/dev, prefix, mask, bcast)
+  --rootdir DIR        make the guest's root DIR/NAME instead of /vservers/NAME
+
+Example: vserver kea build -m debootstrap --context 10 --interface eth0:192.168.0.44/32 -- -d bookworm
   --force              replace an existing stopped guest of that name
   --quiet              no progress output
 `;
@@ -92,13 +103,34 @@ async function confirm(question: string): Promise<boolean> {
   return false;
 }
 
-async function buildCommand(name: string, args: string[]) {
+/** .defaults/apps/build/options: default build options, whitespace-separated, one or more per line (never run by a shell). */
+function defaultBuildOptions(defaultsDir: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(`${defaultsDir}/apps/build/options`, "utf8");
+  } catch {
+    return [];
+  }
+  return text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).flatMap((l) => l.split(/\s+/));
+}
+
+async function buildCommand(name: string, args: string[], defaultsDir: string) {
   // node:util costs ~9 ms to load; only build needs it.
   const { parseArgs } = await import("node:util");
   const dd = args.indexOf("--");
-  const own = dd < 0 ? args : args.slice(0, dd);
+  // The defaults come first, so that the command line's own options win.
+  const defaults = defaultBuildOptions(defaultsDir);
+  const own = [...defaults, ...(dd < 0 ? args : args.slice(0, dd))];
   const methodArgs = dd < 0 ? [] : args.slice(dd + 1);
-  const { values } = parseArgs({
+  const parse = <T extends ParseArgsConfig>(opts: T) => {
+    try {
+      return parseArgs(opts);
+    } catch (e) {
+      if (!defaults.length) throw e;
+      throw new UsageError(`build: ${(e as Error).message.split("\n")[0]} (the options of ${defaultsDir}/apps/build/options come first).`);
+    }
+  };
+  const { values } = parse({
     args: own,
     strict: true,
     allowPositionals: false,
@@ -109,6 +141,11 @@ async function buildCommand(name: string, args: string[]) {
       initstyle: { type: "string" },
       flags: { type: "string", multiple: true },
       interface: { type: "string", multiple: true },
+      netdev: { type: "string" },
+      netprefix: { type: "string" },
+      netmask: { type: "string" },
+      netbcast: { type: "string" },
+      rootdir: { type: "string" },
       force: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
@@ -127,6 +164,8 @@ async function buildCommand(name: string, args: string[]) {
     initstyle: values.initstyle,
     flags: values.flags?.flatMap((f) => f.split(",")).map((f) => f.trim()).filter(Boolean),
     interfaces: values.interface,
+    interfaceDefaults: { dev: values.netdev, prefix: values.netprefix, mask: values.netmask, bcast: values.netbcast },
+    rootdir: values.rootdir,
     force: !!values.force,
     quiet: !!values.quiet,
     methodArgs,
@@ -181,7 +220,7 @@ export async function main(argv: string[]): Promise<number> {
 
   switch (verb) {
     case "build": {
-      const req = await wrapParse("build", () => buildCommand(name, args));
+      const req = await wrapParse("build", () => buildCommand(name, args, env.paths.defaultsDir));
       if (!req) return 0;
       const r = await plane.build(env, { ...req, quiet: req.quiet || silent });
       if (!silent) writeOut(`guest '${r.name}' built: context ${r.context}, root ${r.vdir}, config ${r.cfgDir}\n`);
