@@ -26,7 +26,11 @@
  *    KILL_GRACE seconds; then on reboot the start command runs again (the guest restarts in
  *    place, with no helper on the host), and on halt or poweroff this init exits, which ends the
  *    guest; the host's next command on it removes what is left. Each step is one "=== " line in
- *    the guest's log (stdout). Other signals from inside are ignored. */
+ *    the guest's log (stdout). Other signals from inside are ignored.
+ *  - The same requests through /run/initctl, sysvinit's FIFO (struct init_request, runlevel 0
+ *    halt, 6 reboot), which Debian's shutdown and telinit and systemd's reboot (when systemd is
+ *    not PID 1) write to. The FIFO is made if /run exists and nothing else is at that path, and
+ *    made again after the start command if the guest's boot scripts cleaned /run. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,6 +47,11 @@
 #define STOPPED_COMM ".vserver-down"
 #define MAX_CANDIDATES 8
 #define KILL_GRACE 5
+#define INITCTL "/run/initctl"
+/* sysvinit's initreq.h: struct init_request is 384 bytes; these are its first three ints. */
+#define INIT_MAGIC 0x03091969
+#define INIT_CMD_RUNLVL 1
+#define INIT_REQUEST_SIZE 384
 
 enum request { NONE, REBOOT, HALT };
 
@@ -179,6 +189,57 @@ static void say(const char *what) {
   dprintf(1, "=== vserver-init: %s\n", what);
 }
 
+/* The initctl FIFO, read without blocking; SIGIO (taken by sigwaitinfo like every signal) says
+ * that a request came. O_RDWR keeps it from reporting EOF when a writer closes. */
+struct initctl {
+  int fd;
+  dev_t dev;
+  ino_t ino;
+  char buf[INIT_REQUEST_SIZE];
+  size_t got;
+};
+
+static void initctl_open(struct initctl *c) {
+  struct stat st;
+  if (c->fd >= 0 && lstat(INITCTL, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino) return;
+  if (c->fd >= 0) close(c->fd);
+  c->fd = -1;
+  c->got = 0;
+  if (mkfifo(INITCTL, 0600) != 0 && errno != EEXIST) return; /* no /run: no FIFO */
+  int fd = open(INITCTL, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) { /* the guest's own file there: leave it */
+    close(fd);
+    return;
+  }
+  fcntl(fd, F_SETOWN, getpid());
+  fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK | O_ASYNC);
+  c->fd = fd;
+  c->dev = st.st_dev;
+  c->ino = st.st_ino;
+}
+
+/* Drain the FIFO; the last complete request for runlevel 0 or 6 is the answer. */
+static enum request initctl_read(struct initctl *c) {
+  enum request r = NONE;
+  if (c->fd < 0) return r;
+  for (;;) {
+    ssize_t n = read(c->fd, c->buf + c->got, sizeof c->buf - c->got);
+    if (n <= 0) break;
+    c->got += (size_t)n;
+    if (c->got < sizeof c->buf) continue;
+    c->got = 0;
+    int magic, cmd, level;
+    memcpy(&magic, c->buf, sizeof magic);
+    memcpy(&cmd, c->buf + 4, sizeof cmd);
+    memcpy(&level, c->buf + 8, sizeof level);
+    if (magic != INIT_MAGIC || cmd != INIT_CMD_RUNLVL) continue;
+    if (level == '6') r = REBOOT;
+    else if (level == '0') r = HALT;
+  }
+  return r;
+}
+
 int main(int argc, char **argv) {
   struct candidates start = {0}, stop = {0}, run = {0};
   if (parse_args(argc, argv, &start, &stop, &run) != 0) {
@@ -207,6 +268,8 @@ int main(int argc, char **argv) {
     status_fd = -1;
   }
   int start_idx = idx;
+  struct initctl ctl = {.fd = -1};
+  initctl_open(&ctl);
   if (run.n) {
     int run_idx;
     if (spawn_first(&run, &run_idx) < 0) say("the rescue command does not exist or could not be run");
@@ -223,7 +286,7 @@ int main(int argc, char **argv) {
     if (sig < 0) continue;
     if (sig == SIGPWR && si.si_code == SI_USER && si.si_pid == 0) stop_wanted = 1;
     /* The host's stop wins over the guest's own request; one request at a time. */
-    enum request asked = inside_request(&si);
+    enum request asked = sig == SIGIO ? initctl_read(&ctl) : inside_request(&si);
     if (asked != NONE && request == NONE && !stop_wanted) {
       request = asked;
       request_stop_started = 0;
@@ -232,6 +295,7 @@ int main(int argc, char **argv) {
     if (sig == SIGCHLD) {
       int start_ws = -1, stop_ws = -1;
       reap(&start_pid, &stop_pid, &start_ws, &stop_ws);
+      if (start_ws >= 0) initctl_open(&ctl); /* the boot scripts may have cleaned /run */
       if (start_ws >= 0 && status_fd >= 0) {
         dprintf(status_fd, "start %d %d\n", start_idx, status_code(start_ws));
         close(status_fd);

@@ -3,7 +3,7 @@
 // a guest that ended by itself and journals it. Signals from the host do not count.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync, symlinkSync, chmodSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, writeFileSync, symlinkSync, chmodSync } from "node:fs";
 import { TestHost, busyboxGuest, BIN } from "../helpers/host";
 
 let h: TestHost;
@@ -136,6 +136,28 @@ describe("reboot, halt and poweroff inside a guest", () => {
     expect(await until(() => !alive(pid1))).toBe(true);
     expect(boots("slow")).toEqual(["start", "stop"]);
     expect(h.vserver("slow", "running").code).toBe(1);
+  });
+
+  test("sysvinit's /run/initctl (Debian's shutdown and telinit, systemd's reboot without systemd) reboots and halts", async () => {
+    countingGuest("ctl");
+    h.ok("ctl", "start");
+    const pid1 = runRecord("ctl")!.pid;
+    expect(lstatSync(`${h.vdir("ctl")}/run/initctl`).isFIFO()).toBe(true);
+    // struct init_request: magic 0x03091969, cmd 1 (runlevel), the runlevel, then zeros to 384 bytes.
+    const request = (level: string) => `{ printf '\\151\\031\\011\\003\\001\\000\\000\\000\\${level.charCodeAt(0).toString(8).padStart(3, "0")}\\000\\000\\000'; head -c 372 /dev/zero; } > /run/initctl`;
+    // Another runlevel and a wrong magic change nothing.
+    expect(h.inGuest("ctl", "sh", "-c", request("2")).code).toBe(0);
+    expect(h.inGuest("ctl", "sh", "-c", "head -c 384 /dev/zero > /run/initctl").code).toBe(0);
+    await Bun.sleep(500);
+    expect(boots("ctl")).toEqual(["start"]);
+    expect(h.inGuest("ctl", "sh", "-c", request("6")).code).toBe(0);
+    expect(await until(() => boots("ctl").length === 3)).toBe(true);
+    expect(runRecord("ctl")!.pid).toBe(pid1);
+    // After the restart the FIFO still answers.
+    expect(h.inGuest("ctl", "sh", "-c", request("0")).code).toBe(0);
+    expect(await until(() => !alive(pid1))).toBe(true);
+    expect(boots("ctl")).toEqual(["start", "stop", "start", "stop"]);
+    expect(h.vserver("ctl", "running").code).toBe(1);
   });
 
   test("vwait reports the guest's real exit status: 0 after a halt through our init", async () => {
