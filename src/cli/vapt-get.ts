@@ -3,4 +3,8 @@
 import { acrossMain } from "./across";
 import { runMain } from "./main";
 
-if (import.meta.main) runMain("vapt-get", (argv) => acrossMain("vapt-get", "apt-get", argv));
+export function main(argv: string[]): Promise<number> {
+  return acrossMain("vapt-get", "apt-get", argv);
+}
+
+if (import.meta.main) runMain("vapt-get", main);

@@ -3,4 +3,8 @@
 import { powerMain } from "./power";
 import { runMain } from "./main";
 
-if (import.meta.main) runMain("vhalt", (argv) => powerMain("vhalt", argv));
+export function main(argv: string[]): Promise<number> {
+  return powerMain("vhalt", argv);
+}
+
+if (import.meta.main) runMain("vhalt", main);

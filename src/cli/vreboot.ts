@@ -3,4 +3,8 @@
 import { powerMain } from "./power";
 import { runMain } from "./main";
 
-if (import.meta.main) runMain("vreboot", (argv) => powerMain("vreboot", argv));
+export function main(argv: string[]): Promise<number> {
+  return powerMain("vreboot", argv);
+}
+
+if (import.meta.main) runMain("vreboot", main);

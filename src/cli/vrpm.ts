@@ -3,4 +3,8 @@
 import { acrossMain } from "./across";
 import { runMain } from "./main";
 
-if (import.meta.main) runMain("vrpm", (argv) => acrossMain("vrpm", "rpm", argv));
+export function main(argv: string[]): Promise<number> {
+  return acrossMain("vrpm", "rpm", argv);
+}
+
+if (import.meta.main) runMain("vrpm", main);

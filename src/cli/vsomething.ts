@@ -3,4 +3,8 @@
 import { acrossMain } from "./across";
 import { runMain } from "./main";
 
-if (import.meta.main) runMain("vsomething", (argv) => acrossMain("vsomething", undefined, argv));
+export function main(argv: string[]): Promise<number> {
+  return acrossMain("vsomething", undefined, argv);
+}
+
+if (import.meta.main) runMain("vsomething", main);

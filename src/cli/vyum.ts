@@ -3,4 +3,8 @@
 import { acrossMain } from "./across";
 import { runMain } from "./main";
 
-if (import.meta.main) runMain("vyum", (argv) => acrossMain("vyum", "yum", argv));
+export function main(argv: string[]): Promise<number> {
+  return acrossMain("vyum", "yum", argv);
+}
+
+if (import.meta.main) runMain("vyum", main);
