@@ -1,6 +1,6 @@
 // One command in many guests: util-vserver's vsomething, and vapt-get, vrpm and vyum on top of it.
-// Each guest runs its own tool inside itself (one `vserver NAME exec` per guest, so the native
-// front-end serves it), several guests at a time, each output line labelled with the guest.
+// Each guest runs its own tool inside itself (one `vserver NAME exec` per guest, which the host
+// service serves warm), several guests at a time, each output line labelled with the guest.
 
 import { ToolError } from "../errors";
 import { select, type BootGuest, type Selection } from "../pure/boot-order";
