@@ -18,12 +18,19 @@ import { main as vserver } from "./vserver";
 import { main as vtop } from "./vtop";
 import { main as vuname } from "./vuname";
 import { main as vwait } from "./vwait";
+import { main as vreboot } from "./vreboot";
+import { main as vhalt } from "./vhalt";
+import { main as vsomething } from "./vsomething";
+import { main as vaptGet } from "./vapt-get";
+import { main as vrpm } from "./vrpm";
+import { main as vyum } from "./vyum";
 
 export type CommandMain = (argv: string[]) => Promise<number | void> | number | void;
 
 export const COMMANDS: Record<string, CommandMain> = {
   vserver, "vserver-stat": vserverStat, vps, vpstree, vtop, vkill, vwait, "vserver-info": vserverInfo,
   chcontext, reducecap, chbind, vuname, vlimit, vattribute, "start-vservers": startVservers,
+  vreboot, vhalt, vsomething, "vapt-get": vaptGet, vrpm, vyum,
 };
 
 if (import.meta.main) console.log([...Object.keys(COMMANDS), "vserverd"].join(" "));

@@ -4,6 +4,8 @@ import { VsError } from "../errors";
 import { writeErr } from "../drivers/output";
 
 export function fail(prog: string, e: unknown): never {
+  // `vserver --debug`: where it happened, for a bug report.
+  if (process.env.VSERVER_DEBUG && e instanceof Error && e.stack) writeErr(`${e.stack}\n`);
   if (e instanceof VsError) {
     writeErr(`${prog}: ${e.message}\n`);
     process.exit(e.exitCode);

@@ -16,6 +16,7 @@ Tags: ${TAGS.join(" ")}
   VDIR CFGDIR APPDIR NAME   paths and name           INITPID  host PID of the guest's init
   XID       context of the process PID ('-': this one)
   FEATURE [NAME]   exit 0 iff this host supports NAME; without NAME, list every feature
+  SYSINFO   with '-': versions, paths, features and guests of this host, for a bug report
 -q: print nothing, answer by exit status only.
 `;
 

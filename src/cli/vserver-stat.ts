@@ -4,7 +4,8 @@ import { UsageError } from "../errors";
 import { pathsFor } from "../pure/paths";
 import { formatStatTable } from "../pure/format/vserver-stat";
 import { contextStats } from "../control/host-view";
-import type { Env } from "../control/env";
+import { anyExited, settleAllExited } from "../control/exited";
+import { makeEnv, type Env } from "../control/env";
 import { runMain } from "./main";
 import { writeOut } from "../drivers/output";
 
@@ -31,6 +32,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   // The views need only the paths: no runtime is chosen, so no runtime binary is looked up.
   const env = { paths: pathsFor(process.env) } as Env;
+  // A guest that ended by itself is cleaned up by the next look at it; that needs the full env.
+  if (anyExited(env.paths)) await settleAllExited(makeEnv({ quiet: true, warn: () => {} }));
   const stats = contextStats(env, { usage: !!values.json });
   writeOut(values.json ? JSON.stringify(stats, null, 2) + "\n" : formatStatTable(stats));
   return 0;

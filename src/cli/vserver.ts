@@ -1,11 +1,13 @@
 // vserver [global options] NAME COMMAND [ARGS...]   and   vserver --list [--json]
 // util-vserver's front-end: verbs, arguments and exit codes as in its vserver(8).
 
+import { readFileSync } from "node:fs";
+import type { ParseArgsConfig } from "node:util";
 import { isTerminal } from "../drivers/terminal";
 import { AlreadyRunningError, NotRunningError, UsageError } from "../errors";
 import { makeEnv } from "../control/env";
 import * as plane from "../control/plane";
-import { allStatuses } from "../control/info";
+import { guestNameOf } from "../control/guest-ref";
 import { BUILD_METHODS, type BuildMethod } from "../control/build";
 import { formatGuestList, formatStatus } from "../pure/format/guest-status";
 import { runMain, warn } from "./main";
@@ -13,15 +15,28 @@ import { writeOut } from "../drivers/output";
 
 const PROG = "vserver";
 
-export const HELP = `Usage: vserver [--silent] NAME COMMAND [ARGS...]
+/** util-vserver's global options that have no counterpart here, each with the reason. */
+const GLOBAL_REFUSED: Record<string, string> = {
+  "--defaulttty": "--defaulttty is not supported: a guest has no console here; its init's output goes to its log (/var/log/vservers/NAME.log).",
+  "--strace": "--strace is not supported: run 'strace -f -o FILE vserver NAME start' instead.",
+  "--debug-sysv": "--debug-sysv is not supported: a guest's rc output is in its log (/var/log/vservers/NAME.log).",
+};
+
+export const HELP = `Usage: vserver [--silent] [--debug] NAME|XID|CFGDIR COMMAND [ARGS...]
        vserver --list [--json]
 
-Manage the virtual private server (guest) NAME, configured in /etc/vservers/NAME/.
+Manage the virtual private server (guest) NAME, configured in /etc/vservers/NAME/. The guest may
+also be named by its context number (XID) or the path of its config directory.
 
 Commands:
   build -m METHOD [OPTIONS] [-- METHOD-ARGS]   make a new guest (see 'vserver NAME build --help')
   start                  start the guest (hooks, mounts, limits, init)
-  stop                   stop it: its stop command, then apps/init/killseq until no process is left
+  start --rescue [--rescue-init] [CMD ARGS...]
+                         start it without its own init or start scripts, to repair it: our
+                         reaper is PID 1 and CMD (an absolute path) runs beside it; with
+                         --rescue-init, CMD itself is PID 1 (default /bin/sleep 900)
+  stop [--rescue-init]   stop it: its stop command, then apps/init/killseq until no process is left
+                         (--rescue-init, and any rescue start: no stop command)
   restart                stop (if running), then start
   condrestart            restart only if running
   running                exit 0 if the guest runs, 1 if not
@@ -30,12 +45,20 @@ Commands:
   exec CMD [ARGS...]     run CMD as root in the guest; its exit status is returned
   suexec USER CMD [ARGS...]  run CMD as USER (name or uid) in the guest
   service SVC ACTION     run /etc/init.d/SVC ACTION in the guest
+  apt-get|apt-cache|apt-config|rpm|yum|dnf ARGS...
+                         the guest's own package tool in the guest (vapt-get, vrpm, vyum and
+                         vsomething do this for many guests)
+  pkg install|remove PKG...  install or remove packages with whichever tool the guest has
+                         (apt-get -y, dnf -y, yum -y, apk, zypper)
   delete [--force]       stop and remove the guest's root, config and logs (asks unless
                          --force); refuses a vdir that is not the guest's alone
   convert                write /etc/vservers/NAME/ from a legacy /etc/vservers/NAME.conf
 
 Global options:
   --silent, -s           no progress output or warnings
+  --debug                on an error, also print where in the program it happened
+  -v, --verbose, --sync  accepted: progress is shown unless --silent, and stop always waits
+                         until the guest is gone (--defaulttty, --strace, --debug-sysv are refused)
   --list [--json]        every guest with its context, state, init style and root
   --help, --version
 
@@ -48,7 +71,11 @@ Environment:
 
 const BUILD_HELP = `Usage: vserver NAME build -m METHOD [OPTIONS] [-- METHOD-ARGS]
 
-Methods and their arguments:
+The method's own arguments (-d SUITE, -s GUEST, -t ARCHIVE, ...) go after '--'; the options
+below go before it. Lines of /etc/vservers/.defaults/apps/build/options are default options,
+taken before the command line's.
+
+Methods and their arguments (after '--'):
   busybox                         a small guest from the host's static busybox
   skeleton [-- CMD ARGS...]       the directory tree and config only; CMD may fill the tree
   debootstrap -d SUITE [-m MIRROR] [-- DEBOOTSTRAP-OPTIONS]
@@ -62,6 +89,11 @@ Options:
   --initstyle S        sysv (default), plain, minit, gentoo, openrc, arch
   --flags F[,F...]     context flags (cflags)
   --interface [name=][dev:]IP[/PREFIX]   an address (repeatable)
+  --netdev DEV, --netprefix N, --netmask M, --netbcast B
+                       defaults for every --interface (interfaces/dev, prefix, mask, bcast)
+  --rootdir DIR        make the guest's root DIR/NAME instead of /vservers/NAME
+
+Example: vserver kea build -m debootstrap --context 10 --interface eth0:192.168.0.44/32 -- -d bookworm
   --force              replace an existing stopped guest of that name
   --quiet              no progress output
 `;
@@ -72,13 +104,34 @@ async function confirm(question: string): Promise<boolean> {
   return false;
 }
 
-async function buildCommand(name: string, args: string[]) {
+/** .defaults/apps/build/options: default build options, whitespace-separated, one or more per line (never run by a shell). */
+function defaultBuildOptions(defaultsDir: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(`${defaultsDir}/apps/build/options`, "utf8");
+  } catch {
+    return [];
+  }
+  return text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).flatMap((l) => l.split(/\s+/));
+}
+
+async function buildCommand(name: string, args: string[], defaultsDir: string) {
   // node:util costs ~9 ms to load; only build needs it.
   const { parseArgs } = await import("node:util");
   const dd = args.indexOf("--");
-  const own = dd < 0 ? args : args.slice(0, dd);
+  // The defaults come first, so that the command line's own options win.
+  const defaults = defaultBuildOptions(defaultsDir);
+  const own = [...defaults, ...(dd < 0 ? args : args.slice(0, dd))];
   const methodArgs = dd < 0 ? [] : args.slice(dd + 1);
-  const { values } = parseArgs({
+  const parse = <T extends ParseArgsConfig>(opts: T) => {
+    try {
+      return parseArgs(opts);
+    } catch (e) {
+      if (!defaults.length) throw e;
+      throw new UsageError(`build: ${(e as Error).message.split("\n")[0]} (the options of ${defaultsDir}/apps/build/options come first).`);
+    }
+  };
+  const { values } = parse({
     args: own,
     strict: true,
     allowPositionals: false,
@@ -89,6 +142,11 @@ async function buildCommand(name: string, args: string[]) {
       initstyle: { type: "string" },
       flags: { type: "string", multiple: true },
       interface: { type: "string", multiple: true },
+      netdev: { type: "string" },
+      netprefix: { type: "string" },
+      netmask: { type: "string" },
+      netbcast: { type: "string" },
+      rootdir: { type: "string" },
       force: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
@@ -107,6 +165,8 @@ async function buildCommand(name: string, args: string[]) {
     initstyle: values.initstyle,
     flags: values.flags?.flatMap((f) => f.split(",")).map((f) => f.trim()).filter(Boolean),
     interfaces: values.interface,
+    interfaceDefaults: { dev: values.netdev, prefix: values.netprefix, mask: values.netmask, bcast: values.netbcast },
+    rootdir: values.rootdir,
     force: !!values.force,
     quiet: !!values.quiet,
     methodArgs,
@@ -128,7 +188,10 @@ export async function main(argv: string[]): Promise<number> {
   for (; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--silent" || a === "-s") silent = true;
-    else if (a === "--sync" || a === "-v" || a === "--verbose" || a === "--debug" || a === "--defaulttty") continue;
+    // Our default already says what was done, and stop always waits until the guest is gone.
+    else if (a === "-v" || a === "--verbose" || a === "--sync") continue;
+    else if (a === "--debug") process.env.VSERVER_DEBUG = "1";
+    else if (a === "--defaulttty" || a === "--strace" || a === "--debug-sysv") throw new UsageError(GLOBAL_REFUSED[a]!);
     else break;
   }
   const rest = argv.slice(i);
@@ -146,26 +209,28 @@ export async function main(argv: string[]): Promise<number> {
     const json = rest.includes("--json");
     const unknown = rest.slice(1).filter((a) => a !== "--json");
     if (unknown.length) throw new UsageError(`--list: unknown argument '${unknown[0]}'.`);
-    const all = allStatuses(env);
+    const all = await plane.list(env);
     writeOut(json ? JSON.stringify(all, null, 2) + "\n" : formatGuestList(all));
     return 0;
   }
   if (rest[0]!.startsWith("-")) throw new UsageError(`unknown option '${rest[0]}'; see 'vserver --help'.`);
-  const [name, verb, ...args] = rest as [string, string | undefined, ...string[]];
-  if (!verb) throw new UsageError(`no command given for '${name}'; see 'vserver --help'.`);
+  const [given, verb, ...args] = rest as [string, string | undefined, ...string[]];
+  if (!verb) throw new UsageError(`no command given for '${given}'; see 'vserver --help'.`);
+  // build and convert make a guest, so their NAME is always a name.
+  const name = verb === "build" || verb === "convert" ? given : guestNameOf(env, given);
 
   switch (verb) {
     case "build": {
-      const req = await wrapParse("build", () => buildCommand(name, args));
+      const req = await wrapParse("build", () => buildCommand(name, args, env.paths.defaultsDir));
       if (!req) return 0;
       const r = await plane.build(env, { ...req, quiet: req.quiet || silent });
       if (!silent) writeOut(`guest '${r.name}' built: context ${r.context}, root ${r.vdir}, config ${r.cfgDir}\n`);
       return 0;
     }
     case "start": {
-      noArgs(verb, args);
+      const rescue = parseRescue(args);
       try {
-        const r = await plane.start(env, name);
+        const r = rescue ? await plane.startRescue(env, name, rescue.cmd, rescue.asInit) : await plane.start(env, name);
         if (!silent) writeOut(`guest '${name}' started at context ${r.context}\n`);
       } catch (e) {
         if (!(e instanceof AlreadyRunningError)) throw e;
@@ -174,9 +239,10 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "stop": {
-      noArgs(verb, args);
+      const skipStopCommand = args[0] === "--rescue-init";
+      noArgs(verb, skipStopCommand ? args.slice(1) : args);
       try {
-        await plane.stop(env, name);
+        await plane.stop(env, name, { skipStopCommand });
       } catch (e) {
         if (!(e instanceof NotRunningError)) throw e;
         env.warn(e.message);
@@ -191,12 +257,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "running": {
       noArgs(verb, args);
-      return plane.isRunning(env, name) ? 0 : 1;
+      return (await plane.isRunning(env, name)) ? 0 : 1;
     }
     case "status": {
       const json = args.includes("--json");
       if (args.some((a) => a !== "--json")) throw new UsageError(`status: unknown argument '${args.find((a) => a !== "--json")}'.`);
-      const s = plane.status(env, name);
+      const s = await plane.status(env, name);
       writeOut(json ? JSON.stringify(s, null, 2) + "\n" : formatStatus(s));
       return s.running ? 0 : 3;
     }
@@ -219,6 +285,20 @@ export async function main(argv: string[]): Promise<number> {
       if (!svc || !action) throw new UsageError("service: usage is 'vserver NAME service SERVICE start|stop|restart|status'.");
       if (!/^[A-Za-z0-9_.@-]+$/.test(svc)) throw new UsageError(`service: '${svc}' is not a service name.`);
       return plane.exec(env, name, { argv: [`/etc/init.d/${svc}`, action, ...more] });
+    }
+    case "apt-get":
+    case "apt-cache":
+    case "apt-config":
+    case "rpm":
+    case "yum":
+    case "dnf":
+      return plane.guestTool(env, name, [verb, ...(args[0] === "--" ? args.slice(1) : args)]);
+    case "pkg": {
+      const [action, ...pkgs] = args;
+      if ((action !== "install" && action !== "remove") || !pkgs.length) throw new UsageError("pkg: usage is 'vserver NAME pkg install|remove PACKAGE...'.");
+      const bad = pkgs.find((p) => !/^[A-Za-z0-9][A-Za-z0-9+._:=~-]*$/.test(p));
+      if (bad) throw new UsageError(`pkg: '${bad}' is not a package name.`);
+      return plane.packages(env, name, action, pkgs);
     }
     case "delete": {
       const force = args.includes("--force") || silent;
@@ -243,6 +323,20 @@ export async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command '${verb}'; see 'vserver --help'.`);
   }
+}
+
+/** `start --rescue [--rescue-init] [CMD ARGS...]`; undefined for a plain start (which takes no arguments). */
+function parseRescue(args: string[]): { cmd: string[] | undefined; asInit: boolean } | undefined {
+  if (!args.length) return undefined;
+  if (args[0] !== "--rescue") {
+    throw new UsageError(args[0] === "--rescue-init" ? "start: --rescue-init goes with --rescue ('start --rescue --rescue-init [CMD ARGS]')." : `start: unexpected argument '${args[0]}'.`);
+  }
+  let rest = args.slice(1);
+  const asInit = rest[0] === "--rescue-init";
+  if (asInit) rest = rest.slice(1);
+  if (rest[0] === "--") rest = rest.slice(1);
+  if (rest.length && !rest[0]!.startsWith("/")) throw new UsageError(`start --rescue: the command '${rest[0]}' must be an absolute path inside the guest.`);
+  return { cmd: rest.length ? rest : undefined, asInit };
 }
 
 function noArgs(verb: string, args: string[]): void {

@@ -13,7 +13,8 @@ const PROG = "vwait";
 const HELP = `Usage: vwait [--timeout SECONDS] [--terminate] [--status-fd FD] XID|NAME
 
 Wait until the context has no process left. Writes one status line to FD (default: stdout):
-FINISHED <rc> (exit 0), KILLED (exit 1: --terminate killed it at the timeout),
+FINISHED <rc> (exit 0; rc: the exit status of the guest's PID 1, 128 + signal if killed),
+KILLED (exit 1: --terminate killed it at the timeout),
 TIMEOUT (exit 2), ERROR <errno> (exit 127).
 `;
 

@@ -7,6 +7,7 @@ import { ToolError } from "../errors";
 import { builtFile } from "../drivers/built-files";
 import { lastLine, runAsync } from "../drivers/process";
 import { select, startWaves, stopWaves, type BootGuest, type Selection } from "../pure/boot-order";
+import { settleAllExited } from "./exited";
 import type { Env } from "./env";
 import { listGuestNames, loadGuest } from "./guests";
 import { liveRecord } from "./info";
@@ -26,7 +27,8 @@ export interface BootOutcome {
   detail?: string;
 }
 
-function vserverCommand(): string[] {
+/** The vserver command to run once per guest (the native front-end when built). */
+export function vserverCommand(): string[] {
   const native = builtFile("../bin/vserver");
   if (native) return [native];
   const bundle = builtFile("vserver.js");
@@ -42,6 +44,7 @@ async function runOne(env: Env, cmd: string[], name: string, verb: "start" | "st
 
 /** Plan and carry out; `say` gets one line per wave (test) or per guest as each ends. */
 export async function bootGuests(env: Env, req: BootRequest, say: (line: string) => void): Promise<BootOutcome[]> {
+  await settleAllExited(env);
   // Every config is read before anything is done: a broken one stops the whole run, untouched.
   const names = listGuestNames(env);
   const all: BootGuest[] = names.map((n) => {

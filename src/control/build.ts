@@ -25,7 +25,7 @@ import { parseCflags } from "../pure/config/cflags";
 import type { ConfigEntry } from "../pure/config/tree";
 import type { Env } from "./env";
 import { cfgDirOf, checkName, guestExists, listGuestNames, loadGuest } from "./guests";
-import { interfaceConfigEntries } from "./build-interfaces";
+import { interfaceConfigEntries, type InterfaceDefaults } from "./build-interfaces";
 import { writeErr } from "../drivers/output";
 import { faultPoint } from "../drivers/fault";
 
@@ -40,6 +40,10 @@ export interface BuildRequest {
   initstyle?: string;
   flags?: string[];
   interfaces?: string[];
+  /** --netdev, --netprefix, --netmask, --netbcast: defaults for every interface. */
+  interfaceDefaults?: InterfaceDefaults;
+  /** --rootdir: the directory the guest's root is made in, instead of /vservers. */
+  rootdir?: string;
   force: boolean;
   quiet: boolean;
   methodArgs: string[];
@@ -94,8 +98,8 @@ function noSpaceNamed(e: unknown, where: string): unknown {
   return new VsError(`the build ran out of space writing ${(e as NodeJS.ErrnoException).path ?? where}; nothing was kept.`, { file: (e as NodeJS.ErrnoException).path ?? where });
 }
 
-function removeDebris(env: Env, name: string): void {
-  for (const dir of [env.paths.confDir, env.paths.vdirBase]) {
+function removeDebris(env: Env, name: string, rootBase: string): void {
+  for (const dir of new Set([env.paths.confDir, env.paths.vdirBase, rootBase])) {
     for (const d of debrisOf(dir, name)) {
       const pid = Number(/\.build-(\d+)$/.exec(d)?.[1]);
       if (!pid || procStartTime(pid) === undefined) rmSync(d, { recursive: true, force: true });
@@ -156,13 +160,17 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
     throw new UsageError(`--hostname: '${req.hostname}' is not a valid host name.`);
   }
   if (req.flags?.length) parseCflags(req.flags, "--flags");
-  const ifaceEntries = interfaceConfigEntries(req.interfaces ?? []);
+  const ifaceEntries = interfaceConfigEntries(req.interfaces ?? [], req.interfaceDefaults);
+  if (req.rootdir !== undefined && (!req.rootdir.startsWith("/") || req.rootdir.split("/").includes(".."))) {
+    throw new UsageError(`--rootdir: '${req.rootdir}' is not an absolute path without '..'.`);
+  }
+  const rootBase = (req.rootdir ?? env.paths.vdirBase).replace(/\/+$/, "") || "/";
   const methodOpts = parseMethodArgs(req.method, req.methodArgs);
   const debootstrapArgs = req.method === "debootstrap" ? parseDebootstrapArgs(req.methodArgs) : undefined;
 
-  removeDebris(env, req.name);
+  removeDebris(env, req.name, rootBase);
   const cfgDir = cfgDirOf(env, req.name);
-  const vdir = `${env.paths.vdirBase}/${req.name}`;
+  const vdir = `${rootBase}/${req.name}`;
   if (guestExists(env, req.name) || existsSync(vdir)) {
     if (!req.force) {
       throw new VsError(`guest '${req.name}' already exists (${guestExists(env, req.name) ? cfgDir : vdir}); use --force to replace it.`, { guest: req.name });
@@ -172,7 +180,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
   }
 
   const tmpCfg = `${env.paths.confDir}/.${req.name}.build-${process.pid}`;
-  const tmpRoot = `${env.paths.vdirBase}/.${req.name}.build-${process.pid}`;
+  const tmpRoot = `${rootBase}/.${req.name}.build-${process.pid}`;
   mkdirSync(env.paths.confDir, { recursive: true, mode: 0o755 });
   // Context number: chosen and written down under a lock, so two builds at once never get the same.
   const allocation = await acquireLock(env.paths.lockDir, ".contexts", "context allocation", 60);
@@ -203,8 +211,13 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
   process.on("SIGHUP", onSignal);
   try {
     mkdirSync(env.paths.confDir, { recursive: true, mode: 0o755 });
-    const was = closeBarrier(env.paths.vdirBase);
-    if (was !== undefined) env.warn(barrierWarning(env.paths.vdirBase, was));
+    // The barrier closes the default base of guest roots; a --rootdir elsewhere is the admin's.
+    if (rootBase === env.paths.vdirBase) {
+      const was = closeBarrier(env.paths.vdirBase);
+      if (was !== undefined) env.warn(barrierWarning(env.paths.vdirBase, was));
+    } else {
+      mkdirSync(rootBase, { recursive: true, mode: 0o755 });
+    }
     mkdirSync(tmpRoot, { mode: 0o755 });
     mkdirSync(env.paths.logDir, { recursive: true, mode: 0o750 });
     const log = `${env.paths.logDir}/${req.name}.build.log`;

@@ -9,8 +9,9 @@ import type { Env } from "./env";
 import { guestExists, loadGuest } from "./guests";
 import { contextNames } from "./host-view";
 import { contextOfProcess } from "./context-tools";
+import { systemInfo } from "./sysinfo";
 
-export const TAGS = ["CONTEXT", "ID", "RUNNING", "VDIR", "NAME", "CFGDIR", "APPDIR", "INITPID", "XID", "FEATURE"] as const;
+export const TAGS = ["CONTEXT", "ID", "RUNNING", "VDIR", "NAME", "CFGDIR", "APPDIR", "INITPID", "XID", "FEATURE", "SYSINFO"] as const;
 
 /** The answer: lines to print (empty when the answer is only the exit status) and the status. */
 export interface InfoAnswer {
@@ -39,6 +40,9 @@ export function answerInfo(env: Env, subject: string, tag: string, arg: string |
       if (!f) throw new UsageError(`unknown feature '${arg}'; 'vserver-info - FEATURE' lists them.`);
       return { lines: [featureLine(f)], ok: f.supported };
     }
+    case "SYSINFO":
+      if (subject !== "-") throw new UsageError(`SYSINFO is about this host: use 'vserver-info - SYSINFO', not '${subject}'.`);
+      return { lines: systemInfo(env), ok: true };
     case "XID": {
       const pid = subject === "-" ? process.pid : Number(subject);
       if (!/^\d+$/.test(String(pid)) || !Number.isFinite(pid)) throw new UsageError(`XID needs a PID or '-', not '${subject}'.`);

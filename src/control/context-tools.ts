@@ -9,6 +9,7 @@ import { record } from "../drivers/journal";
 import { contextMatcher, contextOfPid } from "../drivers/proc-scan";
 import { allRunRecords, isAlive, readRunRecord, type RunRecord } from "../drivers/run-state";
 import { isValidGuestName } from "../pure/paths";
+import { watchExit, type ExitWatch } from "../drivers/exit-status";
 import type { Env } from "./env";
 import { guestExists } from "./guests";
 import { adHocContexts } from "./host-view";
@@ -114,13 +115,24 @@ export type WaitOutcome = { status: "FINISHED"; code: number } | { status: "KILL
 
 /**
  * vwait: block until the context has no process left. With terminate, a timeout kills the whole
- * context and reports KILLED. The guest's own exit code is not kept by the runtime once its PID 1
- * is reaped, so FINISHED reports 0 (docs/host-views.md).
+ * context and reports KILLED. FINISHED carries the guest's PID 1's exit status (128 + signal when
+ * killed: a plain guest's reboot(2) ends it with SIGHUP, a halt with SIGINT), which the kernel
+ * keeps for a pidfd opened while it ran; 0 when that is not known (an ad hoc context, an older
+ * kernel) (docs/host-views.md).
  */
 export async function waitForContext(env: Env, spec: string, timeoutSeconds: number | undefined, terminate: boolean): Promise<WaitOutcome> {
   const ref = resolveContext(env, spec);
   if (ref.context === 0) throw new UsageError("context 0 is the host; it never ends.");
   const empty = () => cgroupPids(ref.cgroupPath).length === 0;
+  const watch = ref.rec ? watchExit(ref.rec.pid, ref.rec.pidStart) : undefined;
+  try {
+    return await waitUntilEmpty(env, ref, empty, watch, timeoutSeconds, terminate);
+  } finally {
+    watch?.close();
+  }
+}
+
+async function waitUntilEmpty(env: Env, ref: ContextRef, empty: () => boolean, watch: ExitWatch | undefined, timeoutSeconds: number | undefined, terminate: boolean): Promise<WaitOutcome> {
   const deadline = timeoutSeconds === undefined ? Infinity : Date.now() + timeoutSeconds * 1000;
   let delay = 10;
   while (!empty()) {
@@ -138,6 +150,12 @@ export async function waitForContext(env: Env, spec: string, timeoutSeconds: num
     await Bun.sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
     delay = Math.min(delay * 2, 100);
   }
-  record(env.paths.logDir, { op: "wait", guest: ref.name, context: ref.context, ok: true, status: "FINISHED" });
-  return { status: "FINISHED", code: 0 };
+  // The status is kept when PID 1 is reaped, which the host's init may do a moment later.
+  let code = watch?.status();
+  for (let i = 0; watch && code === undefined && i < 40; i++) {
+    await Bun.sleep(25);
+    code = watch.status();
+  }
+  record(env.paths.logDir, { op: "wait", guest: ref.name, context: ref.context, ok: true, status: "FINISHED", code });
+  return { status: "FINISHED", code: code ?? 0 };
 }

@@ -38,3 +38,18 @@ export function initPlan(g: GuestConfig): InitPlan {
   const stop = g.cmdStop ? [g.cmdStop] : s.stop;
   return { pid1: guestInitArgv(start, stop), guestInit: true, start, stop };
 }
+
+/** util-vserver's default rescue command: something that keeps the guest alive for a while. */
+export const RESCUE_DEFAULT = ["/bin/sleep", "900"];
+
+/**
+ * `start --rescue [--rescue-init] [CMD ARGS]`: none of the guest's own init or scripts run, so a
+ * guest whose init is broken can be entered and repaired. With `asInit` CMD (default
+ * RESCUE_DEFAULT) is PID 1 itself and the guest lives as long as it does; otherwise our guest init
+ * is PID 1 and keeps the guest alive until `stop`, and CMD, if given, is started beside it.
+ * Neither has a stop command: stop goes straight to the kill sequence.
+ */
+export function rescuePlan(cmd: string[] | undefined, asInit: boolean): InitPlan {
+  if (asInit) return { pid1: cmd ?? RESCUE_DEFAULT, guestInit: false, start: [], stop: [] };
+  return { pid1: guestInitArgv([], [], cmd ? [cmd] : []), guestInit: true, start: [], stop: [] };
+}

@@ -162,6 +162,11 @@ export function setLimits(env: Env, t: LiveTarget, changes: LimitChange[], save:
     if (c.res.kind === "guest" && c.which !== "both" && c.which !== "hard") {
       throw new UsageError(`--${c.res.name}: a whole-guest limit is one cgroup value with no soft part; use it without -S.`);
     }
+    // As in the config (docs/configuration.md): 0 would allow nothing, and saved it would be
+    // refused at the next start; 'inf' is the way to say no limit.
+    if (c.res.kind === "guest" && c.value === 0) {
+      throw new UsageError(`--${c.res.name}: 0 is not a limit for a whole guest (it would allow nothing at all); give a number from 1, or inf for no limit.`);
+    }
   }
   if (save) requireGuest(t, "--save");
   const notes: string[] = [];

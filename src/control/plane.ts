@@ -15,9 +15,12 @@ import { buildGuest, type BuildRequest, type BuildResult } from "./build";
 import { checkName, cfgDirOf, guestExists, loadGuest } from "./guests";
 import { startGuest, type StartResult } from "./start";
 import { stopGuest } from "./stop";
+import { rescuePlan } from "./init-style";
 import { enterShell, execInGuest, execPolicy, requireEnterable, requireRunning, type ExecRequest } from "./exec";
-import { guestStatus, liveRecord, type GuestStatus } from "./info";
+import { allStatuses, guestStatus, liveRecord, type GuestStatus } from "./info";
 import { deleteGuest, type DeleteOptions } from "./delete";
+import { settleAllExited, settleExited } from "./exited";
+import { requirePackageCommand, requireProgram } from "./guest-programs";
 
 /**
  * How an operation holds the guest: `lock` takes its lock; `existing` first requires the guest
@@ -37,6 +40,7 @@ async function operate<T>(env: Env, op: string, name: string, hold: Hold, fn: ()
     if (hold.lock === "take") {
       l = await acquireLock(env.paths.lockDir, name, `guest '${name}'`);
     }
+    if (hold.existing) await settleExited(env, name, hold.lock === "take");
     const r = await fn();
     record(env.paths.logDir, { op, guest: name, ok: true, ...detail(r) });
     return r;
@@ -60,9 +64,15 @@ export function start(env: Env, name: string): Promise<StartResult> {
   return operate(env, "start", name, CHANGE, async () => startGuest(env, loadGuest(env, name, { reportWarnings: true })), (r) => ({ context: r.context, pid: r.pid }));
 }
 
-export function stop(env: Env, name: string): Promise<void> {
+/** `start --rescue [--rescue-init] [CMD ARGS]`: the guest without its own init (control/init-style.ts rescuePlan). */
+export function startRescue(env: Env, name: string, cmd: string[] | undefined, asInit: boolean): Promise<StartResult> {
+  return operate(env, "start", name, CHANGE, async () => startGuest(env, loadGuest(env, name, { reportWarnings: true }), { plan: rescuePlan(cmd, asInit) }), (r) => ({ context: r.context, pid: r.pid, rescue: true }));
+}
+
+/** skipStopCommand: `stop --rescue-init`, straight to the kill sequence. */
+export function stop(env: Env, name: string, opts: { skipStopCommand?: boolean } = {}): Promise<void> {
   return operate(env, "stop", name, CHANGE, async () => {
-    await stopGuest(env, loadGuest(env, name, { reportWarnings: true }));
+    await stopGuest(env, loadGuest(env, name, { reportWarnings: true }), opts);
   });
 }
 
@@ -80,19 +90,45 @@ export function restart(env: Env, name: string, onlyIfRunning: boolean): Promise
 }
 
 /** `running`: answered from the run record alone, without reading the guest's config. */
-export function isRunning(env: Env, name: string): boolean {
+export async function isRunning(env: Env, name: string): Promise<boolean> {
   checkName(name);
   if (!guestExists(env, name)) loadGuest(env, name); // throws the not-found error with its hint
+  await settleExited(env, name, false);
   return liveRecord(env, name) !== undefined;
 }
 
-export function status(env: Env, name: string): GuestStatus {
+export async function status(env: Env, name: string): Promise<GuestStatus> {
   checkName(name);
-  return guestStatus(env, loadGuest(env, name));
+  const g = loadGuest(env, name);
+  await settleExited(env, name, false);
+  return guestStatus(env, g);
+}
+
+/** `--list`: every guest, after the leftovers of guests that ended by themselves are removed. */
+export async function list(env: Env): Promise<ReturnType<typeof allStatuses>> {
+  await settleAllExited(env);
+  return allStatuses(env);
 }
 
 export function exec(env: Env, name: string, req: ExecRequest): Promise<number> {
   return operate(env, "exec", name, USE, () => execInGuest(env, loadGuest(env, name), req), (code) => ({ argv0: req.argv[0], exit: code }));
+}
+
+/** `vserver NAME apt-get|rpm|yum ...`: the guest's own tool in the guest, or one sentence that it has none. */
+export function guestTool(env: Env, name: string, argv: string[]): Promise<number> {
+  return operate(env, "exec", name, USE, async () => {
+    const g = loadGuest(env, name);
+    requireProgram(g, argv[0]!);
+    return execInGuest(env, g, { argv });
+  }, (code) => ({ argv0: argv[0], exit: code }));
+}
+
+/** `vserver NAME pkg install|remove PKG...`: the guest's own package tool, whichever it has. */
+export function packages(env: Env, name: string, action: "install" | "remove", pkgs: string[]): Promise<number> {
+  return operate(env, "exec", name, USE, async () => {
+    const g = loadGuest(env, name);
+    return execInGuest(env, g, { argv: requirePackageCommand(g, action, pkgs) });
+  }, (code) => ({ argv0: "pkg", action, exit: code }));
 }
 
 export function enter(env: Env, name: string): Promise<number> {

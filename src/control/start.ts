@@ -20,7 +20,7 @@ import { fstabEntryOfMountError } from "../pure/config/fstab";
 import { missingMountPoints, removeMountPoints } from "../drivers/mount-points";
 import { ALL_CAPABILITIES } from "../pure/config/capabilities";
 import type { Env } from "./env";
-import { initPlan } from "./init-style";
+import { initPlan, type InitPlan } from "./init-style";
 import { logFileOf, startCommandError } from "./guest-commands";
 import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
@@ -85,7 +85,8 @@ function reclaimLog(fd: number): void {
   fchmodSync(fd, 0o640);
 }
 
-export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult> {
+/** `plan` replaces the init style's (a rescue start, control/init-style.ts). */
+export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPlan } = {}): Promise<StartResult> {
   const rt = env.runtime();
   const seen = observeGuest(env, g.name, g.context);
   if (seen.running) {
@@ -107,7 +108,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
   runHooks(hooks, "prepre-start");
 
   g = withinHostCapabilities(env, g);
-  const plan = initPlan(g);
+  const plan = opts.plan ?? initPlan(g);
   const cgroupsPath = guestCgroupPath(env.paths.cgroupParent, context);
   let created = false;
   let logFd = -1;
@@ -167,6 +168,7 @@ export async function startGuest(env: Env, g: GuestConfig): Promise<StartResult>
     const record: RunRecord = {
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
+      ...(opts.plan ? { rescue: true } : {}),
     };
     writeRunRecord(env.paths, record);
     faultPoint("start.after-records");

@@ -96,7 +96,8 @@ export interface StopResult {
   wasRunning: boolean;
 }
 
-export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
+/** skipStopCommand: `stop --rescue-init`, straight to the kill sequence. */
+export async function stopGuest(env: Env, g: GuestConfig, opts: { skipStopCommand?: boolean } = {}): Promise<StopResult> {
   // The run record answers "is it running" from /proc (PID 1 with its start time): asking the
   // runtime for its state would cost a process start.
   const rec = readRunRecord(env.paths, g.name);
@@ -114,9 +115,11 @@ export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
   appendLog(log, `=== ${new Date().toISOString()} stop of '${g.name}'\n`);
   runHooks(hooks, "pre-stop");
   const plan = initPlan(g);
-  if (rec!.guestInit) {
+  // A rescue start ran none of the guest's own init: its stop command is not run either.
+  const runStopCommand = !rec!.rescue && !opts.skipStopCommand;
+  if (runStopCommand && rec!.guestInit) {
     await runStopCommandByInit(rec!);
-  } else {
+  } else if (runStopCommand) {
     // Guests started before our guest init (or plain ones): the stop command through the runtime.
     const logFd = openSync(log, "a");
     try {
@@ -126,7 +129,7 @@ export async function stopGuest(env: Env, g: GuestConfig): Promise<StopResult> {
     }
   }
   faultPoint("stop.before-kill");
-  await killSequence(rec!, g.killSeq, !!rec!.guestInit || plan.guestInit);
+  await killSequence(rec!, g.killSeq, rec!.rescue ? !!rec!.guestInit : !!rec!.guestInit || plan.guestInit);
   faultPoint("stop.after-kill");
   await teardownGuest(env, g.name, rec!.context);
   runHooks(hooks, "post-stop");

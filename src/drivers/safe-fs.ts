@@ -130,6 +130,24 @@ export class GuestRoot {
     }
   }
 
+  /**
+   * A regular file with an execute bit at `rel`, symlinks resolved inside the root (a guest's /bin
+   * may link into /usr). Only looked at (O_PATH), never opened for reading.
+   */
+  isExecutable(rel: string): boolean {
+    try {
+      const fd = openat2(this.fd, rel.replace(/^\/+/, "") || ".", O_PATH, 0);
+      try {
+        const st = fstatSync(fd);
+        return st.isFile() && (st.mode & 0o111) !== 0;
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return false;
+    }
+  }
+
   /** rmdir below the root; only an empty directory goes, and anything else is left alone. */
   removeEmptyDir(rel: string): void {
     try {

@@ -9,16 +9,28 @@
  * can ptrace or signal it like any of its own processes.
  *
  * Usage (argv is written by control/init-style.ts, never by a user):
- *   vserver-init [start N ARG...]... [stop N ARG...]...
- * Each `start`/`stop` group is one candidate command of N words; the first candidate whose program
- * exists is run, the others are skipped (sysv guests have /etc/init.d/rc or /etc/rc.d/rc).
+ *   vserver-init [start N ARG...]... [stop N ARG...]... [run N ARG...]...
+ * Each `start`/`stop`/`run` group is one candidate command of N words; the first candidate whose
+ * program exists is run, the others are skipped (sysv guests have /etc/init.d/rc or /etc/rc.d/rc).
+ * `run` (a rescue start's command) is started with the start command and not waited for.
  *
  * Protocol (pure/guest-init.ts parses it):
  *  - fd 3, if open: one line "start IDX STATUS\n" when the start command has ended (IDX: the
  *    candidate that ran, -1 if none exists; STATUS: exit status, or 128+signal), then fd 3 closes.
  *  - SIGPWR sent from outside the guest's PID namespace: the stop command runs; when it has ended
  *    the process name becomes STOPPED_COMM, which `vserver stop` polls in /proc/PID/comm before it
- *    starts the kill sequence. Signals sent from inside the guest are ignored. */
+ *    starts the kill sequence. From outside, every other signal is ignored.
+ *  - Signals sent from inside the guest are busybox's requests to its init (halt.c: SIGTERM
+ *    reboot, SIGUSR1 halt, SIGUSR2 poweroff), and the guest may of course ask to end itself: the
+ *    stop command runs, every other process of the guest gets SIGTERM, then SIGKILL after
+ *    KILL_GRACE seconds; then on reboot the start command runs again (the guest restarts in
+ *    place, with no helper on the host), and on halt or poweroff this init exits, which ends the
+ *    guest; the host's next command on it removes what is left. Each step is one "=== " line in
+ *    the guest's log (stdout). Other signals from inside are ignored.
+ *  - The same requests through /run/initctl, sysvinit's FIFO (struct init_request, runlevel 0
+ *    halt, 6 reboot), which Debian's shutdown and telinit and systemd's reboot (when systemd is
+ *    not PID 1) write to. The FIFO is made if /run exists and nothing else is at that path, and
+ *    made again after the start command if the guest's boot scripts cleaned /run. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -27,11 +39,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #define STOPPED_COMM ".vserver-down"
 #define MAX_CANDIDATES 8
+#define KILL_GRACE 5
+#define INITCTL "/run/initctl"
+/* sysvinit's initreq.h: struct init_request is 384 bytes; these are its first three ints. */
+#define INIT_MAGIC 0x03091969
+#define INIT_CMD_RUNLVL 1
+#define INIT_REQUEST_SIZE 384
+
+enum request { NONE, REBOOT, HALT };
 
 struct candidates {
   char **argv[MAX_CANDIDATES];
@@ -41,9 +63,9 @@ struct candidates {
 static sigset_t orig_mask;
 
 /* Parse "start N ARG..." / "stop N ARG..." groups into NULL-terminated argv arrays, in place. */
-static int parse_args(int argc, char **argv, struct candidates *start, struct candidates *stop) {
+static int parse_args(int argc, char **argv, struct candidates *start, struct candidates *stop, struct candidates *run) {
   for (int i = 1; i < argc;) {
-    struct candidates *c = strcmp(argv[i], "start") == 0 ? start : strcmp(argv[i], "stop") == 0 ? stop : NULL;
+    struct candidates *c = strcmp(argv[i], "start") == 0 ? start : strcmp(argv[i], "stop") == 0 ? stop : strcmp(argv[i], "run") == 0 ? run : NULL;
     if (!c || i + 1 >= argc || c->n >= MAX_CANDIDATES) return -1;
     char *end;
     long n = strtol(argv[i + 1], &end, 10);
@@ -118,9 +140,119 @@ static int status_code(int wstatus) {
   return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 }
 
+/* What a signal from inside the guest asks for. The kernel gives si_pid 0 to a sender outside
+ * our PID namespace; a sender inside has its PID here. */
+static enum request inside_request(const siginfo_t *si) {
+  if (si->si_code > 0 || si->si_pid == 0) return NONE;
+  switch (si->si_signo) {
+  case SIGTERM: return REBOOT;
+  case SIGUSR1:
+  case SIGUSR2: return HALT;
+  default: return NONE;
+  }
+}
+
+/* Reap children without blocking; tell the caller about the two it waits for. */
+static void reap(pid_t *start_pid, pid_t *stop_pid, int *start_ws, int *stop_ws) {
+  int ws;
+  pid_t p;
+  while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
+    if (p == *start_pid) { *start_pid = -1; *start_ws = ws; }
+    else if (p == *stop_pid) { *stop_pid = -1; *stop_ws = ws; }
+  }
+}
+
+/* No process of the guest is left but this one (a zombie still counts until it is reaped). */
+static int alone(void) {
+  return kill(-1, 0) < 0 && errno == ESRCH;
+}
+
+/* End every other process of the guest: SIGTERM, up to KILL_GRACE seconds, then SIGKILL. Processes
+ * that joined the guest from outside (an exec) are in our PID namespace too, so kill(-1) reaches
+ * them; they are not our children, so "gone" is asked of the kernel, not of waitpid. */
+static void kill_all(void) {
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  kill(-1, SIGTERM);
+  kill(-1, SIGCONT);
+  struct timespec end, now;
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  end.tv_sec += KILL_GRACE;
+  for (;;) {
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    if (alone()) return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec)) break;
+    struct timespec step = {0, 50 * 1000 * 1000};
+    sigtimedwait(&chld, NULL, &step);
+  }
+  kill(-1, SIGKILL);
+  while (!alone()) {
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    struct timespec step = {0, 10 * 1000 * 1000};
+    sigtimedwait(&chld, NULL, &step);
+  }
+}
+
+static void say(const char *what) {
+  dprintf(1, "=== vserver-init: %s\n", what);
+}
+
+/* The initctl FIFO, read without blocking; SIGIO (taken by sigwaitinfo like every signal) says
+ * that a request came. O_RDWR keeps it from reporting EOF when a writer closes. */
+struct initctl {
+  int fd;
+  dev_t dev;
+  ino_t ino;
+  char buf[INIT_REQUEST_SIZE];
+  size_t got;
+};
+
+static void initctl_open(struct initctl *c) {
+  struct stat st;
+  if (c->fd >= 0 && lstat(INITCTL, &st) == 0 && st.st_dev == c->dev && st.st_ino == c->ino) return;
+  if (c->fd >= 0) close(c->fd);
+  c->fd = -1;
+  c->got = 0;
+  if (mkfifo(INITCTL, 0600) != 0 && errno != EEXIST) return; /* no /run: no FIFO */
+  int fd = open(INITCTL, O_RDWR | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  if (fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode)) { /* the guest's own file there: leave it */
+    close(fd);
+    return;
+  }
+  fcntl(fd, F_SETOWN, getpid());
+  fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK | O_ASYNC);
+  c->fd = fd;
+  c->dev = st.st_dev;
+  c->ino = st.st_ino;
+}
+
+/* Drain the FIFO; the last complete request for runlevel 0 or 6 is the answer. */
+static enum request initctl_read(struct initctl *c) {
+  enum request r = NONE;
+  if (c->fd < 0) return r;
+  for (;;) {
+    ssize_t n = read(c->fd, c->buf + c->got, sizeof c->buf - c->got);
+    if (n <= 0) break;
+    c->got += (size_t)n;
+    if (c->got < sizeof c->buf) continue;
+    c->got = 0;
+    int magic, cmd, level;
+    memcpy(&magic, c->buf, sizeof magic);
+    memcpy(&cmd, c->buf + 4, sizeof cmd);
+    memcpy(&level, c->buf + 8, sizeof level);
+    if (magic != INIT_MAGIC || cmd != INIT_CMD_RUNLVL) continue;
+    if (level == '6') r = REBOOT;
+    else if (level == '0') r = HALT;
+  }
+  return r;
+}
+
 int main(int argc, char **argv) {
-  struct candidates start = {0}, stop = {0};
-  if (parse_args(argc, argv, &start, &stop) != 0) {
+  struct candidates start = {0}, stop = {0}, run = {0};
+  if (parse_args(argc, argv, &start, &stop, &run) != 0) {
     dprintf(2, "vserver-init: bad arguments (this program is started by 'vserver start' only)\n");
     return 2;
   }
@@ -146,35 +278,77 @@ int main(int argc, char **argv) {
     status_fd = -1;
   }
   int start_idx = idx;
+  struct initctl ctl = {.fd = -1};
+  initctl_open(&ctl);
+  if (run.n) {
+    int run_idx;
+    if (spawn_first(&run, &run_idx) < 0) say("the rescue command does not exist or could not be run");
+  }
   pid_t stop_pid = -1;
   int stop_idx = -1, stop_wanted = 0, stopped = 0;
+  /* A request from inside: its stop command (stop_pid) runs first, then the rest is killed. */
+  enum request request = NONE;
+  int request_stop_started = 0;
 
   for (;;) {
     siginfo_t si;
     int sig = sigwaitinfo(&all, &si);
     if (sig < 0) continue;
     if (sig == SIGPWR && si.si_code == SI_USER && si.si_pid == 0) stop_wanted = 1;
+    /* The host's stop wins over the guest's own request; one request at a time. */
+    enum request asked = sig == SIGIO ? initctl_read(&ctl) : inside_request(&si);
+    if (asked != NONE && request == NONE && !stop_wanted) {
+      request = asked;
+      request_stop_started = 0;
+      say(asked == REBOOT ? "reboot asked from inside the guest" : "halt asked from inside the guest");
+    }
     if (sig == SIGCHLD) {
-      int ws;
-      pid_t p;
-      while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
-        if (p == start_pid) {
-          start_pid = -1;
-          if (status_fd >= 0) {
-            dprintf(status_fd, "start %d %d\n", start_idx, status_code(ws));
-            close(status_fd);
-            status_fd = -1;
-          }
-        } else if (p == stop_pid) {
-          stop_pid = -1;
-          if (status_code(ws) != 0) say_stop_failure(&stop, stop_idx, status_code(ws));
+      int start_ws = -1, stop_ws = -1;
+      reap(&start_pid, &stop_pid, &start_ws, &stop_ws);
+      if (start_ws >= 0) initctl_open(&ctl); /* the boot scripts may have cleaned /run */
+      if (start_ws >= 0 && status_fd >= 0) {
+        dprintf(status_fd, "start %d %d\n", start_idx, status_code(start_ws));
+        close(status_fd);
+        status_fd = -1;
+      } else if (start_ws >= 0 && status_code(start_ws) != 0) { /* after a restart in place */
+        dprintf(1, "=== vserver-init: the start command failed with exit status %d\n", status_code(start_ws));
+      }
+      if (stop_ws >= 0) {
+        if (status_code(stop_ws) != 0) say_stop_failure(&stop, stop_idx, status_code(stop_ws));
+        if (request == NONE) {
           stopped = 1;
           prctl(PR_SET_NAME, STOPPED_COMM);
         }
       }
     }
     /* The stop command runs once, after the start command has ended. */
-    if (stop_wanted && !stopped && start_pid < 0 && stop_pid < 0) {
+    if (request != NONE && start_pid < 0 && stop_pid < 0) {
+      if (!request_stop_started) {
+        request_stop_started = 1;
+        stop_pid = spawn_first(&stop, &stop_idx);
+        if (stop_pid < 0) stop_pid = -1;
+        if (stop_pid > 0) continue;
+      }
+      kill_all();
+      if (request == HALT) {
+        say("halted");
+        return 0;
+      }
+      request = NONE;
+      if (stop_wanted) { /* the host asked to stop meanwhile: its stop command has just run */
+        stopped = 1;
+        prctl(PR_SET_NAME, STOPPED_COMM);
+        continue;
+      }
+      say("restarting the guest");
+      start_pid = spawn_first(&start, &start_idx);
+      if (start_pid < 0) {
+        start_pid = -1;
+        if (start_idx >= 0) dprintf(1, "=== vserver-init: the start command could not be run\n");
+      }
+      continue;
+    }
+    if (stop_wanted && !stopped && request == NONE && start_pid < 0 && stop_pid < 0) {
       stop_pid = spawn_first(&stop, &stop_idx);
       if (stop_pid < 0) {
         stop_pid = -1;

@@ -15,10 +15,13 @@ export const STOP_SIGNAL = 30;
 /** At most this many candidates per command (the C side's limit). */
 const MAX_CANDIDATES = 8;
 
-/** PID 1's argv: each candidate command as "start|stop N WORD...", the first that exists runs. */
-export function guestInitArgv(start: string[][], stop: string[][]): string[] {
+/**
+ * PID 1's argv: each candidate command as "start|stop|run N WORD...", the first that exists runs.
+ * `run` (a rescue start's command) is started beside the start command and not waited for.
+ */
+export function guestInitArgv(start: string[][], stop: string[][], run: string[][] = []): string[] {
   const group = (kind: string, cands: string[][]) => cands.slice(0, MAX_CANDIDATES).filter((c) => c.length).flatMap((c) => [kind, String(c.length), ...c]);
-  return [GUEST_INIT_PATH, ...group("start", start), ...group("stop", stop)];
+  return [GUEST_INIT_PATH, ...group("start", start), ...group("stop", stop), ...group("run", run)];
 }
 
 export interface StartReport {

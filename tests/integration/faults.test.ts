@@ -6,7 +6,7 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { TestHost, busyboxGuest, type CmdResult } from "../helpers/host";
+import { TestHost, busyboxGuest, BIN, type CmdResult } from "../helpers/host";
 
 const h = new TestHost("faults");
 afterAll(() => h.cleanup());
@@ -76,6 +76,22 @@ describe("the kernel is the truth", () => {
     expect(leaks("orphan")).toEqual([]);
     usable("orphan");
     expect(vs("orphan", "delete", "--force").code).toBe(0);
+  });
+});
+
+describe("parallel stops", () => {
+  test("two parallel stops of the last running guests leave nothing mounted", async () => {
+    busyboxGuest(h, "par1");
+    busyboxGuest(h, "par2");
+    for (let round = 0; round < 3; round++) {
+      expect(vs("par1", "start").code).toBe(0);
+      expect(vs("par2", "start").code).toBe(0);
+      const stop = (g: string) => Bun.spawn([`${BIN}/vserver`, g, "stop"], { env: h.env, stdout: "ignore", stderr: "pipe" }).exited;
+      expect(await Promise.all([stop("par1"), stop("par2")])).toEqual([0, 0]);
+      expect(leaks("par1")).toEqual([]);
+    }
+    expect(vs("par1", "delete", "--force").code).toBe(0);
+    expect(vs("par2", "delete", "--force").code).toBe(0);
   });
 });
 

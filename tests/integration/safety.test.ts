@@ -162,6 +162,18 @@ describe("config values at start", () => {
     }
   });
 
+  test("vlimit refuses 0 for a whole-guest limit, as the config does", () => {
+    h.ok("cv", "start");
+    try {
+      const r = h.run("vlimit", ["--xid", "cv", "--nproc", "0", "--save"]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/--nproc: 0 is not a limit/);
+      expect(existsSync(`${h.cfg("cv")}/rlimits/nproc`)).toBe(false);
+    } finally {
+      h.ok("cv", "stop");
+    }
+  });
+
   test("rlimits/nproc = 1: the guest init's failed fork is reported as such", () => {
     set("rlimits/nproc", "1\n");
     try {

@@ -15,6 +15,9 @@ afterAll(() => h.cleanup());
 
 const socket = () => `${h.root}/run/vservers/.service/socket`;
 
+/** The service is up: its lock names a live process and its socket is there (bound after the lock). */
+const serviceUp = () => servicePid() !== undefined && existsSync(socket());
+
 function servicePid(): number | undefined {
   try {
     const pid = Number(readlinkSync(`${h.root}/run/vservers/.service/service.lock`).split(" ")[0]);
@@ -71,7 +74,7 @@ describe("the host service", () => {
     expect(existsSync(`${h.root}/run`)).toBe(false);
     busyboxGuest(h, "s1");
     h.ok("--list");
-    await until(() => servicePid() !== undefined);
+    await until(serviceUp);
   });
 
   test("the first command on a used state root started it, and the socket is root's alone", () => {
@@ -84,6 +87,7 @@ describe("the host service", () => {
 
   test("a command is run by one of its workers, not by the client", async () => {
     h.ok("s1", "start");
+    await until(serviceUp);
     const p = Bun.spawn([`${BIN}/vserver`, "s1", "exec", "sleep", "7.25"], { env: h.env, stdout: "pipe", stderr: "pipe" });
     try {
       let execs: number[] = [];
@@ -167,7 +171,7 @@ describe("the host service", () => {
     await until(() => ours().length === 0, 5000);
     expect(h.vserver("s1", "running").code).toBe(0);
     expect(h.inGuest("s1", "echo", "still here").stdout).toBe("still here\n");
-    await until(() => servicePid() !== undefined);
+    await until(serviceUp);
   });
 });
 
@@ -175,7 +179,7 @@ describe("a kill -9 of the service in the middle of an operation", () => {
   // The supervisor and every worker, the one running the operation too, die at once: the state
   // on disk and the locks are the truth, and the next command recovers as after a killed command.
   async function killServiceDuring(args: string[], afterMs: number): Promise<void> {
-    await until(() => servicePid() !== undefined && serviceProcesses().length > 1);
+    await until(() => serviceUp() && serviceProcesses().length > 1);
     const p = Bun.spawn([`${BIN}/vserver`, ...args], { env: h.env, stdout: "ignore", stderr: "ignore" });
     await Bun.sleep(afterMs);
     for (const pid of serviceProcesses()) try { process.kill(pid, "SIGKILL"); } catch {}
