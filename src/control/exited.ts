@@ -16,6 +16,7 @@ import { guestExists, loadGuest } from "./guests";
 import { logFileOf } from "./guest-commands";
 import { hookContext } from "./start";
 import { teardownGuest } from "./teardown";
+import { faultPoint } from "../drivers/fault";
 
 /** The last line our guest init wrote about itself ("halted", ...), from the log's tail: the guest's own word. */
 export function lastInitWord(log: string): string | undefined {
@@ -57,7 +58,9 @@ export async function settleExited(env: Env, name: string, locked: boolean): Pro
     const rec = readRunRecord(env.paths, name);
     if (!rec || isAlive(rec)) return false;
     const how = rec.guestInit ? (lastInitWord(rec.log) === "halted" ? "halt" : "exit") : "exit";
+    faultPoint("exited.before-teardown");
     await teardownGuest(env, name, rec.context);
+    faultPoint("exited.after-teardown");
     let hookError: string | undefined;
     if (guestExists(env, name)) {
       try {

@@ -93,8 +93,17 @@ function setUplinkSysctl(env: Env, dev: string, family: 4 | 6, key: string, valu
  */
 function guardHostStack(env: Env, g: GuestConfig, context: number, cgroupPath: string): GuestNetwork {
   const dir = requireCgroup2(g, cgroupPath);
-  createSocketCgroup(dir, hostStackPrograms(lbackAddress(context), unixFactsOrWarn(env, g)));
+  createSocketCgroup(dir, hostStackPrograms(lbackAddress(context), unixFactsOrWarn(env, g), { lowPorts: lowPortsFor(g) }));
   return { socketCgroup: dir };
+}
+
+/**
+ * Guest root in its own user namespace holds CAP_NET_BIND_SERVICE only there, and the host's
+ * stack checks it against the host's: the bind programs let the guest's allowed binds take ports
+ * below 1024 instead, as long as its config grants it that capability. Nothing else gains it.
+ */
+function lowPortsFor(g: GuestConfig): boolean {
+  return g.userNamespace && g.capabilities.includes("NET_BIND_SERVICE");
 }
 
 /** The kernel lacks the unix hooks: say so once per start, and go on without them. */
@@ -135,7 +144,7 @@ async function setupShared(env: Env, g: GuestConfig, net: GuestNetConfig, contex
     lock.release();
   }
   const bound = net.addresses.map((a) => parseBindAddress(a.ip, `${a.dir}/ip`));
-  createSocketCgroup(dir, sharedPrograms(bound, lbackAddress(context), unixFactsOrWarn(env, g)));
+  createSocketCgroup(dir, sharedPrograms(bound, lbackAddress(context), unixFactsOrWarn(env, g), { lowPorts: lowPortsFor(g) }));
   return { socketCgroup: dir };
 }
 

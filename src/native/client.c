@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -104,6 +105,10 @@ static void start_service(void) {
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) _exit(0);
   for (int fd = 0; fd < 3; fd++) dup2(null, fd);
+  /* Nothing of our caller's may stay open in a long-lived service: a pipe it holds would keep
+   * whoever reads the other end (a test runner, CI, `$(...)`) waiting until the service ends. */
+  if (syscall(SYS_close_range, 3, ~0U, 0) < 0)
+    for (int fd = 3; fd < 65536; fd++) close(fd);
   if (chdir("/") < 0) _exit(0);
   char *script;
   if (asprintf(&script, "%s/vserverd.js", DIST_DIR) < 0) _exit(0);

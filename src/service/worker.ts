@@ -19,6 +19,7 @@ import { runMain } from "../cli/main";
 import { acceptConnection, duplicateOnto, newProcessGroup, peerCredentials, pollReadable, receiveWithFds } from "../drivers/unix-socket";
 import { pathsFor } from "../pure/paths";
 import { confinementOf } from "../drivers/proc-pid";
+import { execBySpawning } from "../drivers/exec-self";
 import { MAX_REQUEST_BYTES, REPLY_DIRECT, REPLY_EXIT, REPLY_PID, decodeRequest, type ServiceRequest } from "../pure/service-protocol";
 
 /** The listening socket, inherited from the supervisor. */
@@ -80,6 +81,7 @@ function serve(conn: number, req: ServiceRequest, fds: number[], distDir: string
   for (const k of Object.keys(process.env)) delete process.env[k];
   Object.assign(process.env, req.env);
   process.argv = [process.execPath, `${distDir}/${req.command}.js`, ...req.args];
+  execBySpawning();
   process.on("exit", (code) => reply(conn, `${REPLY_EXIT} ${code}`));
   // A caller that goes away (killed, or its terminal closed) takes its command with it, as a
   // kill of the direct command would; what the command left half-done is recovered by the next

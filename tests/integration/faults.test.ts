@@ -130,6 +130,39 @@ describe.each(["kill", "enospc"])("%s at", (action) => {
       expect(vs(g, "delete", "--force").code).toBe(0);
     });
   }
+  test("enter: exec.before-runtime", async () => {
+    const g = `fs${n++}`;
+    busyboxGuest(h, g);
+    expect(vs(g, "start").code).toBe(0);
+    // enter needs a terminal: script(1) gives it one.
+    const p = Bun.spawn(["timeout", "60", "script", "-qfec", `${BIN}/vserver ${g} enter`, "/dev/null"], {
+      env: { ...h.env, VSERVER_FAULT: `exec.before-runtime:${action}` }, stdin: "pipe", stdout: "pipe", stderr: "pipe",
+    });
+    const stdin = p.stdin as unknown as { write(s: string): void; flush(): void; end(): void };
+    stdin.write("echo NOT-REACHED; exit\n");
+    stdin.flush();
+    const out = await new Response(p.stdout as unknown as ReadableStream).text();
+    await p.exited;
+    stdin.end();
+    expect(out).not.toContain("NOT-REACHED\r\n");
+    usable(g);
+    expect(vs(g, "delete", "--force").code).toBe(0);
+  });
+
+  for (const point of ["exited.before-teardown", "exited.after-teardown"]) {
+    test(`a guest that halted itself, cleaned up by the next command: ${point}`, async () => {
+      const g = `fs${n++}`;
+      busyboxGuest(h, g);
+      expect(vs(g, "start").code).toBe(0);
+      const pid = JSON.parse(readFileSync(`${h.runDir}/${g}`, "utf8")).pid;
+      expect(vs(g, "exec", "halt").code).toBe(0);
+      for (let i = 0; i < 200 && existsSync(`/proc/${pid}/stat`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z"); i++) await Bun.sleep(50);
+      withFault(point, action, g, "status");
+      usable(g);
+      expect(vs(g, "delete", "--force").code).toBe(0);
+    });
+  }
+
   for (const point of DELETE_POINTS) {
     test(`delete: ${point}`, () => {
       const g = `fs${n++}`;

@@ -264,6 +264,18 @@ for a in sys.argv[1:]:
     }
   }
 
+  test("a default guest (its own user namespace) binds a port below 1024 on its loopback; one without the capability cannot", () => {
+    const listen = (g: string) => h.vserver(g, "exec", "sh", "-c", `nc -l -p ${PORT} 127.0.0.1 >/dev/null 2>&1 & sleep 0.3; netstat -ltn | grep -c ":${PORT} " ; kill $! 2>/dev/null; true`);
+    expect(listen("one").stdout.trim()).toBe("1");
+    busyboxGuest(h, "nobind", { bcapabilities: "!CAP_NET_BIND_SERVICE\n" });
+    h.ok("nobind", "start");
+    try {
+      expect(listen("nobind").stdout.trim()).toBe("0");
+    } finally {
+      h.ok("nobind", "stop");
+    }
+  });
+
   test("host-stack programs with lowPorts lift the check for the guest's binds, and only with it", () => {
     const lb = lbackAddress(78);
     expect(bindWithout(hostStackPrograms(lb, undefined), ["127.0.0.1"])).toBe("127.0.0.1 EACCES\n");
