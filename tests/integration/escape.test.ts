@@ -370,7 +370,10 @@ describe("resource starvation", () => {
   }
 
   test("a fork bomb and a memory balloon in one guest leave the host and another guest responsive", async () => {
-    const sh = "b(){ b | b & }; b; sleep 30";
+    // Forks that keep going at the limit: a recursive shell bomb (b(){ b | b & }) collapses as
+    // each of its shells exits on its first failed fork, so how long it stays at the limit
+    // depends on the machine's speed; these sleeps stay, and the loop keeps trying.
+    const sh = "while :; do (sleep 30 &) 2>/dev/null; done";
     const balloon = Bun.spawn([`${BIN}/vserver`, "bomb", "exec", "/usr/bin/env", "ESC_MEM_MB=2048", "/escape", "memory_limit"], { env: h.env, stdout: "pipe", stderr: "pipe" });
     // The bomb follows once the balloon is inflating: started together, the bomb could take every
     // pid before the balloon forks, and then the balloon would test nothing.
