@@ -27,10 +27,10 @@ export interface BootOutcome {
   detail?: string;
 }
 
-/** The vserver command to run once per guest (the native front-end when built). */
+/** The vserver command to run once per guest: the client, which the host service serves warm. */
 export function vserverCommand(): string[] {
-  const native = builtFile("../bin/vserver");
-  if (native) return [native];
+  const client = builtFile("../bin/vserver");
+  if (client) return [client];
   const bundle = builtFile("vserver.js");
   if (bundle) return [process.execPath, bundle];
   throw new ToolError("the vserver command is not built; run 'make' in the vserver checkout.");

@@ -13,7 +13,7 @@
 // chcontext's box) is answered "direct" and keeps its own limits by running the command itself.
 // A request that is malformed, or meant for another state root, is answered "direct" too.
 
-import { closeSync, readSync, writeSync } from "node:fs";
+import { closeSync, read, readSync, writeSync } from "node:fs";
 import { COMMANDS } from "../cli/commands";
 import { runMain } from "../cli/main";
 import { acceptConnection, duplicateOnto, newProcessGroup, peerCredentials, pollReadable, receiveWithFds } from "../drivers/unix-socket";
@@ -87,7 +87,7 @@ function serve(conn: number, req: ServiceRequest, fds: number[], distDir: string
   // kill of the direct command would; what the command left half-done is recovered by the next
   // one, exactly as after a killed direct command.
   const probe = Buffer.alloc(1);
-  require("node:fs").read(conn, probe, 0, 1, null, () => process.kill(process.pid, "SIGKILL"));
+  read(conn, probe, 0, 1, null, () => process.kill(process.pid, "SIGKILL"));
   reply(conn, `${REPLY_PID} ${process.pid}`);
   return runMain(req.command, COMMANDS[req.command]!);
 }
