@@ -4,7 +4,7 @@
 
 import { existsSync } from "node:fs";
 import { ForbiddenError, NotFoundError, UsageError } from "../errors";
-import { canLowerBoundingSet, knownCaps, ownBoundingSet } from "../control/new-context";
+import { boundingSet, canLowerBoundingSet, knownCaps } from "../drivers/host-facts";
 import { setprivArgs } from "../pure/cap-mask";
 import { DEFAULT_CAPABILITIES, normaliseCapName, type CapName } from "../pure/config/capabilities";
 import { execvp } from "../drivers/exec-self";
@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     const pid = v.pid ?? "self";
     if (pid !== "self" && !/^\d+$/.test(pid)) throw new UsageError(`--pid: '${pid}' is not a PID.`);
     if (!existsSync(`/proc/${pid}/status`)) throw new NotFoundError(`no process ${pid}.`);
-    writeOut(ownBoundingSet(pid === "self" ? "self" : Number(pid)).map((c) => `CAP_${c}`).join(" ") + "\n");
+    writeOut((boundingSet(pid === "self" ? "self" : Number(pid)) ?? []).map((c) => `CAP_${c}`).join(" ") + "\n");
     return 0;
   }
   if (v.pid) throw new UsageError("--pid goes with --show.");
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!canLowerBoundingSet()) {
     throw new ForbiddenError("lowering the capability bounding set needs CAP_SETPCAP, which this user does not hold; 'chcontext --secure CMD' runs CMD in a box of its own instead.");
   }
-  const held = ownBoundingSet();
+  const held = boundingSet() ?? [];
   const base = v.secure ? held.filter((c) => DEFAULT_CAPABILITIES.includes(c)) : held;
   const keep = base.filter((c) => !drop.includes(c));
   const opts = setprivArgs(keep, knownCaps());
