@@ -15,6 +15,8 @@ import { allRunRecords, isAlive } from "../drivers/run-state";
 import type { CapName } from "../pure/config/capabilities";
 import { setprivArgs } from "../pure/cap-mask";
 import { knownCaps } from "../drivers/host-facts";
+import { execvp } from "../drivers/exec-self";
+import { setUtsNames } from "../drivers/uts-names";
 import { DYNAMIC_MAX, DYNAMIC_MIN, nextFreeContext } from "../pure/context-alloc";
 import type { Env } from "./env";
 import { adHocContexts } from "./host-view";
@@ -67,7 +69,7 @@ export async function runInNewContext(env: Env, req: NewContextRequest): Promise
   const tail = setpriv.length ? ["setpriv", ...setpriv, "--", ...req.argv] : req.argv;
   const argv = [
     "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts", "--ipc", "--",
-    ...req.innerArgv, req.hostname ?? "", req.domainname ?? "", "--", ...tail,
+    ...innerStep(req.innerArgv, req.hostname, req.domainname), ...tail,
   ];
   const home = ownCgroups();
   let code = 1;
@@ -119,6 +121,23 @@ export function runInPersonalBox(req: PersonalBoxRequest): Promise<number> {
   const tail = [...asUser, ...(req.secure ? ["setpriv", "--no-new-privs", "--"] : []), ...req.argv];
   return runInteractive([
     "unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts", "--ipc", "--",
-    ...req.innerArgv, req.hostname ?? "", req.domainname ?? "", "--", ...tail,
+    ...innerStep(req.innerArgv, req.hostname, req.domainname), ...tail,
   ]);
+}
+
+/**
+ * The step that runs inside the new namespaces before CMD: this program again, in its inner mode
+ * (`self` is its argv for that), which sets the UTS names and then becomes CMD. unshare(1) cannot
+ * set a host name itself, and no other tool is needed for it.
+ */
+function innerStep(self: string[], hostname: string | undefined, domainname: string | undefined): string[] {
+  return [...self, hostname ?? "", domainname ?? "", "--"];
+}
+
+/** The inner mode: the other end of innerStep. */
+export function enterNewContext(args: string[]): never {
+  const [hostname, domainname, dd, ...cmd] = args;
+  if (dd !== "--" || !cmd.length) throw new UsageError("--inner is internal to chcontext.");
+  setUtsNames(hostname, domainname);
+  execvp(cmd);
 }
