@@ -30,7 +30,9 @@
  *  - The same requests through /run/initctl, sysvinit's FIFO (struct init_request, runlevel 0
  *    halt, 6 reboot), which Debian's shutdown and telinit and systemd's reboot (when systemd is
  *    not PID 1) write to. The FIFO is made if /run exists and nothing else is at that path, and
- *    made again after the start command if the guest's boot scripts cleaned /run. */
+ *    made again after the start command if the guest's boot scripts cleaned /run.
+ *  - fd 4, if it is a listening socket: the host's requests to run a command in the guest
+ *    (`vserver NAME exec`), served by guest-exec.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +45,8 @@
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "guest-exec.h"
 
 #define STOPPED_COMM ".vserver-down"
 #define MAX_CANDIDATES 8
@@ -262,6 +266,8 @@ int main(int argc, char **argv) {
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &orig_mask);
 
+  /* Before any child: the exec socket must be close-on-exec for the guest's own processes. */
+  guest_exec_setup();
   int status_fd = fcntl(3, F_GETFD) >= 0 ? 3 : -1;
   if (status_fd >= 0) fcntl(status_fd, F_SETFD, FD_CLOEXEC);
 
@@ -295,6 +301,7 @@ int main(int argc, char **argv) {
     int sig = sigwaitinfo(&all, &si);
     if (sig < 0) continue;
     if (sig == SIGPWR && si.si_code == SI_USER && si.si_pid == 0) stop_wanted = 1;
+    if (sig == SIGIO) guest_exec_accept(&orig_mask);
     /* The host's stop wins over the guest's own request; one request at a time. */
     enum request asked = sig == SIGIO ? initctl_read(&ctl) : inside_request(&si);
     if (asked != NONE && request == NONE && !stop_wanted) {
