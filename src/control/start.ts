@@ -24,6 +24,8 @@ import { initPlan, type InitPlan } from "./init-style";
 import { logFileOf, startCommandError } from "./guest-commands";
 import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
+import { listenExecSocket } from "../drivers/guest-exec-client";
+import { guestPaths } from "../pure/paths";
 import { viewLock } from "./runtime-view";
 import { clearLeftovers, observeGuest } from "./guest-state";
 import { faultPoint } from "../drivers/fault";
@@ -107,6 +109,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
   let created = false;
   let logFd = -1;
   let statusFd: number | undefined;
+  let execSocket: number | undefined;
   let newMountPoints: string[] = [];
   try {
     const net = await setupGuestNetwork(env, g, context, cgroupsPath);
@@ -139,7 +142,9 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
       created = true;
       if (mounts) mountForUserns(env.paths, rt, mounts, { vdir: g.vdir, range: idRange!, netnsPath: net.netnsPath });
       const how = g.cgroupFiles.length ? "create" : "run";
-      statusFd = await launchContainer(grt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit });
+      // Our init serves exec itself, on a socket only the host can reach (drivers/guest-exec-client.ts).
+      if (plan.guestInit) execSocket = listenExecSocket(guestPaths(env.paths, g.name).execSocket);
+      statusFd = await launchContainer(grt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit, execSocket });
       if (how === "create") {
         writeCgroupFiles(cgroupsPath, g.cgroupFiles, g.cfgDir);
         startContainer(rt, g.name);
@@ -162,6 +167,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     const record: RunRecord = {
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
+      ...(execSocket !== undefined ? { initExec: true } : {}),
       ...(opts.plan ? { rescue: true } : {}),
     };
     writeRunRecord(env.paths, record);
@@ -185,6 +191,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
   } finally {
     if (logFd >= 0) closeSync(logFd);
     if (statusFd !== undefined) closeSync(statusFd);
+    if (execSocket !== undefined) closeSync(execSocket);
   }
 }
 

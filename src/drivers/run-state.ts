@@ -16,6 +16,8 @@ export interface ExecPolicy {
   nice: number;
   /** ulimits/ (absent in records written before exec obeyed them: then the config's). */
   rlimits?: Ulimit[];
+  /** The environment the guest started with (absent in older records). */
+  env?: string[];
 }
 
 export interface RunRecord {
@@ -39,6 +41,8 @@ export interface RunRecord {
   guestInit?: boolean;
   /** Started with `start --rescue`: the guest's own stop command must not run. */
   rescue?: boolean;
+  /** Our guest init serves exec on GuestPaths.execSocket (pure/guest-exec-protocol.ts). */
+  initExec?: boolean;
 }
 
 export function runFile(paths: Paths, name: string): string {

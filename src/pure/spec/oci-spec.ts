@@ -159,7 +159,7 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
       terminal: false,
       user: { uid: 0, gid: 0 },
       args: facts.args,
-      env: [...g.environment, "container=vserver", `VSERVER_NAME=${g.name}`],
+      env: guestEnvironment(g),
       cwd: "/",
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: g.ulimits.map((u) => ({ type: u.type, hard: u.hard, soft: u.soft })),
@@ -170,4 +170,9 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
     mounts,
     linux,
   };
+}
+
+/** The environment of the guest's processes: its init's, and every exec's. */
+export function guestEnvironment(g: GuestConfig): string[] {
+  return [...g.environment, "container=vserver", `VSERVER_NAME=${g.name}`];
 }
