@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
 #include <linux/perf_event.h>
 #include <linux/reboot.h>
 #include <linux/sched.h>
@@ -825,6 +826,15 @@ static void host_abstract(void) {
   BLOCKED("connect @%s: %s; sendto @%s-dgram: %s", name, es, name, ed);
 }
 
+/* A packet socket on the host's stack reads and sends every frame of the host's links: the host's
+ * and other guests' traffic. No cgroup socket hook sees AF_PACKET. */
+static void packet_socket(void) {
+  const char *NAME = "packet_socket";
+  int s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+  if (s >= 0) { close(s); ESCAPED("opened a packet socket on this network namespace's links"); }
+  BLOCKED("socket(AF_PACKET): %s", strerror(errno));
+}
+
 struct attack { const char *name; void (*fn)(void); };
 /*
  * Every descriptor of every process in the guest that names a host object: a device node other
@@ -899,7 +909,7 @@ static const struct attack ATTACKS[] = {
   {"userns_clone3", userns_clone3}, {"keyring", keyring}, {"bpf", bpf_map}, {"perf_event_open", perf_event},
   {"cgroup_release_agent", cgroup_release_agent}, {"setns_host", setns_host}, {"state_visible", state_visible},
   {"reaper_write", reaper_write}, {"host_fds", host_fds}, {"pids_limit", pids_limit}, {"memory_limit", memory_limit},
-  {"host_loopback", host_loopback}, {"host_abstract", host_abstract},
+  {"host_loopback", host_loopback}, {"host_abstract", host_abstract}, {"packet_socket", packet_socket},
   {NULL, NULL},
 };
 
