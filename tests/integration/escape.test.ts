@@ -6,7 +6,7 @@
 // work from the host itself; so no "blocked" here passes because the attack itself is broken.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { BIN, REPO, TestHost, busyboxGuest } from "../helpers/host";
 import { startHostSockets, type HostSockets } from "../helpers/host-sockets";
@@ -313,6 +313,32 @@ describe("host objects held by guest processes", () => {
   test("enter: the same from the administrator's shell in the guest", async () => {
     const out = await onTerminal(`${BIN}/vserver def enter`, [], "/escape host_fds; exit\n");
     expect(`${hostFds(out)?.result} ${hostFds(out)?.detail} // ${out}`).toStartWith("blocked probed");
+  });
+
+  test("after a reboot from inside, neither PID 1 nor what the start command left holds anything of the host's", async () => {
+    // A daemon from the boot scripts inherits PID 1's output, as real ones do until they detach.
+    busyboxGuest(h, "rbfd");
+    writeFileSync(`${h.vdir("rbfd")}/etc/init.d/daemon`, "#!/bin/sh\n[ \"$1\" = start ] && setsid sleep 1000 &\nexit 0\n");
+    chmodSync(`${h.vdir("rbfd")}/etc/init.d/daemon`, 0o755);
+    symlinkSync("../init.d/daemon", `${h.vdir("rbfd")}/etc/rc3.d/S20daemon`);
+    install("rbfd");
+    h.ok("rbfd", "start");
+    const daemon = () => h.inGuest("rbfd", "pidof", "sleep").stdout.trim();
+    const before = daemon();
+    expect(before).not.toBe("");
+    expect(h.inGuest("rbfd", "reboot").code).toBe(0);
+    const log = `${h.logDir}/rbfd.log`;
+    for (let i = 0; i < 400 && !(readFileSync(log, "utf8").includes("restarting the guest") && daemon() !== "" && daemon() !== before); i++) await Bun.sleep(50);
+    const after = daemon();
+    expect(after).not.toBe("");
+    expect(after).not.toBe(before);
+    const r = h.run("vserver", ["rbfd", "exec", "/escape", "host_fds"]);
+    const line = hostFds(r.stdout);
+    expect(`${line?.result} ${line?.detail}`).toStartWith("blocked probed");
+    // Both the init and the new daemon hold the log, and were probed.
+    expect(line?.detail).toContain(`1:1=${log}`);
+    expect(line?.detail).toContain(`${after}:1=${log}`);
+    h.ok("rbfd", "stop");
   });
 
   test("after a restart, the new PID 1 holds nothing of the host's either", () => {
