@@ -2,11 +2,12 @@
 // guests stay on the host's stack, their addresses are labelled aliases on the uplink, binds land
 // on their own addresses, outgoing TCP and UDP leave from them, two guests serve one port, the
 // host's 127.0.0.1 stays out of reach, and addresses and programs go at stop and after a killed
-// start. A chbind'ed host command serves the same port beside them. Benchmarking ranges only.
+// start. The host's abstract sockets stay out of reach. A chbind'ed host command serves the same
+// port beside them. Benchmarking ranges only.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { BIN, TestHost, busyboxGuest } from "../helpers/host";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { BIN, REPO, TestHost, busyboxGuest } from "../helpers/host";
 import { TestNet, sh } from "../helpers/testnet";
 import { startHostSockets, type HostSockets } from "../helpers/host-sockets";
 
@@ -105,6 +106,15 @@ describe("shared mode", () => {
     expect(other.stderr).toContain("bind: Operation not permitted");
   });
 
+  test("binds to :: land on the first address (an IPv4 one mapped, so a dual-stack server answers IPv4); the host's IPv6 address is refused", () => {
+    h.ok("sa", "exec", "sh", "-c", "(nc -l -p 7005 :: >/dev/null 2>&1 &); (nc -l -p 7007 2001:db8:52::10 >/dev/null 2>&1 &); sleep 0.3");
+    expect(listening(7005)).toContain("[::ffff:198.18.52.10]:7005");
+    expect(listening(7007)).toContain("[2001:db8:52::10]:7007");
+    const host = h.vserver("sa", "exec", "nc", "-l", "-p", "7006", "2001:db8:52::1");
+    expect(host.code).not.toBe(0);
+    expect(host.stderr).toContain("bind: Operation not permitted");
+  });
+
   test("outgoing TCP and UDP leave from the guest's address", () => {
     expect(h.vserver("sa", "exec", "nc", "-w", "3", "198.18.52.100", String(PEER_PORT)).stdout).toMatch(/^(::ffff:)?198\.18\.52\.10\n$/);
     expect(h.vserver("sb", "exec", "nc", "-w", "3", "198.18.52.100", String(PEER_PORT)).stdout).toMatch(/^(::ffff:)?198\.18\.52\.11\n$/);
@@ -124,6 +134,18 @@ describe("shared mode", () => {
     const lb = `127.1.${context("sb") >> 8}.${context("sb") & 255}`;
     expect(listening(7010)).toContain(`${lb}:7010`);
     expect(h.vserver("sb", "exec", "nc", "-w", "2", "127.0.0.1", "7010").stdout).toBe("mine\n");
+  });
+
+  test("the host's abstract unix sockets stay out of reach; the host itself still reaches them", () => {
+    const bin = `${h.root}/escape-bin`;
+    const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", bin, `${REPO}/tests/escape/escape.c`], { stderr: "pipe" });
+    expect(cc.exitCode).toBe(0);
+    copyFileSync(bin, `${h.vdir("sb")}/escape`);
+    chmodSync(`${h.vdir("sb")}/escape`, 0o755);
+    const inGuest = h.vserver("sb", "exec", "/usr/bin/env", `ESC_ABSTRACT=${hs.abstract}`, "/escape", "host_abstract").stdout;
+    expect(inGuest).toMatch(/^host_abstract blocked connect @\S+: Operation not permitted; sendto @\S+-dgram: Operation not permitted/m);
+    const onHost = Bun.spawnSync([bin, "host_abstract"], { env: { ...process.env, ESC_ABSTRACT: hs.abstract } }).stdout.toString();
+    expect(onHost).toMatch(/^host_abstract escaped/m);
   });
 
   test("a chbind'ed host command serves the same port on the host's address beside the guests", async () => {
