@@ -50,6 +50,7 @@
 #include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <termios.h>
@@ -835,6 +836,22 @@ static void packet_socket(void) {
   BLOCKED("socket(AF_PACKET): %s", strerror(errno));
 }
 
+/* Network administration of the namespace the guest is in: on the host's stack, the host's links.
+ * lo's MTU is set to its own value, which changes nothing even where it is allowed. */
+static void net_admin_host(void) {
+  const char *NAME = "net_admin_host";
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  if (s < 0) BLOCKED("socket: %s", strerror(errno));
+  struct ifreq r;
+  memset(&r, 0, sizeof r);
+  snprintf(r.ifr_name, sizeof r.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFMTU, &r) < 0) { int e = errno; close(s); BLOCKED("SIOCGIFMTU: %s", strerror(e)); }
+  if (ioctl(s, SIOCSIFMTU, &r) == 0) { close(s); ESCAPED("set lo's MTU (to its own %d) in this network namespace", r.ifr_mtu); }
+  int e = errno;
+  close(s);
+  BLOCKED("SIOCSIFMTU on lo: %s", strerror(e));
+}
+
 struct attack { const char *name; void (*fn)(void); };
 /*
  * Every descriptor of every process in the guest that names a host object: a device node other
@@ -910,6 +927,7 @@ static const struct attack ATTACKS[] = {
   {"cgroup_release_agent", cgroup_release_agent}, {"setns_host", setns_host}, {"state_visible", state_visible},
   {"reaper_write", reaper_write}, {"host_fds", host_fds}, {"pids_limit", pids_limit}, {"memory_limit", memory_limit},
   {"host_loopback", host_loopback}, {"host_abstract", host_abstract}, {"packet_socket", packet_socket},
+  {"net_admin_host", net_admin_host},
   {NULL, NULL},
 };
 

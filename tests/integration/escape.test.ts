@@ -176,7 +176,7 @@ describe("attacks from inside a guest", () => {
       "write_sysrq_trigger", "read_kcore", "read_proc_kmsg", "read_dmesg", "sethostname_host", "reboot_host", "set_clock",
       "load_module", "see_host_procs", "signal_host_proc", "ptrace_host_proc", "chroot_classic", "open_by_handle_at",
       "userns_unshare", "keyring", "bpf", "perf_event_open", "cgroup_release_agent", "setns_host", "state_visible",
-      "pids_limit", "memory_limit", "reaper_write", "host_fds", "host_loopback", "host_abstract", "packet_socket"]) expect(attackNames).toContain(a);
+      "pids_limit", "memory_limit", "reaper_write", "host_fds", "host_loopback", "host_abstract", "packet_socket", "net_admin_host"]) expect(attackNames).toContain(a);
   });
 
   test("a default guest blocks every attack", () => {
@@ -216,7 +216,7 @@ describe("attacks from inside a guest", () => {
   test("the user namespace alone stops what reaches the host, with every capability, no seccomp and every device allowed", () => {
     // Each of these gets through in the weakened privileged guest (the test above) and must not here.
     const reachHost = ["mknod_kmsg", "write_core_pattern", "write_proc_sys_knob", "write_sysfs_knob", "read_proc_kmsg", "read_dmesg",
-      "set_clock", "open_by_handle_at", "mount_sysfs", "bpf", "perf_event_open", "cgroup_release_agent", "host_fds", "packet_socket"];
+      "set_clock", "open_by_handle_at", "mount_sysfs", "bpf", "perf_event_open", "cgroup_release_agent", "host_fds", "packet_socket", "net_admin_host"];
     const through = reachHost.filter((n) => weakns.get(n)?.result !== "blocked").map((n) => `${n}: ${weakns.get(n)?.detail}`);
     expect(through).toEqual([]);
     expect(reachHost.filter((n) => weak.get(n)?.result !== "escaped")).toEqual([]);
