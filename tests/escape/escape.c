@@ -852,6 +852,30 @@ static void net_admin_host(void) {
   BLOCKED("SIOCSIFMTU on lo: %s", strerror(e));
 }
 
+/* Not in the suite (it needs a shared-mode guest and a peer): one UDP datagram to DST:PORT with
+ * SRC as its source (IP_PKTINFO), as a guest that tries to send from an address not its own. */
+static int spoof(const char *src, const char *dst, int port) {
+  const char *NAME = "spoof_source";
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  if (s < 0) { report(NAME, 0, "socket: %s", strerror(errno)); return 0; }
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+  inet_pton(AF_INET, dst, &to.sin_addr);
+  union { char buf[CMSG_SPACE(sizeof(struct in_pktinfo))]; struct cmsghdr align; } u;
+  memset(&u, 0, sizeof u);
+  struct iovec iov = {"spoof", 5};
+  struct msghdr m = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = IPPROTO_IP;
+  c->cmsg_type = IP_PKTINFO;
+  c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+  struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
+  inet_pton(AF_INET, src, &pi->ipi_spec_dst);
+  if (sendmsg(s, &m, 0) == 5) report(NAME, 1, "sent a datagram from %s", src);
+  else report(NAME, 0, "sendmsg from %s: %s", src, strerror(errno));
+  close(s);
+  return 0;
+}
+
 struct attack { const char *name; void (*fn)(void); };
 /*
  * Every descriptor of every process in the guest that names a host object: a device node other
@@ -948,6 +972,7 @@ int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "fds")) return fd_leak();
   if (argc > 1 && !strcmp(argv[1], "tiocsti")) return tiocsti();
   if (argc > 2 && !strcmp(argv[1], "watch")) return watch(atoi(argv[2]));
+  if (argc > 4 && !strcmp(argv[1], "spoof")) return spoof(argv[2], argv[3], atoi(argv[4]));
   if (argc > 1 && !strcmp(argv[1], "list")) { for (const struct attack *a = ATTACKS; a->name; a++) puts(a->name); return 0; }
   int all = argc < 2 || !strcmp(argv[1], "all");
   for (const struct attack *a = ATTACKS; a->name; a++) {

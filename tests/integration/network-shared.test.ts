@@ -30,6 +30,18 @@ const addrs = () => sh(["ip", "-o", "addr", "show", "dev", up]).out;
 const context = (name: string) => JSON.parse(readFileSync(`${h.runDir}/${name}`, "utf8")).context as number;
 const listening = (port: number) => sh(["ss", "-ltnH", `sport = :${port}`]).out;
 
+/** The escape program (tests/escape/escape.c), built once, copied into the guest's root. */
+function escapeIn(guest: string): string {
+  const bin = `${h.root}/escape-bin`;
+  if (!existsSync(bin)) {
+    const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", bin, `${REPO}/tests/escape/escape.c`], { stderr: "pipe" });
+    if (cc.exitCode !== 0) throw new Error(`gcc: ${cc.stderr}`);
+  }
+  copyFileSync(bin, `${h.vdir(guest)}/escape`);
+  chmodSync(`${h.vdir(guest)}/escape`, 0o755);
+  return bin;
+}
+
 function webGuest(name: string, files: Record<string, string>): void {
   busyboxGuest(h, name, { "interfaces/mode": "shared\n", "interfaces/dev": up + "\n", ...files });
   mkdirSync(`${h.vdir(name)}/www`, { recursive: true });
@@ -127,6 +139,20 @@ describe("shared mode", () => {
     expect(fromHost).toMatch(/198\.18\.52\.1\n$/);
   });
 
+  test("a datagram with an explicit source (IP_PKTINFO) leaves only from one of the guest's own addresses", async () => {
+    escapeIn("sa");
+    const spoof = (src: string) => h.vserver("sa", "exec", "/escape", "spoof", src, "198.18.52.100", String(PEER_PORT)).stdout.trim();
+    expect(spoof("198.18.52.1")).toBe("spoof_source blocked sendmsg from 198.18.52.1: Operation not permitted");
+    expect(spoof("198.18.52.11")).toBe("spoof_source blocked sendmsg from 198.18.52.11: Operation not permitted");
+    expect(spoof("198.18.52.20")).toBe("spoof_source escaped sent a datagram from 198.18.52.20");
+    // The same from the host, not bound, gets through: the refusals above are the guest's programs.
+    expect(Bun.spawnSync([`${h.root}/escape-bin`, "spoof", "198.18.52.11", "198.18.52.100", String(PEER_PORT)]).stdout.toString().trim()).toStartWith("spoof_source escaped");
+    // The peer saw the allowed one, and none from the host's address.
+    for (let i = 0; i < 40 && !/^udp (::ffff:)?198\.18\.52\.20$/m.test(readFileSync(PEER_LOG, "utf8")); i++) await Bun.sleep(50);
+    expect(readFileSync(PEER_LOG, "utf8")).toMatch(/^udp (::ffff:)?198\.18\.52\.20$/m);
+    expect(readFileSync(PEER_LOG, "utf8")).not.toMatch(/^udp (::ffff:)?198\.18\.52\.1$/m);
+  });
+
   test("the host's 127.0.0.1 service stays out of reach; the guest's own loopback works", () => {
     const r = h.vserver("sb", "exec", "nc", "-w", "2", "127.0.0.1", String(hs.port));
     expect(r.stdout).not.toContain("host-loopback");
@@ -137,11 +163,7 @@ describe("shared mode", () => {
   });
 
   test("the host's abstract unix sockets stay out of reach; the host itself still reaches them", () => {
-    const bin = `${h.root}/escape-bin`;
-    const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", bin, `${REPO}/tests/escape/escape.c`], { stderr: "pipe" });
-    expect(cc.exitCode).toBe(0);
-    copyFileSync(bin, `${h.vdir("sb")}/escape`);
-    chmodSync(`${h.vdir("sb")}/escape`, 0o755);
+    const bin = escapeIn("sb");
     const inGuest = h.vserver("sb", "exec", "/usr/bin/env", `ESC_ABSTRACT=${hs.abstract}`, "/escape", "host_abstract").stdout;
     expect(inGuest).toMatch(/^host_abstract blocked connect @\S+: Operation not permitted; sendto @\S+-dgram: Operation not permitted/m);
     const onHost = Bun.spawnSync([bin, "host_abstract"], { env: { ...process.env, ESC_ABSTRACT: hs.abstract } }).stdout.toString();
