@@ -138,6 +138,22 @@ test("settings saved on a full disk keep their old value, and the file is named"
   rmSync(`${cfg}/cflags`);
 });
 
+test("chcontext on a full disk names the label it could not write, and leaves none", () => {
+  h.ok("--list"); // the run directory exists, as on any used installation
+  fill();
+  try {
+    const r = h.run("chcontext", ["true"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`cannot write ${h.runDir}/\\.contexts/\\d+: no space left`));
+    expect(r.stderr.trim().split("\n").length).toBe(1);
+    expect(existsSync(`${h.runDir}/.contexts`)).toBe(false);
+  } finally {
+    unfill();
+  }
+  expect(h.run("chcontext", ["true"]).code).toBe(0);
+  expect(existsSync(`${h.runDir}/.contexts`)).toBe(false);
+});
+
 test("start on a full disk fails naming the file, and leaves nothing behind", () => {
   fill();
   try {
