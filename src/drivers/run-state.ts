@@ -16,6 +16,8 @@ export interface ExecPolicy {
   nice: number;
   /** ulimits/ (absent in records written before exec obeyed them: then the config's). */
   rlimits?: Ulimit[];
+  /** Every process runs in a Landlock domain scoped for abstract unix sockets (docs/networking.md). */
+  scopedUnix?: boolean;
 }
 
 export interface RunRecord {

@@ -876,6 +876,31 @@ static int spoof(const char *src, const char *dst, int port) {
   return 0;
 }
 
+/* Not an attack: two processes of one guest talking over an abstract unix socket, which a guest
+ * on the host's stack should still be able to do among its own processes. */
+static int abstract_self(void) {
+  const char *NAME = "abstract_self";
+  char name[64];
+  snprintf(name, sizeof name, "vst-self-%d", (int)getpid());
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  memcpy(a.sun_path + 1, name, strlen(name));
+  socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name);
+  int l = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (l < 0 || bind(l, (struct sockaddr *)&a, len) < 0 || listen(l, 1) < 0) { report(NAME, 0, "listen @%s: %s", name, strerror(errno)); return 0; }
+  pid_t child = fork();
+  if (child == 0) {
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (connect(c, (struct sockaddr *)&a, len) == 0 && write(c, "hi", 2) == 2) _exit(0);
+    _exit(errno & 255);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) report(NAME, 1, "a child connected to its parent's @%s", name);
+  else report(NAME, 0, "a child could not connect to its parent's @%s: %s", name, strerror(WIFEXITED(status) ? WEXITSTATUS(status) : EINTR));
+  close(l);
+  return 0;
+}
+
 struct attack { const char *name; void (*fn)(void); };
 /*
  * Every descriptor of every process in the guest that names a host object: a device node other
@@ -973,6 +998,7 @@ int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "tiocsti")) return tiocsti();
   if (argc > 2 && !strcmp(argv[1], "watch")) return watch(atoi(argv[2]));
   if (argc > 4 && !strcmp(argv[1], "spoof")) return spoof(argv[2], argv[3], atoi(argv[4]));
+  if (argc > 1 && !strcmp(argv[1], "abstract-self")) return abstract_self();
   if (argc > 1 && !strcmp(argv[1], "list")) { for (const struct attack *a = ATTACKS; a->name; a++) puts(a->name); return 0; }
   int all = argc < 2 || !strcmp(argv[1], "all");
   for (const struct attack *a = ATTACKS; a->name; a++) {
