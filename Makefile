@@ -12,7 +12,7 @@ CFLAGS_HARDENED := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack
 CFLAGS_CLIENT := $(CFLAGS_HARDENED) -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"' -Ibuild
 DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3
 
-.PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install uninstall typecheck clean bench
+.PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install uninstall typecheck clean bench docs
 
 all: build
 
@@ -46,6 +46,10 @@ build: deps
 	@gcc $(CFLAGS_HARDENED) -o dist/vserver-init.tmp src/native/guest-init.c && mv dist/vserver-init.tmp dist/vserver-init
 	@# The idmapped mount of a guest's root (the runtime cannot idmap a root file system itself).
 	@gcc $(CFLAGS_HARDENED) -o dist/vserver-idmap.tmp src/native/idmap-mount.c && mv dist/vserver-idmap.tmp dist/vserver-idmap
+
+# The generated parts of the docs (the settings table of docs/configuration.md).
+docs: npm-deps
+	$(BUN) src/pure/config/settings-doc.ts docs/configuration.md
 
 typecheck: deps
 	node_modules/.bin/tsc -p .

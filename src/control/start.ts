@@ -2,7 +2,7 @@
 // guest's mounts, limits and namespaces through the OCI runtime, its services started by its
 // init style, and on any failure everything removed again.
 
-import { closeSync, fchmodSync, fchownSync, mkdirSync, openSync, readFileSync, existsSync, statSync } from "node:fs";
+import { closeSync, fchmodSync, fchownSync, mkdirSync, openSync, existsSync, statSync } from "node:fs";
 import { appendLog } from "../drivers/log-file";
 import { writeFileAtomic } from "../drivers/atomic-file";
 import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } from "../errors";
@@ -19,7 +19,7 @@ import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc
 import { buildOciSpec } from "../pure/spec/oci-spec";
 import { fstabEntryOfMountError } from "../pure/config/fstab";
 import { missingMountPoints, removeMountPoints } from "../drivers/mount-points";
-import { ALL_CAPABILITIES } from "../pure/config/capabilities";
+import { boundingSet, hostMemoryBytes } from "../drivers/host-facts";
 import type { Env } from "./env";
 import { initPlan, type InitPlan } from "./init-style";
 import { logFileOf, startCommandError } from "./guest-commands";
@@ -41,11 +41,6 @@ export interface StartResult {
 
 export function hookContext(env: Env, g: GuestConfig, context?: number): HookContext {
   return { name: g.name, cfgDir: g.cfgDir, defaultsDir: env.paths.defaultsDir, vdir: g.vdir, context, log: logFileOf(env, g.name) };
-}
-
-function hostMemoryBytes(): number {
-  const m = /MemTotal:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "utf8"));
-  return m ? Number(m[1]) * 1024 : 1 << 30;
 }
 
 function unameMachine(): string {
@@ -72,10 +67,9 @@ function pickContext(env: Env, g: GuestConfig): number {
  * the runtime's capset would fail with a bare EPERM. Such capabilities are dropped with a warning.
  */
 function withinHostCapabilities(env: Env, g: GuestConfig): GuestConfig {
-  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
-  if (!m) return g;
-  const host = BigInt("0x" + m[1]);
-  const missing = g.capabilities.filter((c) => !(host & (1n << BigInt(ALL_CAPABILITIES.indexOf(c)))));
+  const host = boundingSet();
+  if (!host) return g;
+  const missing = g.capabilities.filter((c) => !host.includes(c));
   if (!missing.length) return g;
   env.warn(`${g.cfgDir}/bcapabilities: this host's root lacks ${missing.map((c) => `CAP_${c}`).join(", ")}, so guest '${g.name}' cannot have ${missing.length > 1 ? "them" : "it"} either.`);
   return { ...g, capabilities: g.capabilities.filter((c) => !missing.includes(c)) };

@@ -7,6 +7,7 @@ import { parseFstab, DEFAULT_FSTAB, type FstabEntry } from "./fstab";
 import { childrenOf, settingText, type ConfigTree } from "./tree";
 import { argv, hash, integer, limit, list, scalar } from "./values";
 import { unsupportedWarnings, type ConfigWarning } from "./known-keys";
+import { readSetting } from "./settings";
 import { parseKillSeq, type KillStep } from "./killseq";
 import { parseCflags, SUPPORTED_CFLAGS } from "./cflags";
 import { isValidGuestName } from "../paths";
@@ -110,9 +111,6 @@ const RLIMIT_RANGE: Record<string, { max: number; what: string }> = {
   as: { max: 2 ** 40, what: "pages of 4 KiB" },
 };
 
-/** Keys that describe one guest's identity: never taken from .defaults. */
-const NO_DEFAULTS = new Set(["name", "context", "vdir", "uts/nodename", "uts/domainname"]);
-
 export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const { guest, defaults, cfgDir } = src;
   const file = (rel: string) => `${cfgDir}/${rel}`;
@@ -121,13 +119,16 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const lookup = (rel: string): { content: string; path: string } | undefined => {
     const g = settingText(guest, rel, file(rel));
     if (g !== undefined) return { content: g, path: file(rel) };
-    if (NO_DEFAULTS.has(rel)) return undefined;
+    if (!readSetting(rel).fromDefaults) return undefined;
     const d = settingText(defaults, rel, defFile(rel));
     if (d !== undefined) return { content: d, path: defFile(rel) };
     return undefined;
   };
   /** A setting of this guest alone (never from .defaults). */
-  const own = (rel: string) => settingText(guest, rel, file(rel));
+  const own = (rel: string) => {
+    if (readSetting(rel).fromDefaults) throw new Error(`internal: '${rel}' is read as the guest's own, but settings.ts lets it come from .defaults`);
+    return settingText(guest, rel, file(rel));
+  };
   const sc = (rel: string) => {
     const f = lookup(rel);
     return f ? { value: scalar(f.content), path: f.path } : undefined;
@@ -253,8 +254,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const fstabSrc = lookup("fstab");
   const fstab = parseFstab(fstabSrc?.content ?? DEFAULT_FSTAB, fstabSrc?.path ?? file("fstab"));
 
-  const netSrc = sc("spaces/net");
-  const netNamespace = guest.has("spaces/net") && netSrc?.value !== "0";
+  const netNamespace = guest.has("spaces/net") && scalar(own("spaces/net")) !== "0";
 
   const shellSrc = sc("shell");
   const shell = shellSrc?.value ? shellSrc.value.split(/\s+/) : undefined;
