@@ -149,6 +149,7 @@ async function setupShared(env: Env, g: GuestConfig, net: GuestNetConfig, contex
     throw new ConfigError(`${g.cfgDir}/spaces/net: a guest in shared mode stays on the host's network stack and cannot have a namespace of its own.`, { guest: g.name, file: `${g.cfgDir}/spaces/net` });
   }
   const dir = requireCgroup2(g, cgroupPath);
+  const scoped = scopeUnix(o); // refused before any address is added
   const runDir = env.paths.runDir;
   const lock = await netLock(env);
   try {
@@ -170,7 +171,6 @@ async function setupShared(env: Env, g: GuestConfig, net: GuestNetConfig, contex
     lock.release();
   }
   const bound = net.addresses.map((a) => parseBindAddress(a.ip, `${a.dir}/ip`));
-  const scoped = scopeUnix(o);
   createSocketCgroup(dir, sharedPrograms(bound, lbackAddress(context), scoped ? undefined : unixFactsOrWarn(env, g), { lowPorts: lowPortsFor(g) }));
   return { socketCgroup: dir, ...(scoped ? { scopedUnix: true } : {}) };
 }
