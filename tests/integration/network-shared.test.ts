@@ -170,6 +170,21 @@ describe("shared mode", () => {
     expect(onHost).toMatch(/^host_abstract escaped/m);
   });
 
+  test("with security/abstract-sockets scoped, a shared-mode guest's own abstract sockets work and the host's stay out of reach", () => {
+    webGuest("sf", { "interfaces/00/ip": "198.18.52.40\n", "security/abstract-sockets": "scoped\n" });
+    escapeIn("sf");
+    h.ok("sf", "start");
+    try {
+      expect(h.vserver("sf", "exec", "/escape", "abstract-self").stdout).toStartWith("abstract_self escaped a child connected");
+      expect(h.vserver("sf", "exec", "/usr/bin/env", `ESC_ABSTRACT=${hs.abstract}`, "/escape", "host_abstract").stdout).toContain(`host_abstract blocked connect @${hs.abstract}: Operation not permitted`);
+      // Its addresses are still its only ones.
+      expect(h.vserver("sf", "exec", "nc", "-w", "3", "198.18.52.100", String(PEER_PORT)).stdout).toMatch(/^(::ffff:)?198\.18\.52\.40\n$/);
+    } finally {
+      h.ok("sf", "stop");
+    }
+    expect(addrs()).not.toContain("198.18.52.40");
+  });
+
   test("a chbind'ed host command serves the same port on the host's address beside the guests", async () => {
     mkdirSync(`${h.root}/hostwww`, { recursive: true });
     writeFileSync(`${h.root}/hostwww/index.html`, "hello from the host\n");
