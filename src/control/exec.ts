@@ -22,6 +22,7 @@ import type { Env } from "./env";
 import { observeGuest } from "./guest-state";
 import { lockHeld } from "../drivers/lock";
 import { faultPoint } from "../drivers/fault";
+import { scopedExecArgv } from "../pure/guest-init";
 
 /** "runtime": every exec goes through the runtime's exec, never the guest's init (to compare the two). */
 export const EXEC_PATH_ENV = "VSERVER_EXEC";
@@ -57,6 +58,15 @@ export function policyFromConfig(g: GuestConfig): ExecPolicy {
   return { private: g.cflags.has("private"), noNewPrivs: g.noNewPrivileges, nice: g.nice ?? 0, rlimits: g.ulimits, env: guestEnvironment(g) };
 }
 
+/**
+ * A command of the guest's own (its `id`, its shell) run from outside: in a guest whose abstract
+ * unix sockets are scoped, through the guest init's confining step like every other exec, or the
+ * guest's program would run outside the scope, where the host's abstract sockets are in reach.
+ */
+function inGuest(env: Env, g: GuestConfig, argv: string[]): string[] {
+  return readRunRecord(env.paths, g.name)?.exec?.scopedUnix ? scopedExecArgv(argv) : argv;
+}
+
 export function requireEnterable(g: GuestConfig, policy: ExecPolicy, what: string): void {
   if (policy.private) {
     throw new ForbiddenError(`guest '${g.name}' has the 'private' flag (${g.cfgDir}/cflags): ${what} is refused.`, { guest: g.name, file: `${g.cfgDir}/cflags` });
@@ -70,7 +80,7 @@ export function requireEnterable(g: GuestConfig, policy: ExecPolicy, what: strin
 export function resolveUser(env: Env, g: GuestConfig, user: string): string {
   if (/^\d+(:\d+)?$/.test(user)) return user;
   const [name, group] = user.split(":") as [string, string | undefined];
-  const ask = (args: string[]) => run(execArgv(env.runtimeOf(g.name), g.name, ["id", ...args], { tty: false, noNewPrivs: true }));
+  const ask = (args: string[]) => run(execArgv(env.runtimeOf(g.name), g.name, inGuest(env, g, ["id", ...args]), { tty: false, noNewPrivs: true }));
   const uid = ask(["-u", name]);
   if (uid.code !== 0 || !/^\d+$/.test(uid.stdout.trim())) throw new NotFoundError(`guest '${g.name}' has no user '${name}'.`, { guest: g.name });
   let gid = ask(["-g", name]).stdout.trim();
@@ -101,8 +111,9 @@ export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): P
   // one, our fds would be the guest's own: those that would give it more than a stream (a host
   // file, the admin's terminal) are relayed through pipes (drivers/stdio.ts).
   const relay = tty ? [false, false, false] : [0, 1, 2].map((fd) => !passableToGuest(fd));
-  if (!relay.some(Boolean)) return execInteractive(env.runtimeOf(g.name), g.name, req.argv, opts);
-  const child = Bun.spawn(execArgv(env.runtimeOf(g.name), g.name, req.argv, opts), {
+  const argv = policy.scopedUnix ? scopedExecArgv(req.argv) : req.argv;
+  if (!relay.some(Boolean)) return execInteractive(env.runtimeOf(g.name), g.name, argv, opts);
+  const child = Bun.spawn(execArgv(env.runtimeOf(g.name), g.name, argv, opts), {
     stdin: relay[0] ? "pipe" : "inherit",
     stdout: relay[1] ? "pipe" : "inherit",
     stderr: relay[2] ? "pipe" : "inherit",
@@ -138,6 +149,6 @@ function writeAll(fd: number, chunk: Uint8Array): void {
 /** The guest's shell for `enter`: the `shell` setting, else bash, else sh. */
 export function enterShell(env: Env, g: GuestConfig): string[] {
   if (g.shell) return g.shell;
-  const probe = run(execArgv(env.runtimeOf(g.name), g.name, ["/bin/sh", "-c", "test -x /bin/bash"], { tty: false, noNewPrivs: true }));
+  const probe = run(execArgv(env.runtimeOf(g.name), g.name, inGuest(env, g, ["/bin/sh", "-c", "test -x /bin/bash"]), { tty: false, noNewPrivs: true }));
   return probe.code === 0 ? ["/bin/bash", "-login"] : ["/bin/sh", "-l"];
 }

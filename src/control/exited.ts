@@ -4,7 +4,8 @@
 // guest list, vserver-stat, start-vservers) removes them, runs the post-stop hooks and journals
 // the exit, as util-vserver's vshelper did when the kernel called it.
 
-import { closeSync, openSync, readSync, fstatSync, appendFileSync } from "node:fs";
+import { closeSync, openSync, readSync, fstatSync } from "node:fs";
+import { appendLog } from "../drivers/log-file";
 import { BusyError } from "../errors";
 import { acquireLock } from "../drivers/lock";
 import { record } from "../drivers/journal";
@@ -71,9 +72,7 @@ export async function settleExited(env: Env, name: string, locked: boolean): Pro
         hookError = (e as Error).message;
       }
     }
-    try {
-      appendFileSync(logFileOf(env, name), `=== ${new Date().toISOString()} the guest ended by itself (${how}); its leftovers were removed\n`);
-    } catch {}
+    appendLog(logFileOf(env, name), `=== ${new Date().toISOString()} the guest ended by itself (${how}); its leftovers were removed\n`);
     record(env.paths.logDir, { op: "exit", guest: name, context: rec.context, ok: !hookError, how, ...(hookError ? { error: hookError } : {}) });
     return true;
   } finally {

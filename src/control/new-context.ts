@@ -6,7 +6,7 @@
 
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
-import { UsageError, VsError } from "../errors";
+import { NoSpaceError, UsageError, VsError } from "../errors";
 import { cgroupPids, contextsWithCgroups, guestCgroupPath, removeGuestCgroups } from "../drivers/cgroup/guest-cgroups";
 import { createContextCgroups, moveSelf, ownCgroups } from "../drivers/cgroup/join-context";
 import { record } from "../drivers/journal";
@@ -62,8 +62,14 @@ export async function runInNewContext(env: Env, req: NewContextRequest): Promise
   // O_EXCL: two chcontexts racing for the same number, one loses.
   try {
     writeFileSync(label, `chcontext:${basename(req.argv[0]!)}\n`, { flag: "wx" });
-  } catch {
-    throw new UsageError(`context ${context} is in use.`);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") throw new UsageError(`context ${context} is in use.`);
+    // Made but not written (a full disk): an empty label would hold the number for nobody.
+    rmSync(label, { force: true });
+    try { rmdirSync(labelDir(env)); } catch {}
+    if (code === "ENOSPC" || code === "EDQUOT") throw new NoSpaceError(`cannot write ${label}: no space left on its file system.`, { file: label });
+    throw e;
   }
   const setpriv = setprivArgs(req.caps, knownCaps());
   const tail = setpriv.length ? ["setpriv", ...setpriv, "--", ...req.argv] : req.argv;

@@ -13,6 +13,7 @@ import { policyFromConfig } from "./exec";
 import { procStartTime } from "../drivers/proc-pid";
 import { launchContainer, pidFromBundle, startContainer } from "../drivers/runtime/oci-runtime";
 import { awaitStartReport, guestInitBinary } from "../drivers/guest-init";
+import { scopedInitArgv } from "../pure/guest-init";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
 import { buildOciSpec } from "../pure/spec/oci-spec";
@@ -112,7 +113,8 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
   let execSocket: number | undefined;
   let newMountPoints: string[] = [];
   try {
-    const net = await setupGuestNetwork(env, g, context, cgroupsPath);
+    const net = await setupGuestNetwork(env, g, context, cgroupsPath, { scopeUnixFile: scopeUnixRequest(g, plan, !!opts.plan) });
+    const pid1 = net.scopedUnix ? scopedInitArgv(plan.pid1) : plan.pid1;
     // Everything the runtime starts in a guest with socket programs is born under them.
     const grt = net.socketCgroup ? { ...rt, joinCgroup2: net.socketCgroup } : rt;
     if (idRange && net.netnsPath && g.capabilities.includes("NET_BIND_SERVICE")) openLowPorts(net.netnsPath);
@@ -124,7 +126,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
       hostMemoryBytes: hostMemoryBytes(),
       arch: unameMachine(),
       netnsPath: net.netnsPath,
-      args: plan.pid1,
+      args: pid1,
       ids,
       runtime: rt.name,
     });
@@ -163,7 +165,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     if (!pid || !pidStart) {
       throw new ToolError(`the guest's PID 1 (${plan.pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
     }
-    const exec = policyFromConfig(g);
+    const exec = { ...policyFromConfig(g), ...(net.scopedUnix ? { scopedUnix: true } : {}) };
     const record: RunRecord = {
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
@@ -201,4 +203,19 @@ function withFstabLine(g: GuestConfig, e: Error): Error {
   const entry = fstabEntryOfMountError(g.fstab, e.message);
   if (!entry) return e;
   return new ToolError(`${entry.file} line ${entry.line}: the mount on ${entry.target} (${entry.type} ${entry.options.join(",") || "defaults"}) failed: ${e.message}`, { guest: g.name, file: entry.file });
+}
+
+/**
+ * security/abstract-sockets `scoped`: the file, once it is known that every process of the guest
+ * can be put in the Landlock domain (our guest init confines itself before its first child, with
+ * the no_new_privs Landlock needs); a guest that cannot be is refused rather than left open.
+ */
+function scopeUnixRequest(g: GuestConfig, plan: InitPlan, rescue: boolean): string | undefined {
+  const { mode, file } = g.abstractSockets;
+  if (mode !== "scoped") return undefined;
+  // A rescue with its own PID 1 gets the stricter default: every abstract name refused.
+  if (!plan.guestInit && rescue) return undefined;
+  if (!plan.guestInit) throw new ConfigError(`${file}: 'scoped' needs the guest init as PID 1, and the init style 'plain' runs the guest's own.`, { guest: g.name, file });
+  if (!g.noNewPrivileges) throw new ConfigError(`${file}: 'scoped' needs no_new_privs, which security/allow-new-privileges turns off.`, { guest: g.name, file });
+  return file;
 }

@@ -18,6 +18,8 @@ export interface ExecPolicy {
   rlimits?: Ulimit[];
   /** The environment the guest started with (absent in older records). */
   env?: string[];
+  /** Every process runs in a Landlock domain scoped for abstract unix sockets (docs/networking.md). */
+  scopedUnix?: boolean;
 }
 
 export interface RunRecord {

@@ -7,7 +7,7 @@
 // hand in Buffers (x86_64 and arm64 share the LP64 layout used here).
 
 import { closeSync } from "node:fs";
-import { ToolError } from "../errors";
+import { NoSpaceError, ToolError } from "../errors";
 import { libc } from "./libc";
 
 const AF_UNIX = 1;
@@ -18,6 +18,8 @@ const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
 const SCM_RIGHTS = 1;
 const POLLIN = 1;
+const ENOSPC = 28;
+const EDQUOT = 122;
 const SUN_PATH_MAX = 108;
 
 type Fn = (...a: unknown[]) => unknown;
@@ -68,6 +70,7 @@ export function listenUnix(path: string, backlog = 128): number {
   if ((f.bind(fd, a, a.length) as number) < 0) {
     const e = f.errno();
     closeSync(fd);
+    if (e === ENOSPC || e === EDQUOT) throw new NoSpaceError(`cannot make the socket ${path}: no space left on its file system.`, { file: path });
     throw new ToolError(`cannot bind the socket ${path} (errno ${e}).`);
   }
   if ((f.listen(fd, backlog) as number) < 0) fail("listen");

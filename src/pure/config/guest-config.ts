@@ -65,6 +65,11 @@ export interface GuestConfig {
    * config has `security/privileged`, which makes guest root the host's root (docs/security.md).
    */
   userNamespace: boolean;
+  /**
+   * security/abstract-sockets, for a guest on the host's stack: `refused` (no abstract unix
+   * socket at all) or `scoped` (its own processes' only, through Landlock); docs/networking.md.
+   */
+  abstractSockets: { mode: "refused" | "scoped"; file: string };
   warnings: ConfigWarning[];
 }
 
@@ -260,6 +265,12 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     throw new ConfigError(`${secSrc!.path}: '${seccompRaw}' is not a seccomp setting (default or unconfined).`, { file: secSrc!.path });
   }
 
+  const absSrc = sc("security/abstract-sockets");
+  const absMode = absSrc?.value ?? "refused";
+  if (absMode !== "refused" && absMode !== "scoped") {
+    throw new ConfigError(`${absSrc!.path}: '${absMode}' is not an abstract-socket setting (refused or scoped).`, { file: absSrc!.path });
+  }
+
   return {
     name,
     cfgDir,
@@ -292,6 +303,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     seccomp: seccompRaw,
     noNewPrivileges: !guest.has("security/allow-new-privileges"),
     userNamespace: !guest.has("security/privileged"),
+    abstractSockets: { mode: absMode, file: absSrc?.path ?? file("security/abstract-sockets") },
     warnings: [...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
   };
 }

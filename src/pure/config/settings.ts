@@ -78,6 +78,7 @@ export const SETTINGS: readonly Setting[] = [
   read("interfaces/", "the guest's addresses and network mode", "", { fromDefaults: false, seeAlso: "docs/networking.md" }),
   read("scripts/", "`scripts/FLAVOUR`, `scripts/FLAVOUR.d/*`: hooks (below)", "`.defaults/scripts/`"),
   read("security/seccomp", "`default` or `unconfined`", "default"),
+  read("security/abstract-sockets", "for a guest on the host's stack: `refused` (no abstract unix socket at all, the host's or its own) or `scoped` (its own processes' only, through a Landlock scope; Linux 6.12, our guest init, no_new_privs; what `exec` sessions lose is in docs/networking.md)", "refused"),
   own("security/allow-new-privileges", "exists: no_new_privs is not set (setuid programs regain privileges)", "no_new_privs on"),
   own("security/privileged", "exists: the guest runs without a user namespace of its own, and its root is the host's uid 0 (with the capability whitelist). For guests that need it (a nested runtime, say); what it costs is in docs/security.md",
     "own user namespace, ids from context × 65536"),

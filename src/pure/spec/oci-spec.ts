@@ -150,7 +150,7 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
     linux.gidMappings = map;
   }
   if (g.seccomp === "default") {
-    linux.seccomp = defaultSeccomp({ sysAdmin, lock: g.cflags.has("lock"), arch: facts.arch });
+    linux.seccomp = defaultSeccomp({ sysAdmin, lock: g.cflags.has("lock"), arch: facts.arch, hostNetwork: !g.netNamespace && !facts.netnsPath });
   }
 
   return {
