@@ -1,0 +1,74 @@
+// Extended attributes and device nodes, which Node and Bun have no calls for, through the C
+// library. Every call works on the link itself (the l* variants): a guest's tree is never
+// followed through its symlinks.
+
+import { libc } from "../libc";
+
+interface XattrCalls {
+  list: (path: string, buf: Buffer | null, size: number) => number;
+  get: (path: string, name: string, buf: Buffer | null, size: number) => number;
+  set: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
+  mknod: (path: string, mode: number, dev: bigint) => number;
+}
+
+let calls: XattrCalls | undefined;
+
+function c(): XattrCalls {
+  if (calls) return calls;
+  const l = libc();
+  calls = {
+    list: l.func("long llistxattr(const char *path, _Out_ uint8_t *list, size_t size)") as XattrCalls["list"],
+    get: l.func("long lgetxattr(const char *path, const char *name, _Out_ uint8_t *value, size_t size)") as XattrCalls["get"],
+    set: l.func("int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)") as XattrCalls["set"],
+    mknod: l.func("int mknod(const char *path, uint32_t mode, uint64_t dev)") as XattrCalls["mknod"],
+  };
+  return calls;
+}
+
+export class XattrError extends Error {
+  constructor(readonly op: string, readonly path: string, readonly errno: number) {
+    super(`${op} ${path}: errno ${errno}`);
+  }
+}
+
+const ENODATA = 61;
+const ENOTSUP = 95;
+
+/** Names of a file's extended attributes; none where the file system has none. */
+export function listXattrs(path: string): string[] {
+  const n = Number(c().list(path, null, 0));
+  if (n < 0) {
+    const e = libc().errno();
+    if (e === ENOTSUP) return [];
+    throw new XattrError("listxattr", path, e);
+  }
+  if (n === 0) return [];
+  const buf = Buffer.alloc(n);
+  const got = Number(c().list(path, buf, n));
+  if (got < 0) throw new XattrError("listxattr", path, libc().errno());
+  return buf.subarray(0, got).toString("latin1").split("\0").filter(Boolean);
+}
+
+export function getXattr(path: string, name: string): Buffer | undefined {
+  const n = Number(c().get(path, name, null, 0));
+  if (n < 0) {
+    const e = libc().errno();
+    if (e === ENODATA) return undefined;
+    throw new XattrError(`getxattr ${name}`, path, e);
+  }
+  const buf = Buffer.alloc(n);
+  const got = n ? Number(c().get(path, name, buf, n)) : 0;
+  if (got < 0) throw new XattrError(`getxattr ${name}`, path, libc().errno());
+  return buf.subarray(0, got);
+}
+
+export function setXattr(path: string, name: string, value: Buffer): void {
+  if (Number(c().set(path, name, value, value.length, 0)) !== 0) throw new XattrError(`setxattr ${name}`, path, libc().errno());
+}
+
+/** A device node, FIFO or socket with the mode (type bits included) and device number of `rdev`. */
+export function makeNode(path: string, mode: number, rdev: number): void {
+  if (Number(c().mknod(path, mode, BigInt(rdev))) !== 0) throw new XattrError("mknod", path, libc().errno());
+}
+
+export { ENOTSUP };
