@@ -12,6 +12,7 @@ import { BUILD_METHODS, type BuildMethod } from "../control/build";
 import { formatGuestList, formatStatus } from "../pure/format/guest-status";
 import { runMain, warn } from "./main";
 import { writeOut } from "../drivers/output";
+import { unifyOne } from "./vunify";
 
 const PROG = "vserver";
 
@@ -53,6 +54,10 @@ Commands:
   delete [--force]       stop and remove the guest's root, config and logs (asks unless
                          --force); refuses a vdir that is not the guest's alone
   convert                write /etc/vservers/NAME/ from a legacy /etc/vservers/NAME.conf
+  hashify                move the stopped guest's files into the store shared by all guests and
+                         make its root an overlay over it (again after upgrades: what they
+                         replaced is shared again); needs XFS under the guest roots
+  unify [-R]             the same as hashify; -R gives the guest a plain tree again
 
 Global options:
   --silent, -s           no progress output or warnings
@@ -318,6 +323,19 @@ export async function main(argv: string[]): Promise<number> {
       const warnings = await plane.convert(env, name);
       for (const w of warnings) env.warn(w);
       if (!silent) writeOut(`wrote ${env.paths.confDir}/${name}/ from ${env.paths.confDir}/${name}.conf\n`);
+      return 0;
+    }
+    case "hashify": {
+      // util-vserver's -n (dry run) has no counterpart; --refresh and -v are what every run does.
+      const bad = args.find((a) => a !== "--refresh" && a !== "-v");
+      if (bad) throw new UsageError(`hashify: unexpected argument '${bad}'.`);
+      await unifyOne(env, name, false, silent);
+      return 0;
+    }
+    case "unify": {
+      const bad = args.find((a) => a !== "-R" && a !== "-v");
+      if (bad) throw new UsageError(`unify: unexpected argument '${bad}'.`);
+      await unifyOne(env, name, args.includes("-R"), silent);
       return 0;
     }
     default:
