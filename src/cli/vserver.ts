@@ -85,7 +85,8 @@ Methods and their arguments (after '--'):
   skeleton [-- CMD ARGS...]       the directory tree and config only; CMD may fill the tree
   debootstrap -d SUITE [-m MIRROR] [-- DEBOOTSTRAP-OPTIONS]
                                   a Debian guest; packages are cached for the next build
-  clone -s GUEST|DIR              a copy of another guest (its config too), with its own context
+  clone -s GUEST|DIR              a copy of another guest (its config too), with its own context;
+                                  a unified GUEST's clone shares its files (metadata copied only)
   template -t ARCHIVE             a guest from a root-filesystem tarball
 
 Options:
@@ -97,6 +98,8 @@ Options:
   --netdev DEV, --netprefix N, --netmask M, --netbcast B
                        defaults for every --interface (interfaces/dev, prefix, mask, bcast)
   --rootdir DIR        make the guest's root DIR/NAME instead of /vservers/NAME
+  --unified            put the new guest's files into the store shared by all guests
+                       (as 'vserver NAME hashify' does; docs/unification.md)
 
 Example: vserver kea build -m debootstrap --context 10 --interface eth0:192.168.0.44/32 -- -d bookworm
   --force              replace an existing stopped guest of that name
@@ -153,6 +156,7 @@ async function buildCommand(name: string, args: string[], defaultsDir: string) {
       netbcast: { type: "string" },
       rootdir: { type: "string" },
       force: { type: "boolean" },
+      unified: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
     },
@@ -173,6 +177,7 @@ async function buildCommand(name: string, args: string[], defaultsDir: string) {
     interfaceDefaults: { dev: values.netdev, prefix: values.netprefix, mask: values.netmask, bcast: values.netbcast },
     rootdir: values.rootdir,
     force: !!values.force,
+    unified: !!values.unified,
     quiet: !!values.quiet,
     methodArgs,
   };

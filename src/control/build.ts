@@ -28,6 +28,8 @@ import { cfgDirOf, checkName, guestExists, listGuestNames, loadGuest } from "./g
 import { interfaceConfigEntries, type InterfaceDefaults } from "./build-interfaces";
 import { writeErr } from "../drivers/output";
 import { faultPoint } from "../drivers/fault";
+import { buildLayersDir, cloneUnified, forgetUnified, hashifyGuest, requireUnifiable, unifiedGenerationOf, type UnifiedClone } from "./unify";
+import { unmountView } from "../drivers/unify/view-mount";
 
 export const BUILD_METHODS = ["busybox", "skeleton", "debootstrap", "clone", "template"] as const;
 export type BuildMethod = (typeof BUILD_METHODS)[number];
@@ -46,6 +48,8 @@ export interface BuildRequest {
   rootdir?: string;
   force: boolean;
   quiet: boolean;
+  /** --unified: the new guest's files go into the shared store (docs/unification.md). */
+  unified?: boolean;
   methodArgs: string[];
 }
 
@@ -99,10 +103,14 @@ function noSpaceNamed(e: unknown, where: string): unknown {
 }
 
 function removeDebris(env: Env, name: string, rootBase: string): void {
-  for (const dir of new Set([env.paths.confDir, env.paths.vdirBase, rootBase])) {
+  const layers = buildLayersDir(env, name);
+  for (const dir of new Set([env.paths.confDir, env.paths.vdirBase, rootBase, layers.slice(0, layers.lastIndexOf("/"))])) {
     for (const d of debrisOf(dir, name)) {
       const pid = Number(/\.build-(\d+)$/.exec(d)?.[1]);
-      if (!pid || procStartTime(pid) === undefined) rmSync(d, { recursive: true, force: true });
+      if (pid && procStartTime(pid) !== undefined) continue;
+      // A killed clone of a unified guest may have left its overlay on its new root.
+      unmountView(d, true);
+      rmSync(d, { recursive: true, force: true });
     }
   }
 }
@@ -168,6 +176,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
   const methodOpts = parseMethodArgs(req.method, req.methodArgs);
   const debootstrapArgs = req.method === "debootstrap" ? parseDebootstrapArgs(req.methodArgs) : undefined;
 
+  if (req.unified) requireUnifiable(env, req.name);
   removeDebris(env, req.name, rootBase);
   const cfgDir = cfgDirOf(env, req.name);
   const vdir = `${rootBase}/${req.name}`;
@@ -197,7 +206,9 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
     allocation.release();
   }
 
+  let clone: UnifiedClone | undefined;
   const cleanup = () => {
+    clone?.abort();
     rmSync(tmpCfg, { recursive: true, force: true });
     rmSync(tmpRoot, { recursive: true, force: true });
   };
@@ -255,7 +266,13 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
             extraConfig.push([rel, e]);
           }
         }
-        await copyGuestRoot(srcRoot, tmpRoot, req.quiet);
+        const unifiedSource = src.startsWith("/") ? undefined : unifiedGenerationOf(env, src);
+        if (unifiedSource) {
+          // The clone shares the source's objects: only its metadata and its own files are copied.
+          clone = cloneUnified(env, unifiedSource, req.name, tmpRoot, (root) => writeIdentity(root, { hostname, resolvConf: hostResolvConf(env.paths.defaultsDir) }));
+        } else {
+          await copyGuestRoot(srcRoot, tmpRoot, req.quiet);
+        }
         break;
       }
       case "template":
@@ -263,7 +280,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
         break;
     }
 
-    writeIdentity(tmpRoot, { hostname, resolvConf: hostResolvConf(env.paths.defaultsDir) });
+    if (!clone) writeIdentity(tmpRoot, { hostname, resolvConf: hostResolvConf(env.paths.defaultsDir) });
     faultPoint("build.after-root", `${tmpRoot}/etc/hostname`);
 
     const entries: Array<[string, ConfigEntry]> = [
@@ -282,10 +299,21 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
     if (req.force) {
       rmSync(cfgDir, { recursive: true, force: true });
       rmSync(vdir, { recursive: true, force: true });
+      forgetUnified(env, req.name);
     }
     faultPoint("build.before-rename", vdir);
+    const unifiedAlready = !!clone;
+    clone?.commit();
+    clone = undefined;
     renameSync(tmpRoot, vdir);
     renameSync(tmpCfg, cfgDir);
+    if (req.unified && !unifiedAlready) {
+      try {
+        await hashifyGuest(env, loadGuest(env, req.name));
+      } catch (e) {
+        throw new VsError(`guest '${req.name}' was built with a plain tree but not unified: ${(e as Error).message}`, { guest: req.name });
+      }
+    }
     return { name: req.name, context, vdir, cfgDir };
   } catch (e) {
     cleanup();

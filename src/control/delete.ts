@@ -9,6 +9,7 @@ import { ForbiddenError, NotRunningError, UsageError, VsError } from "../errors"
 import { readRunRecord } from "../drivers/run-state";
 import { ownedByPackages } from "../drivers/package-owner";
 import { openTree, removeContents, removeEmptyDir, type OpenedTree } from "../drivers/tree-removal";
+import { forgetUnified } from "./unify";
 import { faultPoint } from "../drivers/fault";
 import { ancestorsOf, SYSTEM_DIRS, whyNotRemovable } from "../pure/root-removal";
 import type { GuestConfig } from "../pure/config/guest-config";
@@ -126,6 +127,8 @@ export async function deleteGuest(env: Env, g: GuestConfig, o: DeleteOptions): P
         if (err !== 0) throw new VsError(`cannot remove the emptied root ${root} of guest '${g.name}' (errno ${err}); the config is kept.`, { guest: g.name, file: root });
       }
     }
+    // A unified guest's metadata tree and upper; its objects stay in the store until gc.
+    forgetUnified(env, g.name);
     rmSync(`${env.paths.cacheDir}/${g.name}`, { recursive: true, force: true });
     for (const f of [logFileOf(env, g.name), `${logFileOf(env, g.name)}.1`, `${env.paths.logDir}/${g.name}.build.log`]) rmSync(f, { force: true });
     rmSync(g.cfgDir, { recursive: true, force: true });

@@ -5,15 +5,16 @@
 // complete beside the old and switches in one rename, so a killed command leaves every guest
 // startable; the next command on the guest removes what was left (settleUnify).
 
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
 import { AlreadyRunningError, VsError } from "../errors";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { generation, unifyPaths, type Generation, type UnifyPaths } from "../pure/unify/layout";
 import { REDIRECT_XATTR, digestOfRedirect, digestOfStoreEntry, objectRelPath } from "../pure/unify/objects";
 import { buildMetadataTree, type BuildStats, type Progress } from "../drivers/unify/generation";
-import { currentGeneration, generationNumbers, leaveUnified, removeStale, switchGeneration } from "../drivers/unify/guest-layers";
+import { currentGeneration, generationNumbers, leaveUnified, removeStale, removeTree, switchGeneration } from "../drivers/unify/guest-layers";
 import { describeStorage, requireUnifiableStorage } from "../drivers/unify/storage";
-import { mountView, unmountView } from "../drivers/unify/view-mount";
+import { mountView, mountWritable, unmountView } from "../drivers/unify/view-mount";
+import { copyGeneration } from "../drivers/unify/clone-layers";
 import { getXattr } from "../drivers/unify/xattrs";
 import { acquireLock, type Lock } from "../drivers/lock";
 import { faultPoint } from "../drivers/fault";
@@ -131,6 +132,70 @@ export async function hashifyGuest(env: Env, g: GuestConfig, progress?: Progress
   } finally {
     lock.release();
   }
+}
+
+/** The generation in force of a guest, or undefined when it is not unified. */
+export function unifiedGenerationOf(env: Env, name: string): Generation | undefined {
+  return currentGeneration(unifyPathsOf(env, name));
+}
+
+/** Where a build of `name` keeps the new guest's layers until it is renamed into place. */
+export function buildLayersDir(env: Env, name: string): string {
+  return `${unifyPathsOf(env, name).guests}/.${name}.build-${process.pid}`;
+}
+
+export interface UnifiedClone {
+  /** Put the clone's layers in place (just before the build renames its root and config). */
+  commit(): void;
+  abort(): void;
+}
+
+/**
+ * `build -m clone` of a unified guest: the clone's layers are copies of the source's metadata
+ * tree and upper, sharing every object; `populate` writes the clone's own files (its identity)
+ * through the clone's overlay, mounted on its new, empty root for the moment.
+ */
+export function cloneUnified(env: Env, source: Generation, name: string, root: string, populate: (root: string) => void): UnifiedClone {
+  const u = unifyPathsOf(env, name);
+  const dir = buildLayersDir(env, name);
+  const gen = generation(dir, 1);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    copyGeneration(source, gen);
+    mountWritable(root, { meta: gen.meta, store: u.store, upper: gen.upper, work: gen.work });
+    try {
+      populate(root);
+    } finally {
+      unmountView(root, true);
+    }
+    symlinkSync("gen-1", `${dir}/current`);
+  } catch (e) {
+    removeTree(dir);
+    throw e;
+  }
+  return {
+    commit() {
+      if (existsSync(u.guest)) forgetUnified(env, name);
+      renameSync(dir, u.guest);
+    },
+    abort() {
+      unmountView(root, true);
+      removeTree(dir);
+    },
+  };
+}
+
+/** Before a build of `name`: refuse storage that cannot hold unified guests, before anything is made. */
+export function requireUnifiable(env: Env, name: string): void {
+  mkdirSync(env.paths.vdirBase, { recursive: true });
+  requireUnifiableStorage(unifyPathsOf(env, name).pool);
+}
+
+/** A deleted guest's layers (its objects stay in the store until gc). */
+export function forgetUnified(env: Env, name: string): void {
+  const u = unifyPathsOf(env, name);
+  unmountView(u.view);
+  removeTree(u.guest);
 }
 
 /** `vserver NAME unify -R`: a plain tree again, copied from the merged view. */

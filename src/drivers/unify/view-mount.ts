@@ -5,7 +5,7 @@
 
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
 import { ToolError } from "../../errors";
-import { viewOptions, type OverlayLayers } from "../../pure/unify/overlay-options";
+import { rootOptions, viewOptions, type OverlayLayers } from "../../pure/unify/overlay-options";
 import { lastLine, run } from "../process";
 
 function isMountPoint(dir: string): boolean {
@@ -19,11 +19,19 @@ export function mountView(dir: string, l: Omit<OverlayLayers, "work">): void {
   if (r.code !== 0) throw new ToolError(`cannot mount the merged tree of ${l.meta} read-only at ${dir}: ${lastLine(r.stderr) || `exit status ${r.code}`}`);
 }
 
-export function unmountView(dir: string): void {
+/** A new guest's root, writable, for the build to write its identity into (host side, briefly). */
+export function mountWritable(dir: string, l: OverlayLayers): void {
+  const r = run(["mount", "-t", "overlay", "overlay", "-o", rootOptions(l), dir]);
+  if (r.code !== 0) throw new ToolError(`cannot mount the new root ${dir} from ${l.meta}: ${lastLine(r.stderr) || `exit status ${r.code}`}`);
+}
+
+/** Unmount whatever is at `dir`, and remove the directory unless `keep`. */
+export function unmountView(dir: string, keep = false): void {
   if (!existsSync(dir)) return;
   while (isMountPoint(dir)) {
     if (run(["umount", dir]).code !== 0) run(["umount", "--lazy", dir]);
   }
+  if (keep) return;
   try {
     rmdirSync(dir);
   } catch {}

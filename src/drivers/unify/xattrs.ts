@@ -9,6 +9,7 @@ interface XattrCalls {
   get: (path: string, name: string, buf: Buffer | null, size: number) => number;
   set: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
   mknod: (path: string, mode: number, dev: bigint) => number;
+  remove: (path: string, name: string) => number;
 }
 
 let calls: XattrCalls | undefined;
@@ -21,6 +22,7 @@ function c(): XattrCalls {
     get: l.func("long lgetxattr(const char *path, const char *name, _Out_ uint8_t *value, size_t size)") as XattrCalls["get"],
     set: l.func("int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)") as XattrCalls["set"],
     mknod: l.func("int mknod(const char *path, uint32_t mode, uint64_t dev)") as XattrCalls["mknod"],
+    remove: l.func("int lremovexattr(const char *path, const char *name)") as XattrCalls["remove"],
   };
   return calls;
 }
@@ -64,6 +66,11 @@ export function getXattr(path: string, name: string): Buffer | undefined {
 
 export function setXattr(path: string, name: string, value: Buffer): void {
   if (Number(c().set(path, name, value, value.length, 0)) !== 0) throw new XattrError(`setxattr ${name}`, path, libc().errno());
+}
+
+/** Remove an attribute; one that is not there is no error. */
+export function removeXattr(path: string, name: string): void {
+  if (Number(c().remove(path, name)) !== 0 && libc().errno() !== ENODATA) throw new XattrError(`removexattr ${name}`, path, libc().errno());
 }
 
 /** A device node, FIFO or socket with the mode (type bits included) and device number of `rdev`. */
