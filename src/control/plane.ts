@@ -21,7 +21,7 @@ import { allStatuses, guestStatus, liveRecord, type GuestStatus } from "./info";
 import { deleteGuest, type DeleteOptions } from "./delete";
 import { settleAllExited, settleExited } from "./exited";
 import { requirePackageCommand, requireProgram } from "./guest-programs";
-import { collectGarbage, deunifyGuest, diskUse, hashifyGuest, type DiskUse, type GcResult, type HashifyResult } from "./unify";
+import { collectGarbage, deunifyGuest, diskUse, hashifyGuest, lookupRoot, type DiskUse, type GcResult, type HashifyResult } from "./unify";
 import type { Progress } from "../drivers/unify/generation";
 
 /**
@@ -120,7 +120,7 @@ export function exec(env: Env, name: string, req: ExecRequest): Promise<number> 
 export function guestTool(env: Env, name: string, argv: string[]): Promise<number> {
   return operate(env, "exec", name, USE, async () => {
     const g = loadGuest(env, name);
-    requireProgram(g, argv[0]!);
+    requireProgram(g, argv[0]!, lookupRoot(env, g));
     return execInGuest(env, g, { argv });
   }, (code) => ({ argv0: argv[0], exit: code }));
 }
@@ -129,7 +129,7 @@ export function guestTool(env: Env, name: string, argv: string[]): Promise<numbe
 export function packages(env: Env, name: string, action: "install" | "remove", pkgs: string[]): Promise<number> {
   return operate(env, "exec", name, USE, async () => {
     const g = loadGuest(env, name);
-    return execInGuest(env, g, { argv: requirePackageCommand(g, action, pkgs) });
+    return execInGuest(env, g, { argv: requirePackageCommand(g, action, pkgs, lookupRoot(env, g)) });
   }, (code) => ({ argv0: "pkg", action, exit: code }));
 }
 

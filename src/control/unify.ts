@@ -21,6 +21,7 @@ import { faultPoint } from "../drivers/fault";
 import { runOk } from "../drivers/process";
 import type { Env } from "./env";
 import { observeGuest } from "./guest-state";
+import { liveRecord } from "./info";
 
 export function unifyPathsOf(env: Env, name: string): UnifyPaths {
   return unifyPaths(env.paths.vdirBase, env.paths.runDir, name);
@@ -137,6 +138,15 @@ export async function hashifyGuest(env: Env, g: GuestConfig, progress?: Progress
 /** The generation in force of a guest, or undefined when it is not unified. */
 export function unifiedGenerationOf(env: Env, name: string): Generation | undefined {
   return currentGeneration(unifyPathsOf(env, name));
+}
+
+/**
+ * Where the host looks at a guest's files (for its programs): a running unified guest's root is
+ * mounted in the runtime's namespace only, so it is seen through its PID 1; else its root.
+ */
+export function lookupRoot(env: Env, g: GuestConfig): string {
+  const rec = unifiedGenerationOf(env, g.name) ? liveRecord(env, g.name) : undefined;
+  return rec ? `/proc/${rec.pid}/root/.` : g.vdir;
 }
 
 /** Where a build of `name` keeps the new guest's layers until it is renamed into place. */

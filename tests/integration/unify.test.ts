@@ -116,6 +116,10 @@ describe("hashify", () => {
     expect(ls).toMatch(/-rw-r--r--\s+2 0\s+0 .*\/t\/write/);
     // Its root is ours to own inside, and mapped on the host: uid 0 inside is not the host's root.
     expect(ok(h, "vserver", "u1", "exec", "cat", "/proc/self/uid_map")).not.toMatch(/^\s*0\s+0\s/);
+    // The host finds the guest's programs in its mounted root (its root directory is empty).
+    const across = h.run("vsomething", ["hostname", "u1"]);
+    expect(across.stderr + across.stdout).not.toContain("no such program");
+    expect(across.code, across.stderr + across.stdout).toBe(0);
     // Nothing of the store is reachable from inside.
     expect(h.inGuest("u1", "ls", STORE).code).not.toBe(0);
     expect(h.inGuest("u1", "ls", `${h.root}/vservers/.unify`).code).not.toBe(0);
