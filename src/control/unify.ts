@@ -80,20 +80,32 @@ function copyRootAttrs(from: string, to: string): void {
   chmodSync(to, st.mode & 0o7777);
 }
 
-/** Build a new generation of `name` from `source` (a plain tree or a merged view). */
+/** A full disk in one plain sentence naming the pool; anything else as it is. */
+function noSpace(e: unknown, u: UnifyPaths, what: string): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code !== "ENOSPC" && code !== "EDQUOT") return e;
+  return new VsError(`${what} ran out of space on the file system of ${u.pool} (${describeStorage(u.pool)}); the guest was left as it was.`, { file: u.pool });
+}
+
+/** Build a new generation of `name` from `source` (a plain tree or a merged view); on failure, nothing of it is left. */
 function newGeneration(u: UnifyPaths, source: string, progress?: Progress): { gen: Generation; n: number; stats: BuildStats } {
   mkdirSync(u.guest, { recursive: true, mode: 0o700 });
   const n = Math.max(0, ...generationNumbers(u)) + 1;
   const gen = generation(u.guest, n);
   mkdirSync(gen.dir, { mode: 0o700 });
-  const stats = buildMetadataTree(source, gen.meta, u.store, progress);
-  mkdirSync(gen.upper, { mode: 0o755 });
-  copyRootAttrs(gen.meta, gen.upper);
-  mkdirSync(gen.work, { mode: 0o700 });
-  faultPoint("unify.after-generation");
-  // Durable before it is put in force: a crash after the switch must find it whole.
-  runOk(["sync", "-f", gen.dir], {}, `flushing ${gen.dir}`);
-  return { gen, n, stats };
+  try {
+    const stats = buildMetadataTree(source, gen.meta, u.store, progress);
+    mkdirSync(gen.upper, { mode: 0o755 });
+    copyRootAttrs(gen.meta, gen.upper);
+    mkdirSync(gen.work, { mode: 0o700 });
+    faultPoint("unify.after-generation", gen.dir);
+    // Durable before it is put in force: a crash after the switch must find it whole.
+    runOk(["sync", "-f", gen.dir], {}, `flushing ${gen.dir}`);
+    return { gen, n, stats };
+  } catch (e) {
+    removeTree(gen.dir);
+    throw e;
+  }
 }
 
 /** `vserver NAME hashify`: the guest's files into the store, its root a metadata tree. */
@@ -108,15 +120,20 @@ export async function hashifyGuest(env: Env, g: GuestConfig, progress?: Progress
     if (!cur) requireSameFileSystem(g, u);
     mkdirSync(u.store, { recursive: true, mode: 0o700 });
     let built: ReturnType<typeof newGeneration>;
-    if (cur) {
-      mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store });
-      try {
-        built = newGeneration(u, u.view, progress);
-      } finally {
-        unmountView(u.view);
+    try {
+      if (cur) {
+        mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store });
+        try {
+          built = newGeneration(u, u.view, progress);
+        } finally {
+          unmountView(u.view);
+        }
+      } else {
+        built = newGeneration(u, g.vdir, progress);
       }
-    } else {
-      built = newGeneration(u, g.vdir, progress);
+    } catch (e) {
+      removeStale(u);
+      throw noSpace(e, u, `hashify of '${g.name}'`);
     }
     switchGeneration(u, built.n);
     faultPoint("unify.after-switch");
@@ -214,14 +231,19 @@ export async function deunifyGuest(env: Env, g: GuestConfig): Promise<void> {
   const u = unifyPathsOf(env, g.name);
   const cur = settleUnify(env, g);
   if (!cur) throw new VsError(`guest '${g.name}' is not unified; nothing to undo.`, { guest: g.name });
-  mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store });
   try {
-    runOk(["cp", "-a", "--reflink=auto", "--", `${u.view}/.`, u.plainCopy], {}, `copying the merged tree of '${g.name}'`);
-  } finally {
-    unmountView(u.view);
+    mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store });
+    try {
+      runOk(["cp", "-a", "--reflink=auto", "--", `${u.view}/.`, u.plainCopy], {}, `copying the merged tree of '${g.name}'`);
+    } finally {
+      unmountView(u.view);
+    }
+    runOk(["sync", "-f", u.plainCopy], {}, `flushing ${u.plainCopy}`);
+    faultPoint("unify.before-plain-rename", u.plainCopy);
+  } catch (e) {
+    removeTree(u.plainCopy);
+    throw noSpace(e, u, `unify -R of '${g.name}'`);
   }
-  runOk(["sync", "-f", u.plainCopy], {}, `flushing ${u.plainCopy}`);
-  faultPoint("unify.before-plain-rename");
   // The empty mount point is replaced by the complete copy in one rename.
   try {
     rmdirSync(g.vdir);

@@ -269,6 +269,25 @@ describe("killed commands leave every guest startable", () => {
     });
   }
 
+  test("a full disk during hashify and unify -R changes nothing", () => {
+    const unified = existsSync(`${h.root}/vservers/.unify/guests/k1/current`);
+    if (unified) ok(h, "vserver", "k1", "unify", "-R");
+    const r = h.run("vserver", ["k1", "hashify"], { env: { VSERVER_FAULT: "unify.after-generation:enospc" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^vserver: hashify of 'k1' ran out of space on the file system of \S+ \(xfs on .*\); the guest was left as it was\.\n$/);
+    // Nothing half-made is left for the next command to find.
+    expect(existsSync(`${h.root}/vservers/.unify/guests/k1`)).toBe(false);
+    expect(readFileSync(`${h.vdir("k1")}/marker`, "utf8")).toBe("k1 marker\n");
+    ok(h, "vserver", "k1", "hashify");
+    const d = h.run("vserver", ["k1", "unify", "-R"], { env: { VSERVER_FAULT: "unify.before-plain-rename:enospc" } });
+    expect(d.code).toBe(1);
+    expect(d.stderr).toContain("unify -R of 'k1' ran out of space");
+    expect(readdirSync(`${h.root}/vservers/.unify/guests/k1`).sort()).toEqual(["current", "gen-1"]);
+    ok(h, "vserver", "k1", "start");
+    expect(ok(h, "vserver", "k1", "exec", "cat", "/marker")).toBe("k1 marker\n");
+    ok(h, "vserver", "k1", "stop");
+  });
+
   test("kill -9 during gc", () => {
     ok(h, "vserver", "k1", "delete", "--force");
     const r = h.run("vhashify", ["--gc"], { env: { VSERVER_FAULT: "unify.gc-remove:kill" } });
