@@ -237,6 +237,61 @@ describe("after changes inside", () => {
   });
 });
 
+describe("one page cache for all guests", () => {
+  /** Pages of a file in the page cache, from the host (util-linux fincore). */
+  function cachedPages(file: string): number {
+    const r = Bun.spawnSync(["fincore", "--bytes", "--noheadings", "--output", "PAGES", file], { stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`fincore ${file}: ${r.stderr.toString()}`);
+    return Number(r.stdout.toString().trim());
+  }
+
+  /** Drop one file's pages from the cache (POSIX_FADV_DONTNEED), never the whole host's. */
+  function evict(file: string): void {
+    Bun.spawnSync(["dd", `if=${file}`, "iflag=nocache", "count=0", "status=none"]);
+  }
+
+  test("two guests reading a shared file read the one object: its pages, cached once", () => {
+    busyboxGuest(h, "m1");
+    const big = new Uint8Array(16 << 20);
+    for (let i = 0; i < big.length; i += 65536) crypto.getRandomValues(big.subarray(i, i + 65536));
+    writeFileSync(`${h.vdir("m1")}/big`, big);
+    ok(h, "vserver", "m1", "hashify");
+    ok(h, "vserver", "m2", "build", "-m", "clone", "--", "-s", "m1");
+    const digest = new Bun.CryptoHasher("sha256").update(big).digest("hex");
+    const object = `${STORE}/${digest.slice(0, 2)}/${digest.slice(2)}`;
+    expect(existsSync(object)).toBe(true);
+    const pages = big.length / 4096;
+    ok(h, "vserver", "m1", "start");
+    ok(h, "vserver", "m2", "start");
+    try {
+      for (const g of ["m1", "m2"]) {
+        evict(object);
+        expect(cachedPages(object)).toBeLessThan(pages / 10);
+        ok(h, "vserver", g, "exec", "sh", "-c", "cat /big > /dev/null");
+        // The guest's read filled the object's own cache: no copy of the file stands between.
+        expect(cachedPages(object)).toBeGreaterThan(pages * 0.9);
+      }
+      // Neither guest holds a copy of its own: no data in the metadata stubs, nothing in the uppers.
+      for (const g of ["m1", "m2"]) {
+        const dir = `${h.root}/vservers/.unify/guests/${g}`;
+        const cur = readdirSync(dir).find((e) => e.startsWith("gen-"))!;
+        expect(lstatSync(`${dir}/${cur}/meta/big`).blocks).toBe(0);
+        expect(existsSync(`${dir}/${cur}/upper/big`)).toBe(false);
+      }
+    } finally {
+      ok(h, "vserver", "m1", "stop");
+      ok(h, "vserver", "m2", "stop");
+    }
+    // Against a plain copy the same check fails: its reads never touch the object.
+    ok(h, "vserver", "m2", "unify", "-R");
+    ok(h, "vserver", "m2", "start");
+    evict(object);
+    ok(h, "vserver", "m2", "exec", "sh", "-c", "cat /big > /dev/null");
+    expect(cachedPages(object)).toBeLessThan(pages / 10);
+    ok(h, "vserver", "m2", "stop");
+  });
+});
+
 describe("killed commands leave every guest startable", () => {
   const points: Array<[string, string[]]> = [
     ["unify.after-generation", ["k1", "hashify"]],
