@@ -28,7 +28,8 @@ import { cfgDirOf, checkName, guestExists, listGuestNames, loadGuest } from "./g
 import { interfaceConfigEntries, type InterfaceDefaults } from "./build-interfaces";
 import { writeErr } from "../drivers/output";
 import { faultPoint } from "../drivers/fault";
-import { buildLayersDir, cloneUnified, forgetUnified, hashifyGuest, requireUnifiable, unifiedGenerationOf, type UnifiedClone } from "./unify";
+import { forgetUnified, hashifyGuest, requireUnifiable, unifiedGenerationOf } from "./unify";
+import { buildLayersDir, cloneUnified, type UnifiedClone } from "./unify-clone";
 import { unmountView } from "../drivers/unify/view-mount";
 
 export const BUILD_METHODS = ["busybox", "skeleton", "debootstrap", "clone", "template"] as const;

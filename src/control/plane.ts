@@ -21,7 +21,9 @@ import { allStatuses, guestStatus, liveRecord, type GuestStatus } from "./info";
 import { deleteGuest, type DeleteOptions } from "./delete";
 import { settleAllExited, settleExited } from "./exited";
 import { requirePackageCommand, requireProgram } from "./guest-programs";
-import { collectGarbage, deunifyGuest, diskUse, hashifyGuest, lookupRoot, type DiskUse, type GcResult, type HashifyResult } from "./unify";
+import { deunifyGuest, hashifyGuest, lookupRoot, type HashifyResult } from "./unify";
+import { collectGarbage, type GcResult } from "./unify-gc";
+import { diskUse, type DiskUse } from "./unify-du";
 import type { Progress } from "../drivers/unify/generation";
 
 /**

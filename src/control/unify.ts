@@ -1,21 +1,18 @@
 // Unification (docs/unification.md): a guest's files in the store shared by all guests, its root
 // an overlay of its metadata tree, the store and its own upper directory. hashify moves a
 // stopped guest into the store (again after upgrades, to share what they replaced), `unify -R`
-// gives it back a plain tree, gc drops objects no guest refers to. Every step makes the new state
+// gives it back a plain tree (gc, vdu and clones are unify-gc.ts, unify-du.ts, unify-clone.ts). Every step makes the new state
 // complete beside the old and switches in one rename, so a killed command leaves every guest
 // startable; the next command on the guest removes what was left (settleUnify).
 
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync } from "node:fs";
+import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync } from "node:fs";
 import { AlreadyRunningError, VsError } from "../errors";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { generation, unifyPaths, type Generation, type UnifyPaths } from "../pure/unify/layout";
-import { REDIRECT_XATTR, digestOfRedirect, digestOfStoreEntry, objectRelPath } from "../pure/unify/objects";
 import { buildMetadataTree, type BuildStats, type Progress } from "../drivers/unify/generation";
 import { currentGeneration, generationNumbers, leaveUnified, removeStale, removeTree, switchGeneration } from "../drivers/unify/guest-layers";
 import { describeStorage, requireUnifiableStorage } from "../drivers/unify/storage";
-import { mountView, mountWritable, unmountView } from "../drivers/unify/view-mount";
-import { copyGeneration } from "../drivers/unify/clone-layers";
-import { getXattr } from "../drivers/unify/xattrs";
+import { mountView, unmountView } from "../drivers/unify/view-mount";
 import { acquireLock, type Lock } from "../drivers/lock";
 import { faultPoint } from "../drivers/fault";
 import { runOk } from "../drivers/process";
@@ -166,52 +163,6 @@ export function lookupRoot(env: Env, g: GuestConfig): string {
   return rec ? `/proc/${rec.pid}/root/.` : g.vdir;
 }
 
-/** Where a build of `name` keeps the new guest's layers until it is renamed into place. */
-export function buildLayersDir(env: Env, name: string): string {
-  return `${unifyPathsOf(env, name).guests}/.${name}.build-${process.pid}`;
-}
-
-export interface UnifiedClone {
-  /** Put the clone's layers in place (just before the build renames its root and config). */
-  commit(): void;
-  abort(): void;
-}
-
-/**
- * `build -m clone` of a unified guest: the clone's layers are copies of the source's metadata
- * tree and upper, sharing every object; `populate` writes the clone's own files (its identity)
- * through the clone's overlay, mounted on its new, empty root for the moment.
- */
-export function cloneUnified(env: Env, source: Generation, name: string, root: string, populate: (root: string) => void): UnifiedClone {
-  const u = unifyPathsOf(env, name);
-  const dir = buildLayersDir(env, name);
-  const gen = generation(dir, 1);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  try {
-    copyGeneration(source, gen);
-    mountWritable(root, { meta: gen.meta, store: u.store, upper: gen.upper, work: gen.work });
-    try {
-      populate(root);
-    } finally {
-      unmountView(root, true);
-    }
-    symlinkSync("gen-1", `${dir}/current`);
-  } catch (e) {
-    removeTree(dir);
-    throw e;
-  }
-  return {
-    commit() {
-      if (existsSync(u.guest)) forgetUnified(env, name);
-      renameSync(dir, u.guest);
-    },
-    abort() {
-      unmountView(root, true);
-      removeTree(dir);
-    },
-  };
-}
-
 /** Before a build of `name`: refuse storage that cannot hold unified guests, before anything is made. */
 export function requireUnifiable(env: Env, name: string): void {
   mkdirSync(env.paths.vdirBase, { recursive: true });
@@ -254,154 +205,3 @@ export async function deunifyGuest(env: Env, g: GuestConfig): Promise<void> {
   removeStale(u);
 }
 
-export interface GcResult {
-  referenced: number;
-  removed: number;
-  freedBytes: number;
-}
-
-/** Every object some generation of some guest points at (a stale generation counts too). */
-function referencedObjects(guests: string): Set<string> {
-  const out = new Set<string>();
-  let names: string[] = [];
-  try {
-    names = readdirSync(guests);
-  } catch {}
-  for (const name of names) {
-    const dir = `${guests}/${name}`;
-    let entries: string[] = [];
-    try {
-      entries = readdirSync(dir);
-    } catch {}
-    for (const e of entries) {
-      if (!e.startsWith("gen-")) continue;
-      const todo = [`${dir}/${e}/meta`];
-      while (todo.length) {
-        const d = todo.pop()!;
-        let list: string[];
-        try {
-          list = readdirSync(d);
-        } catch {
-          continue;
-        }
-        for (const f of list) {
-          const p = `${d}/${f}`;
-          const st = lstatSync(p);
-          if (st.isDirectory()) todo.push(p);
-          else if (st.isFile() && st.size > 0) {
-            const r = getXattr(p, REDIRECT_XATTR);
-            const digest = r && digestOfRedirect(r.toString());
-            if (digest) out.add(digest);
-          }
-        }
-      }
-    }
-  }
-  return out;
-}
-
-/** `vhashify --gc`: remove the objects no guest refers to (and temporaries of killed commands). */
-export async function collectGarbage(env: Env): Promise<GcResult> {
-  const u = unifyPathsOf(env, "-");
-  const lock = await lockStore(env);
-  try {
-    const keep = referencedObjects(u.guests);
-    const res: GcResult = { referenced: keep.size, removed: 0, freedBytes: 0 };
-    let dirs: string[] = [];
-    try {
-      dirs = readdirSync(u.store);
-    } catch {}
-    for (const d of dirs) {
-      for (const f of readdirSync(`${u.store}/${d}`)) {
-        const digest = digestOfStoreEntry(d, f);
-        if (digest && keep.has(digest)) continue;
-        const p = `${u.store}/${d}/${f}`;
-        const st = lstatSync(p);
-        faultPoint("unify.gc-remove");
-        unlinkSync(p);
-        if (digest) {
-          res.removed++;
-          res.freedBytes += st.blocks * 512;
-        }
-      }
-    }
-    return res;
-  } finally {
-    lock.release();
-  }
-}
-
-export interface DiskUse {
-  unified: boolean;
-  /** What the guest itself holds: its upper (unified), or its whole tree. */
-  ownBytes: number;
-  ownInodes: number;
-  /** Its metadata tree: inodes and almost no blocks. */
-  metaInodes: number;
-  /** Objects of the store it refers to, their bytes, and how many of them other guests use too. */
-  sharedObjects: number;
-  sharedBytes: number;
-  alsoUsedByOthers: number;
-}
-
-function walkUsage(top: string, each?: (path: string, st: ReturnType<typeof lstatSync> & {}) => void): { bytes: number; inodes: number } {
-  const seen = new Set<number>();
-  let bytes = 0;
-  const todo = [top];
-  while (todo.length) {
-    const d = todo.pop()!;
-    let list: string[];
-    try {
-      list = readdirSync(d);
-    } catch {
-      continue;
-    }
-    for (const f of list) {
-      const p = `${d}/${f}`;
-      const st = lstatSync(p);
-      if (st.isDirectory()) todo.push(p);
-      if (seen.has(st.ino)) continue;
-      seen.add(st.ino);
-      bytes += st.blocks * 512;
-      each?.(p, st);
-    }
-  }
-  return { bytes, inodes: seen.size };
-}
-
-function redirectsOf(meta: string): Set<string> {
-  const out = new Set<string>();
-  walkUsage(meta, (p, st) => {
-    if (!st.isFile() || st.size === 0) return;
-    const r = getXattr(p, REDIRECT_XATTR);
-    const digest = r && digestOfRedirect(r.toString());
-    if (digest) out.add(digest);
-  });
-  return out;
-}
-
-/** `vdu NAME`: the guest's own bytes and inodes against what it shares through the store. */
-export function diskUse(env: Env, g: GuestConfig): DiskUse {
-  const u = unifyPathsOf(env, g.name);
-  const cur = currentGeneration(u);
-  if (!cur) {
-    const own = walkUsage(g.vdir);
-    return { unified: false, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: 0, sharedObjects: 0, sharedBytes: 0, alsoUsedByOthers: 0 };
-  }
-  const own = walkUsage(cur.upper);
-  const meta = walkUsage(cur.meta);
-  const mine = redirectsOf(cur.meta);
-  const others = new Set<string>();
-  for (const other of readdirSync(u.guests)) {
-    if (other === g.name) continue;
-    const oc = currentGeneration(unifyPathsOf(env, other));
-    if (oc) for (const d of redirectsOf(oc.meta)) if (mine.has(d)) others.add(d);
-  }
-  let sharedBytes = 0;
-  for (const d of mine) {
-    try {
-      sharedBytes += lstatSync(`${u.store}/${objectRelPath(d)}`).blocks * 512;
-    } catch {}
-  }
-  return { unified: true, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: meta.inodes, sharedObjects: mine.size, sharedBytes, alsoUsedByOthers: others.size };
-}
