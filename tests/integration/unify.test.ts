@@ -355,6 +355,22 @@ describe("killed commands leave every guest startable", () => {
   });
 });
 
+describe("disk limits", () => {
+  test("a guest with dlimits/ is told at start why it runs without them, and vdlimit says the same", () => {
+    busyboxGuest(h, "d1", { "dlimits/root/directory": "/\n", "dlimits/root/space_total": "10240\n", "dlimits/root/inodes_total": "1000\n", "dlimits/root/reserved": "5\n" });
+    const r = h.vserver("d1", "start");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^vserver: warning: \S+\/dlimits: disk limits are not available on this host, because .+; guest 'd1' runs without them\.$/m);
+    // This machine's kernel has no XFS quota support (feasibility §3.1): the reason says so.
+    if (!existsSync("/proc/fs/xfs/xqmstat")) expect(r.stderr).toContain("this kernel has no XFS quota support");
+    ok(h, "vserver", "d1", "stop");
+    const v = h.run("vdlimit", ["--xid", "d1", `${h.root}/vservers`]);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/^vdlimit: disk limits are not available on this host, because .+\.\n$/);
+    ok(h, "vserver", "d1", "delete", "--force");
+  });
+});
+
 describe("storage that cannot serve", () => {
   test("hashify on a file system whose inodes cannot hold the overlay's attributes refuses, in one sentence", () => {
     busyboxGuest(plainHost, "e1");

@@ -5,6 +5,7 @@ import { digestOfRedirect, digestOfStoreEntry, objectRelPath, redirectOf } from 
 import { generation, generationNumber, unifyPaths } from "../../src/pure/unify/layout";
 import { rootOptions, viewOptions } from "../../src/pure/unify/overlay-options";
 import { formatDiskUse, formatGc } from "../../src/pure/format/unify";
+import { diskLimitsUnavailable } from "../../src/pure/disk-limits";
 
 const D = "ab" + "0123456789abcdef".repeat(3) + "0123456789abcd";
 
@@ -70,5 +71,21 @@ describe("formats", () => {
 
   test("gc", () => {
     expect(formatGc({ referenced: 10, removed: 2, freedBytes: 8192 })).toBe("store: 10 objects in use, 2 removed (0.0 MiB freed)\n");
+  });
+});
+
+describe("why disk limits are not available", () => {
+  const base = { where: "xfs on /dev/loop0, mounted at /vservers", options: ["rw", "noquota"], xfsQuota: true, quota: true };
+
+  test("the host's lack is named first: the kernel, then the mount", () => {
+    expect(diskLimitsUnavailable({ ...base, type: "xfs", xfsQuota: false })).toMatch(/^this kernel has no XFS quota support \(CONFIG_XFS_QUOTA\)/);
+    expect(diskLimitsUnavailable({ ...base, type: "xfs" })).toMatch(/is not mounted with prjquota$/);
+    expect(diskLimitsUnavailable({ ...base, type: "ext4", quota: false })).toMatch(/no quota support \(CONFIG_QUOTA\)/);
+    expect(diskLimitsUnavailable({ ...base, type: "tmpfs" })).toMatch(/has no project quotas/);
+  });
+
+  test("where the host could, this version's own gap is said", () => {
+    expect(diskLimitsUnavailable({ ...base, type: "xfs", options: ["rw", "prjquota"] })).toMatch(/^this version does not set project quotas yet/);
+    expect(diskLimitsUnavailable({ ...base, type: "btrfs" })).toMatch(/^this version does not set btrfs qgroups yet/);
   });
 });

@@ -12,16 +12,18 @@ const FS_NAMES: Record<number, string> = {
   0x58465342: "xfs", 0xef53: "ext4", 0x9123683e: "btrfs", 0x01021994: "tmpfs", 0x794c7630: "overlay", 0x6969: "nfs",
 };
 
-/** The file system a path is on: its type, mount point and source, as /proc/self/mountinfo says. */
-export function storageOf(path: string): { type: string; mountPoint: string; source: string } {
-  let best = { type: "?", mountPoint: "/", source: "?" };
+/** The file system a path is on: its type, mount point, source and options, as /proc/self/mountinfo says. */
+export function storageOf(path: string): { type: string; mountPoint: string; source: string; options: string[] } {
+  let best = { type: "?", mountPoint: "/", source: "?", options: [] as string[] };
   for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
     const f = line.split(" ");
     const sep = f.indexOf("-");
     if (sep < 0) continue;
     const mp = (f[4] ?? "").replace(/\\040/g, " ");
     const prefix = mp === "/" ? "/" : mp + "/";
-    if ((path + "/").startsWith(prefix) && mp.length >= best.mountPoint.length) best = { type: f[sep + 1]!, mountPoint: mp, source: f[sep + 2]! };
+    if ((path + "/").startsWith(prefix) && mp.length >= best.mountPoint.length) {
+      best = { type: f[sep + 1]!, mountPoint: mp, source: f[sep + 2]!, options: (f[sep + 3] ?? "").split(",") };
+    }
   }
   return best;
 }

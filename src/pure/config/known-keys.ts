@@ -18,6 +18,8 @@ const SUPPORTED = [
   "apps/init/cmd.stop", "apps/init/cmd.prepare", "apps/init/environment", "apps/init/mark",
   "apps/init/depends", "apps/vunify/", "security/", "sched/priority-bias", "net/", "nflags",
   "ncapabilities", "apps/build/",
+  // Read, and refused at start with the host's reason (control/disk-limits.ts).
+  "dlimits/",
 ];
 
 /** Files util-vserver knows that have no equivalent yet, with the reason shown to the user. */
@@ -38,7 +40,6 @@ const UNSUPPORTED: Array<[string, string]> = [
   ["fstab.remote", "remote mounts are not done yet"],
   ["fstab.local", "fstab.local is obsolete; move its lines to fstab"],
   ["cpuset/", "cpusets are not applied yet; use cgroup/cpuset.cpus"],
-  ["dlimits/", "disk limits are not applied yet"],
   ["netns/", "use interfaces/ (docs/networking.md)"],
   ["apps/vshelper/", "there is no vshelper; a guest's reboot ends it"],
   ["apps/vdevmap/", "device maps are not applied; guests get a fixed minimal /dev"],
