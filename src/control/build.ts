@@ -28,7 +28,7 @@ import { cfgDirOf, checkName, guestExists, listGuestNames, loadGuest } from "./g
 import { interfaceConfigEntries, type InterfaceDefaults } from "./build-interfaces";
 import { writeErr } from "../drivers/output";
 import { faultPoint } from "../drivers/fault";
-import { forgetUnified, hashifyGuest, requireUnifiable, unifiedGenerationOf } from "./unify";
+import { forgetUnified, hashifyGuest, requireNothingRunning, requireUnifiable, unifiedGenerationOf } from "./unify";
 import { buildLayersDir, cloneUnified, type UnifiedClone } from "./unify-clone";
 import { unmountView } from "../drivers/unify/view-mount";
 
@@ -269,6 +269,9 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
         }
         const unifiedSource = src.startsWith("/") ? undefined : unifiedGenerationOf(env, src);
         if (unifiedSource) {
+          // Its upper changes while it runs: copied only from a stopped guest (the source's lock
+          // is not taken, as for a plain clone; a start meanwhile is the admin's race).
+          requireNothingRunning(env, loadGuest(env, src), "cloning it");
           // The clone shares the source's objects: only its metadata and its own files are copied.
           clone = cloneUnified(env, unifiedSource, req.name, tmpRoot, (root) => writeIdentity(root, { hostname, resolvConf: hostResolvConf(env.paths.defaultsDir) }));
         } else {

@@ -17,7 +17,7 @@ import { acquireLock, type Lock } from "../drivers/lock";
 import { faultPoint } from "../drivers/fault";
 import { runOk } from "../drivers/process";
 import type { Env } from "./env";
-import { observeGuest } from "./guest-state";
+import { clearLeftovers, observeGuest } from "./guest-state";
 import { liveRecord } from "./info";
 
 export function unifyPathsOf(env: Env, name: string): UnifyPaths {
@@ -53,9 +53,24 @@ export function settleUnify(env: Env, g: GuestConfig): Generation | undefined {
   return cur;
 }
 
-function requireStopped(env: Env, g: GuestConfig, what: string): void {
-  if (observeGuest(env, g.name, g.context).running) {
+/**
+ * The guest must be stopped, and nothing of it left running: processes a killed command left
+ * behind could swap a directory for a link while the host walks the tree, so they (and the rest
+ * of such a start) are torn down first, as start and stop do.
+ */
+export async function requireStopped(env: Env, g: GuestConfig, what: string): Promise<void> {
+  const seen = observeGuest(env, g.name, g.context);
+  if (seen.running) {
     throw new AlreadyRunningError(`guest '${g.name}' is running; stop it before ${what}: files of a running guest are never moved under it.`, { guest: g.name });
+  }
+  await clearLeftovers(env, g.name, seen, what);
+}
+
+/** For a guest whose lock we do not hold (a clone's source): refuse anything running, touch nothing. */
+export function requireNothingRunning(env: Env, g: GuestConfig, what: string): void {
+  const seen = observeGuest(env, g.name, g.context);
+  if (seen.running || seen.orphanProcesses) {
+    throw new AlreadyRunningError(`guest '${g.name}' is running; stop it before ${what}: a unified guest's own files change while it runs.`, { guest: g.name });
   }
 }
 
@@ -107,7 +122,7 @@ function newGeneration(u: UnifyPaths, source: string, progress?: Progress): { ge
 
 /** `vserver NAME hashify`: the guest's files into the store, its root a metadata tree. */
 export async function hashifyGuest(env: Env, g: GuestConfig, progress?: Progress): Promise<HashifyResult> {
-  requireStopped(env, g, "hashify");
+  await requireStopped(env, g, "hashify");
   const u = unifyPathsOf(env, g.name);
   mkdirSync(env.paths.vdirBase, { recursive: true });
   requireUnifiableStorage(u.pool);
@@ -178,7 +193,7 @@ export function forgetUnified(env: Env, name: string): void {
 
 /** `vserver NAME unify -R`: a plain tree again, copied from the merged view. */
 export async function deunifyGuest(env: Env, g: GuestConfig): Promise<void> {
-  requireStopped(env, g, "unify -R");
+  await requireStopped(env, g, "unify -R");
   const u = unifyPathsOf(env, g.name);
   const cur = settleUnify(env, g);
   if (!cur) throw new VsError(`guest '${g.name}' is not unified; nothing to undo.`, { guest: g.name });

@@ -132,6 +132,12 @@ describe("hashify", () => {
     const d = h.vserver("u1", "unify", "-R");
     expect(d.code).not.toBe(0);
     expect(d.stderr).toContain("is running");
+    const c = h.vserver("cx", "build", "-m", "clone", "--", "-s", "u1");
+    expect(c.code).not.toBe(0);
+    expect(c.stderr).toContain("guest 'u1' is running; stop it before cloning it");
+    expect(existsSync(h.cfg("cx"))).toBe(false);
+    expect(existsSync(h.vdir("cx"))).toBe(false);
+    expect(readdirSync(`${h.root}/vservers/.unify/guests`)).toEqual(["u1"]);
   });
 });
 
@@ -323,6 +329,19 @@ describe("killed commands leave every guest startable", () => {
       expect(storeDamage()).toEqual([]);
     });
   }
+
+  test("processes a killed start left are torn down before hashify walks the tree", () => {
+    if (!existsSync(`${h.root}/vservers/.unify/guests/k1/current`)) ok(h, "vserver", "k1", "hashify");
+    const s = h.run("vserver", ["k1", "start"], { env: { VSERVER_FAULT: "start.after-runtime:kill" } });
+    expect(KILLED).toContain(s.code);
+    const r = h.vserver("k1", "hashify");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("hashify stopped and removed them");
+    expect(h.leftovers()).toEqual([`1 mounts under ${h.root}`]);
+    ok(h, "vserver", "k1", "start");
+    expect(ok(h, "vserver", "k1", "exec", "cat", "/marker")).toBe("k1 marker\n");
+    ok(h, "vserver", "k1", "stop");
+  });
 
   test("a full disk during hashify and unify -R changes nothing", () => {
     const unified = existsSync(`${h.root}/vservers/.unify/guests/k1/current`);
