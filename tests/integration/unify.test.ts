@@ -79,6 +79,9 @@ beforeAll(() => {
   writeFileSync(`${h.vdir("u1")}/t/other`, "other content\n".repeat(600), { mode: 0o644 });
   writeFileSync(`${h.vdir("u1")}/t/setuid`, "#!/bin/sh\n", { mode: 0o4755 });
   Bun.spawnSync(["ln", `${h.vdir("u1")}/t/write`, `${h.vdir("u1")}/t/hardlink`]);
+  // Links a guest made to the host's files: kept as links, never followed by the host.
+  Bun.spawnSync(["ln", "-s", "/etc", `${h.vdir("u1")}/t/hostetc`]);
+  Bun.spawnSync(["ln", "-s", "/etc/shadow", `${h.vdir("u1")}/t/shadow`]);
   copyFileSync(ATTACK, `${h.vdir("u1")}/attack`);
   chmodSync(`${h.vdir("u1")}/attack`, 0o755);
 });
@@ -97,6 +100,10 @@ describe("hashify", () => {
     expect(stub.mode & 0o7777).toBe(0o4755);
     expect(stub.blocks).toBe(0);
     expect(lstatSync(`${meta}/t/write`).ino).toBe(lstatSync(`${meta}/t/hardlink`).ino);
+    expect(lstatSync(`${meta}/t/hostetc`).isSymbolicLink()).toBe(true);
+    expect(lstatSync(`${meta}/t/shadow`).isSymbolicLink()).toBe(true);
+    const shadow = new Bun.CryptoHasher("sha256").update(readFileSync("/etc/shadow")).digest("hex");
+    expect(existsSync(`${STORE}/${shadow.slice(0, 2)}/${shadow.slice(2)}`)).toBe(false);
   });
 
   test("again on an unchanged guest adds nothing to the store", () => {

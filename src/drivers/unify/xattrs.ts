@@ -10,6 +10,8 @@ interface XattrCalls {
   set: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
   mknod: (path: string, mode: number, dev: bigint) => number;
   remove: (path: string, name: string) => number;
+  flist: (fd: number, buf: Buffer | null, size: number) => number;
+  fget: (fd: number, name: string, buf: Buffer | null, size: number) => number;
 }
 
 let calls: XattrCalls | undefined;
@@ -23,6 +25,8 @@ function c(): XattrCalls {
     set: l.func("int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)") as XattrCalls["set"],
     mknod: l.func("int mknod(const char *path, uint32_t mode, uint64_t dev)") as XattrCalls["mknod"],
     remove: l.func("int lremovexattr(const char *path, const char *name)") as XattrCalls["remove"],
+    flist: l.func("long flistxattr(int fd, _Out_ uint8_t *list, size_t size)") as XattrCalls["flist"],
+    fget: l.func("long fgetxattr(int fd, const char *name, _Out_ uint8_t *value, size_t size)") as XattrCalls["fget"],
   };
   return calls;
 }
@@ -36,31 +40,46 @@ export class XattrError extends Error {
 const ENODATA = 61;
 const ENOTSUP = 95;
 
+/** A file named by its path (never following a final link) or by an open descriptor. */
+export type XattrTarget = string | number;
+
+function where(t: XattrTarget): string {
+  return typeof t === "number" ? `/proc/self/fd/${t}` : t;
+}
+
+function list(t: XattrTarget, buf: Buffer | null, size: number): number {
+  return Number(typeof t === "number" ? c().flist(t, buf, size) : c().list(t, buf, size));
+}
+
+function get(t: XattrTarget, name: string, buf: Buffer | null, size: number): number {
+  return Number(typeof t === "number" ? c().fget(t, name, buf, size) : c().get(t, name, buf, size));
+}
+
 /** Names of a file's extended attributes; none where the file system has none. */
-export function listXattrs(path: string): string[] {
-  const n = Number(c().list(path, null, 0));
+export function listXattrs(t: XattrTarget): string[] {
+  const n = list(t, null, 0);
   if (n < 0) {
     const e = libc().errno();
     if (e === ENOTSUP) return [];
-    throw new XattrError("listxattr", path, e);
+    throw new XattrError("listxattr", where(t), e);
   }
   if (n === 0) return [];
   const buf = Buffer.alloc(n);
-  const got = Number(c().list(path, buf, n));
-  if (got < 0) throw new XattrError("listxattr", path, libc().errno());
+  const got = list(t, buf, n);
+  if (got < 0) throw new XattrError("listxattr", where(t), libc().errno());
   return buf.subarray(0, got).toString("latin1").split("\0").filter(Boolean);
 }
 
-export function getXattr(path: string, name: string): Buffer | undefined {
-  const n = Number(c().get(path, name, null, 0));
+export function getXattr(t: XattrTarget, name: string): Buffer | undefined {
+  const n = get(t, name, null, 0);
   if (n < 0) {
     const e = libc().errno();
     if (e === ENODATA) return undefined;
-    throw new XattrError(`getxattr ${name}`, path, e);
+    throw new XattrError(`getxattr ${name}`, where(t), e);
   }
   const buf = Buffer.alloc(n);
-  const got = n ? Number(c().get(path, name, buf, n)) : 0;
-  if (got < 0) throw new XattrError(`getxattr ${name}`, path, libc().errno());
+  const got = n ? get(t, name, buf, n) : 0;
+  if (got < 0) throw new XattrError(`getxattr ${name}`, where(t), libc().errno());
   return buf.subarray(0, got);
 }
 
