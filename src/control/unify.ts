@@ -5,7 +5,7 @@
 // complete beside the old and switches in one rename, so a killed command leaves every guest
 // startable; the next command on the guest removes what was left (settleUnify).
 
-import { chmodSync, chownSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { AlreadyRunningError, VsError } from "../errors";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { generation, unifyPaths, type Generation, type UnifyPaths } from "../pure/unify/layout";
@@ -38,14 +38,17 @@ function isEmptyDir(dir: string): boolean {
 }
 
 /**
- * Finish or undo what a killed unification command left, under the guest's lock. A unified guest
- * whose root directory holds files was being given back a plain tree, which was complete before
- * it was renamed there: that tree is the guest's now.
+ * Finish or undo what a killed unification command left, under the guest's lock. A `unify -R`
+ * that marked its copy complete and whose copy is gone had renamed it onto the guest's root: that
+ * plain tree is the guest's now. Files that merely appear in a unified guest's empty root (a hook
+ * wrote there) never make it plain.
  */
 export function settleUnify(env: Env, g: GuestConfig): Generation | undefined {
   const u = unifyPathsOf(env, g.name);
   unmountView(u.view);
-  if (currentGeneration(u) && !isEmptyDir(g.vdir)) leaveUnified(u);
+  if (currentGeneration(u) && existsSync(u.plainCopyComplete) && !existsSync(u.plainCopy)) leaveUnified(u);
+  // A hashify killed between moving the plain tree aside and its switch: the tree goes back.
+  if (!currentGeneration(u) && existsSync(u.oldRoot)) renameSync(u.oldRoot, g.vdir);
   removeStale(u);
   const cur = currentGeneration(u);
   // hashify moves the former root aside before it makes the empty mount point again.
@@ -147,16 +150,18 @@ export async function hashifyGuest(env: Env, g: GuestConfig, progress?: Progress
       removeStale(u);
       throw noSpace(e, u, `hashify of '${g.name}'`);
     }
-    switchGeneration(u, built.n);
-    faultPoint("unify.after-switch");
     if (!cur) {
-      // The plain tree goes aside in one rename; the root directory is made again, empty, as
-      // the guest's mount point (start makes it too, should this command die in between).
+      // The plain tree goes aside in one rename, and the root directory is made again, empty,
+      // as the guest's mount point. Until the switch below, the next command puts it back
+      // (settleUnify); after it, the next command removes it.
       const st = lstatSync(g.vdir);
       renameSync(g.vdir, u.oldRoot);
       mkdirSync(g.vdir, { mode: st.mode & 0o7777 });
       chownSync(g.vdir, st.uid, st.gid);
+      faultPoint("unify.after-move-aside");
     }
+    switchGeneration(u, built.n);
+    faultPoint("unify.after-switch");
     removeStale(u);
     return { ...built.stats, storage: describeStorage(u.pool), wasUnified: !!cur };
   } finally {
@@ -197,6 +202,9 @@ export async function deunifyGuest(env: Env, g: GuestConfig): Promise<void> {
   const u = unifyPathsOf(env, g.name);
   const cur = settleUnify(env, g);
   if (!cur) throw new VsError(`guest '${g.name}' is not unified; nothing to undo.`, { guest: g.name });
+  if (!isEmptyDir(g.vdir)) {
+    throw new VsError(`the root directory ${g.vdir} of unified guest '${g.name}' holds files of its own (its files are in ${cur.dir}); move them away, then run 'unify -R' again.`, { guest: g.name, file: g.vdir });
+  }
   try {
     mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store });
     try {
@@ -206,14 +214,13 @@ export async function deunifyGuest(env: Env, g: GuestConfig): Promise<void> {
     }
     runOk(["sync", "-f", u.plainCopy], {}, `flushing ${u.plainCopy}`);
     faultPoint("unify.before-plain-rename", u.plainCopy);
+    writeFileSync(u.plainCopyComplete, "");
   } catch (e) {
     removeTree(u.plainCopy);
+    rmSync(u.plainCopyComplete, { force: true });
     throw noSpace(e, u, `unify -R of '${g.name}'`);
   }
-  // The empty mount point is replaced by the complete copy in one rename.
-  try {
-    rmdirSync(g.vdir);
-  } catch {}
+  // The empty mount point is replaced by the complete copy in one rename (a missing one too).
   renameSync(u.plainCopy, g.vdir);
   faultPoint("unify.after-plain-rename");
   leaveUnified(u);

@@ -308,6 +308,7 @@ describe("one page cache for all guests", () => {
 describe("killed commands leave every guest startable", () => {
   const points: Array<[string, string[]]> = [
     ["unify.after-generation", ["k1", "hashify"]],
+    ["unify.after-move-aside", ["k1", "hashify"]],
     ["unify.after-switch", ["k1", "hashify"]],
     ["unify.before-plain-rename", ["k1", "unify", "-R"]],
     ["unify.after-plain-rename", ["k1", "unify", "-R"]],
@@ -367,6 +368,19 @@ describe("killed commands leave every guest startable", () => {
     ok(h, "vserver", "k1", "start");
     expect(ok(h, "vserver", "k1", "exec", "cat", "/marker")).toBe("k1 marker\n");
     ok(h, "vserver", "k1", "stop");
+  });
+
+  test("files put into a unified guest's empty root directory never make it plain", () => {
+    if (!existsSync(`${h.root}/vservers/.unify/guests/k1/current`)) ok(h, "vserver", "k1", "hashify");
+    writeFileSync(`${h.vdir("k1")}/stray`, "put here by a hook\n");
+    ok(h, "vserver", "k1", "start");
+    expect(ok(h, "vserver", "k1", "exec", "cat", "/marker")).toBe("k1 marker\n");
+    ok(h, "vserver", "k1", "stop");
+    expect(existsSync(`${h.root}/vservers/.unify/guests/k1/current`)).toBe(true);
+    const r = h.vserver("k1", "unify", "-R");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^vserver: the root directory \S+ of unified guest 'k1' holds files of its own .*run 'unify -R' again\.\n$/);
+    Bun.spawnSync(["rm", `${h.vdir("k1")}/stray`]);
   });
 
   test("kill -9 during gc", () => {

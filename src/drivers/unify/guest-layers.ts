@@ -57,15 +57,19 @@ export function removeTree(path: string): void {
   removeEmptyDir(path.slice(0, slash) || "/", path.slice(slash + 1));
 }
 
-/** Every generation but the one in force, and the former root and copies of killed commands. */
+/**
+ * Every generation but the one in force, the copies of killed commands, and the former plain
+ * root once the guest is unified (before, it is the guest's only tree: settleUnify restores it).
+ */
 export function removeStale(u: UnifyPaths): void {
   const cur = currentGeneration(u);
   for (const n of generationNumbers(u)) {
     const g = generation(u.guest, n);
     if (!cur || g.dir !== cur.dir) removeTree(g.dir);
   }
-  removeTree(u.oldRoot);
+  if (cur) removeTree(u.oldRoot);
   removeTree(u.plainCopy);
+  rmSync(u.plainCopyComplete, { force: true });
   rmSync(`${u.current}.new`, { force: true });
   if (!cur && existsSync(u.guest) && !readdirSync(u.guest).length) removeEmptyDir(u.guests, u.guest.slice(u.guests.length + 1));
 }

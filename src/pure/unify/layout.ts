@@ -18,6 +18,11 @@ export interface UnifyPaths {
   oldRoot: string;
   /** The plain tree `unify -R` copies out, renamed onto the guest's root when complete. */
   plainCopy: string;
+  /**
+   * Made once the plain copy is complete, before its rename: with it and without the copy, the
+   * rename was done and the plain tree is the guest's.
+   */
+  plainCopyComplete: string;
   /** Where hashify and `unify -R` mount the guest's merged tree read-only (host side). */
   view: string;
 }
@@ -27,7 +32,7 @@ export function unifyPaths(vdirBase: string, runDir: string, name: string): Unif
   const guest = `${pool}/guests/${name}`;
   return {
     pool, store: `${pool}/store`, guests: `${pool}/guests`, guest,
-    current: `${guest}/current`, oldRoot: `${guest}/old-root`, plainCopy: `${guest}/plain-copy`,
+    current: `${guest}/current`, oldRoot: `${guest}/old-root`, plainCopy: `${guest}/plain-copy`, plainCopyComplete: `${guest}/plain-copy.complete`,
     view: `${runDir}/.unify-views/${name}`,
   };
 }
