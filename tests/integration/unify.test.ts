@@ -395,6 +395,26 @@ describe("killed commands leave every guest startable", () => {
   });
 });
 
+describe("delete", () => {
+  test("refuses a guest whose vdir names the pool or a place inside it", () => {
+    for (const [name, target] of [["v1", `${h.root}/vservers/.unify`], ["v2", `${h.root}/vservers/.unify/store`]] as const) {
+      busyboxGuest(h, name);
+      const vdir = `${h.cfg(name)}/vdir`;
+      Bun.spawnSync(["rm", vdir]);
+      Bun.spawnSync(["ln", "-s", target, vdir]);
+      const r = h.vserver(name, "delete", "--force");
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain("the unification pool");
+      expect(storeDamage()).toEqual([]);
+      expect(objectCount()).toBeGreaterThan(0);
+      // Put back, so that the cleanup removes only the guest's own tree.
+      Bun.spawnSync(["rm", vdir]);
+      Bun.spawnSync(["ln", "-s", h.vdir(name), vdir]);
+      ok(h, "vserver", name, "delete", "--force");
+    }
+  });
+});
+
 describe("disk limits", () => {
   test("a guest with dlimits/ is told at start why it runs without them, and vdlimit says the same", () => {
     busyboxGuest(h, "d1", { "dlimits/root/directory": "/\n", "dlimits/root/space_total": "10240\n", "dlimits/root/inodes_total": "1000\n", "dlimits/root/reserved": "5\n" });
