@@ -415,6 +415,33 @@ describe("delete", () => {
   });
 });
 
+describe("setattr and showattr", () => {
+  test("immutable and append-only are set, shown and cleared; util-vserver's others are refused with the reason", () => {
+    const d = `${h.root}/attrs`;
+    mkdirSync(`${d}/sub`, { recursive: true });
+    writeFileSync(`${d}/sub/f`, "a\n");
+    Bun.spawnSync(["ln", "-s", "/etc/passwd", `${d}/sub/link`]);
+    try {
+      ok(h, "setattr", "--immutable", `${d}/sub/f`);
+      expect(ok(h, "showattr", "-R", d)).toBe(`------i--a ${d}\n------i--a ${d}/sub\n------I--a ${d}/sub/f\n`);
+      expect(() => writeFileSync(`${d}/sub/f`, "b\n", { flag: "a" })).toThrow();
+      ok(h, "setattr", "--~immu", "--append", `${d}/sub/f`);
+      expect(ok(h, "showattr", `${d}/sub/f`)).toBe(`------i--A ${d}/sub/f\n`);
+      const r = h.run("setattr", ["--iunlink", `${d}/sub/f`]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^setattr: --iunlink: a unified file is no longer immutable-but-unlinkable: .*nothing to set\.\n$/);
+      const l = h.run("setattr", ["--immutable", `${d}/sub/link`]);
+      expect(l.code).toBe(1);
+      expect(l.stderr).toContain("is a symbolic link");
+      expect(lstatSync("/etc/passwd").mode).toBeDefined();
+      expect(ok(h, "showattr", "/etc/passwd")).toBe("------i--a /etc/passwd\n");
+    } finally {
+      h.run("setattr", ["--~immutable", "--~append", `${d}/sub/f`]);
+      Bun.spawnSync(["rm", "-rf", d]);
+    }
+  });
+});
+
 describe("disk limits", () => {
   test("a guest with dlimits/ is told at start why it runs without them, and vdlimit says the same", () => {
     busyboxGuest(h, "d1", { "dlimits/root/directory": "/\n", "dlimits/root/space_total": "10240\n", "dlimits/root/inodes_total": "1000\n", "dlimits/root/reserved": "5\n" });

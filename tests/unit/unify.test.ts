@@ -6,6 +6,7 @@ import { generation, generationNumber, unifyPaths } from "../../src/pure/unify/l
 import { rootOptions, viewOptions } from "../../src/pure/unify/overlay-options";
 import { formatDiskUse, formatGc } from "../../src/pure/format/unify";
 import { diskLimitsUnavailable } from "../../src/pure/disk-limits";
+import { formatAttrs, parseAttrArgs } from "../../src/pure/inode-attrs";
 
 const D = "ab" + "0123456789abcdef".repeat(3) + "0123456789abcd";
 
@@ -87,5 +88,25 @@ describe("why disk limits are not available", () => {
   test("where the host could, this version's own gap is said", () => {
     expect(diskLimitsUnavailable({ ...base, type: "xfs", options: ["rw", "prjquota"] })).toMatch(/^this version does not set project quotas yet/);
     expect(diskLimitsUnavailable({ ...base, type: "btrfs" })).toMatch(/^this version does not set btrfs qgroups yet/);
+  });
+});
+
+describe("setattr's attributes", () => {
+  test("immutable (--immu too) and append, set and cleared", () => {
+    expect(parseAttrArgs(["--immu", "--~append"])).toEqual({ set: ["immutable"], clear: ["append"] });
+    expect(parseAttrArgs(["--!immutable", "--append"])).toEqual({ set: ["append"], clear: ["immutable"] });
+  });
+
+  test("the patched kernel's attributes are refused with what they became", () => {
+    expect(() => parseAttrArgs(["--iunlink"])).toThrow(/copies it into the guest's own upper/);
+    expect(() => parseAttrArgs(["--~barrier"])).toThrow(/mode 0000/);
+    expect(() => parseAttrArgs(["--hide"])).toThrow(/\/proc visibility/);
+    expect(() => parseAttrArgs(["--wibble"])).toThrow(/not an attribute/);
+    expect(() => parseAttrArgs(["immutable"])).toThrow(/not an attribute flag/);
+  });
+
+  test("showattr's columns", () => {
+    expect(formatAttrs(false, false)).toBe("------i--a");
+    expect(formatAttrs(true, true)).toBe("------I--A");
   });
 });
