@@ -24,13 +24,19 @@ import { main as vsomething } from "./vsomething";
 import { main as vaptGet } from "./vapt-get";
 import { main as vrpm } from "./vrpm";
 import { main as vyum } from "./vyum";
+import { main as vhashify } from "./vhashify";
+import { main as vunify } from "./vunify";
+import { main as vdu } from "./vdu";
+import { main as vdlimit } from "./vdlimit";
+import { main as setattr } from "./setattr";
+import { main as showattr } from "./showattr";
 
 export type CommandMain = (argv: string[]) => Promise<number | void> | number | void;
 
 export const COMMANDS: Record<string, CommandMain> = {
   vserver, "vserver-stat": vserverStat, vps, vpstree, vtop, vkill, vwait, "vserver-info": vserverInfo,
   chcontext, reducecap, chbind, vuname, vlimit, vattribute, "start-vservers": startVservers,
-  vreboot, vhalt, vsomething, "vapt-get": vaptGet, vrpm, vyum,
+  vreboot, vhalt, vsomething, "vapt-get": vaptGet, vrpm, vyum, vhashify, vunify, vdu, vdlimit, setattr, showattr,
 };
 
 if (import.meta.main) console.log([...Object.keys(COMMANDS), "vserverd"].join(" "));

@@ -12,6 +12,7 @@ import { BUILD_METHODS, type BuildMethod } from "../control/build";
 import { formatGuestList, formatStatus } from "../pure/format/guest-status";
 import { runMain, warn } from "./main";
 import { writeOut } from "../drivers/output";
+import { unifyOne } from "./vunify";
 
 const PROG = "vserver";
 
@@ -53,6 +54,10 @@ Commands:
   delete [--force]       stop and remove the guest's root, config and logs (asks unless
                          --force); refuses a vdir that is not the guest's alone
   convert                write /etc/vservers/NAME/ from a legacy /etc/vservers/NAME.conf
+  hashify                move the stopped guest's files into the store shared by all guests and
+                         make its root an overlay over it (again after upgrades: what they
+                         replaced is shared again); needs XFS under the guest roots
+  unify [-R]             the same as hashify; -R gives the guest a plain tree again
 
 Global options:
   --silent, -s           no progress output or warnings
@@ -80,7 +85,8 @@ Methods and their arguments (after '--'):
   skeleton [-- CMD ARGS...]       the directory tree and config only; CMD may fill the tree
   debootstrap -d SUITE [-m MIRROR] [-- DEBOOTSTRAP-OPTIONS]
                                   a Debian guest; packages are cached for the next build
-  clone -s GUEST|DIR              a copy of another guest (its config too), with its own context
+  clone -s GUEST|DIR              a copy of another guest (its config too), with its own context;
+                                  a unified GUEST's clone shares its files (metadata copied only)
   template -t ARCHIVE             a guest from a root-filesystem tarball
 
 Options:
@@ -92,6 +98,8 @@ Options:
   --netdev DEV, --netprefix N, --netmask M, --netbcast B
                        defaults for every --interface (interfaces/dev, prefix, mask, bcast)
   --rootdir DIR        make the guest's root DIR/NAME instead of /vservers/NAME
+  --unified            put the new guest's files into the store shared by all guests
+                       (as 'vserver NAME hashify' does; docs/unification.md)
 
 Example: vserver kea build -m debootstrap --context 10 --interface eth0:192.168.0.44/32 -- -d bookworm
   --force              replace an existing stopped guest of that name
@@ -148,6 +156,7 @@ async function buildCommand(name: string, args: string[], defaultsDir: string) {
       netbcast: { type: "string" },
       rootdir: { type: "string" },
       force: { type: "boolean" },
+      unified: { type: "boolean" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
     },
@@ -168,6 +177,7 @@ async function buildCommand(name: string, args: string[], defaultsDir: string) {
     interfaceDefaults: { dev: values.netdev, prefix: values.netprefix, mask: values.netmask, bcast: values.netbcast },
     rootdir: values.rootdir,
     force: !!values.force,
+    unified: !!values.unified,
     quiet: !!values.quiet,
     methodArgs,
   };
@@ -318,6 +328,19 @@ export async function main(argv: string[]): Promise<number> {
       const warnings = await plane.convert(env, name);
       for (const w of warnings) env.warn(w);
       if (!silent) writeOut(`wrote ${env.paths.confDir}/${name}/ from ${env.paths.confDir}/${name}.conf\n`);
+      return 0;
+    }
+    case "hashify": {
+      // util-vserver's -n (dry run) has no counterpart; --refresh and -v are what every run does.
+      const bad = args.find((a) => a !== "--refresh" && a !== "-v");
+      if (bad) throw new UsageError(`hashify: unexpected argument '${bad}'.`);
+      await unifyOne(env, name, false, silent);
+      return 0;
+    }
+    case "unify": {
+      const bad = args.find((a) => a !== "-R" && a !== "-v");
+      if (bad) throw new UsageError(`unify: unexpected argument '${bad}'.`);
+      await unifyOne(env, name, args.includes("-R"), silent);
       return 0;
     }
     default:

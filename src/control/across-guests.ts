@@ -9,6 +9,7 @@ import { vserverCommand } from "./boot";
 import type { Env } from "./env";
 import { settleAllExited } from "./exited";
 import { guestHasProgram } from "./guest-programs";
+import { lookupRoot } from "./unify";
 import { listGuestNames, loadGuest } from "./guests";
 import { liveRecord } from "./info";
 
@@ -50,7 +51,7 @@ async function eachLine(stream: ReadableStream<Uint8Array>, emit: (line: string)
 
 async function runInGuest(env: Env, cmd: string[], g: GuestConfig, argv: string[], named: boolean, o: AcrossOutput): Promise<AcrossOutcome> {
   if (!liveRecord(env, g.name)) return { name: g.name, result: named ? "failed" : "skipped", detail: "not running" };
-  if (!guestHasProgram(g, argv[0]!)) return { name: g.name, result: "failed", detail: `${argv[0]}: no such program in this guest` };
+  if (!guestHasProgram(g, argv[0]!, lookupRoot(env, g))) return { name: g.name, result: "failed", detail: `${argv[0]}: no such program in this guest` };
   let p;
   try {
     p = Bun.spawn([...cmd, g.name, "exec", ...argv], {

@@ -28,6 +28,9 @@ import { cfgDirOf, checkName, guestExists, listGuestNames, loadGuest } from "./g
 import { interfaceConfigEntries, type InterfaceDefaults } from "./build-interfaces";
 import { writeErr } from "../drivers/output";
 import { faultPoint } from "../drivers/fault";
+import { forgetUnified, hashifyGuest, requireNothingRunning, requireUnifiable, unifiedGenerationOf } from "./unify";
+import { buildLayersDir, cloneUnified, type UnifiedClone } from "./unify-clone";
+import { unmountView } from "../drivers/unify/view-mount";
 
 export const BUILD_METHODS = ["busybox", "skeleton", "debootstrap", "clone", "template"] as const;
 export type BuildMethod = (typeof BUILD_METHODS)[number];
@@ -46,6 +49,8 @@ export interface BuildRequest {
   rootdir?: string;
   force: boolean;
   quiet: boolean;
+  /** --unified: the new guest's files go into the shared store (docs/unification.md). */
+  unified?: boolean;
   methodArgs: string[];
 }
 
@@ -100,10 +105,14 @@ function noSpaceNamed(e: unknown, where: string): unknown {
 }
 
 function removeDebris(env: Env, name: string, rootBase: string): void {
-  for (const dir of new Set([env.paths.confDir, env.paths.vdirBase, rootBase])) {
+  const layers = buildLayersDir(env, name);
+  for (const dir of new Set([env.paths.confDir, env.paths.vdirBase, rootBase, layers.slice(0, layers.lastIndexOf("/"))])) {
     for (const d of debrisOf(dir, name)) {
       const pid = Number(/\.build-(\d+)$/.exec(d)?.[1]);
-      if (!pid || procStartTime(pid) === undefined) rmSync(d, { recursive: true, force: true });
+      if (pid && procStartTime(pid) !== undefined) continue;
+      // A killed clone of a unified guest may have left its overlay on its new root.
+      unmountView(d, true);
+      rmSync(d, { recursive: true, force: true });
     }
   }
 }
@@ -169,6 +178,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
   const methodOpts = parseMethodArgs(req.method, req.methodArgs);
   const debootstrapArgs = req.method === "debootstrap" ? parseDebootstrapArgs(req.methodArgs) : undefined;
 
+  if (req.unified) requireUnifiable(env, req.name);
   removeDebris(env, req.name, rootBase);
   const cfgDir = cfgDirOf(env, req.name);
   const vdir = `${rootBase}/${req.name}`;
@@ -198,7 +208,9 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
     allocation.release();
   }
 
+  let clone: UnifiedClone | undefined;
   const cleanup = () => {
+    clone?.abort();
     rmSync(tmpCfg, { recursive: true, force: true });
     rmSync(tmpRoot, { recursive: true, force: true });
   };
@@ -256,7 +268,16 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
             extraConfig.push([rel, e]);
           }
         }
-        await copyGuestRoot(srcRoot, tmpRoot, req.quiet);
+        const unifiedSource = src.startsWith("/") ? undefined : unifiedGenerationOf(env, src);
+        if (unifiedSource) {
+          // Its upper changes while it runs: copied only from a stopped guest (the source's lock
+          // is not taken, as for a plain clone; a start meanwhile is the admin's race).
+          requireNothingRunning(env, loadGuest(env, src), "cloning it");
+          // The clone shares the source's objects: only its metadata and its own files are copied.
+          clone = cloneUnified(env, unifiedSource, req.name, tmpRoot, (root) => writeIdentity(root, { hostname, resolvConf: hostResolvConf(env.paths.defaultsDir) }));
+        } else {
+          await copyGuestRoot(srcRoot, tmpRoot, req.quiet);
+        }
         break;
       }
       case "template":
@@ -264,7 +285,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
         break;
     }
 
-    writeIdentity(tmpRoot, { hostname, resolvConf: hostResolvConf(env.paths.defaultsDir) });
+    if (!clone) writeIdentity(tmpRoot, { hostname, resolvConf: hostResolvConf(env.paths.defaultsDir) });
     faultPoint("build.after-root", `${tmpRoot}/etc/hostname`);
 
     const entries: Array<[string, ConfigEntry]> = [
@@ -283,10 +304,21 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
     if (req.force) {
       rmSync(cfgDir, { recursive: true, force: true });
       rmSync(vdir, { recursive: true, force: true });
+      forgetUnified(env, req.name);
     }
     faultPoint("build.before-rename", vdir);
+    const unifiedAlready = !!clone;
+    clone?.commit();
+    clone = undefined;
     renameSync(tmpRoot, vdir);
     renameSync(tmpCfg, cfgDir);
+    if (req.unified && !unifiedAlready) {
+      try {
+        await hashifyGuest(env, loadGuest(env, req.name));
+      } catch (e) {
+        throw new VsError(`guest '${req.name}' was built with a plain tree but not unified: ${(e as Error).message}`, { guest: req.name });
+      }
+    }
     return { name: req.name, context, vdir, cfgDir };
   } catch (e) {
     cleanup();

@@ -9,6 +9,7 @@ import { ForbiddenError, NotRunningError, UsageError, VsError } from "../errors"
 import { readRunRecord } from "../drivers/run-state";
 import { ownedByPackages } from "../drivers/package-owner";
 import { openTree, removeContents, removeEmptyDir, type OpenedTree } from "../drivers/tree-removal";
+import { forgetUnified, unifyPathsOf } from "./unify";
 import { faultPoint } from "../drivers/fault";
 import { ancestorsOf, SYSTEM_DIRS, whyNotRemovable } from "../pure/root-removal";
 import type { GuestConfig } from "../pure/config/guest-config";
@@ -59,8 +60,13 @@ function checkRemovable(env: Env, g: GuestConfig, root: string): void {
     { path: p.runDir, what: "the run directory" },
     { path: p.cacheDir, what: "the cache directory" },
     { path: p.logDir, what: "the log directory" },
+    { path: unifyPathsOf(env, g.name).pool, what: "the unification pool (every unified guest's files)" },
     ...(p.root !== "/" ? [{ path: p.root, what: "the state root" }] : []),
   ].map((s) => ({ ...s, path: realOrSelf(s.path) }));
+  const pool = stateDirs.find((s) => s.what.startsWith("the unification pool"))!;
+  if (root.startsWith(pool.path + "/")) {
+    throw new ForbiddenError(`${g.cfgDir}/vdir: the guest root ${root} lies inside ${pool.what} (${pool.path}), so delete refuses to remove it; nothing was changed.`, { guest: g.name, file: `${g.cfgDir}/vdir` });
+  }
   const owned = ownedByPackages([root, ...ancestorsOf(root)]);
   const why = whyNotRemovable(root, {
     ownCfgDir: realOrSelf(g.cfgDir),
@@ -126,6 +132,8 @@ export async function deleteGuest(env: Env, g: GuestConfig, o: DeleteOptions): P
         if (err !== 0) throw new VsError(`cannot remove the emptied root ${root} of guest '${g.name}' (errno ${err}); the config is kept.`, { guest: g.name, file: root });
       }
     }
+    // A unified guest's metadata tree and upper; its objects stay in the store until gc.
+    forgetUnified(env, g.name);
     rmSync(`${env.paths.cacheDir}/${g.name}`, { recursive: true, force: true });
     for (const f of [logFileOf(env, g.name), `${logFileOf(env, g.name)}.1`, `${env.paths.logDir}/${g.name}.build.log`]) rmSync(f, { force: true });
     rmSync(g.cfgDir, { recursive: true, force: true });

@@ -11,9 +11,12 @@ function guestPath(g: GuestConfig): string[] {
   return path.split(":").filter((d) => d.startsWith("/"));
 }
 
-/** The program is an executable file in the guest: a path as given, a bare name on the guest's PATH. */
-export function guestHasProgram(g: GuestConfig, program: string): boolean {
-  const root = new GuestRoot(g.vdir);
+/**
+ * The program is an executable file in the guest: a path as given, a bare name on the guest's
+ * PATH. `top` is where the guest's root is seen from the host (control/unify.ts lookupRoot).
+ */
+export function guestHasProgram(g: GuestConfig, program: string, top = g.vdir): boolean {
+  const root = new GuestRoot(top);
   try {
     return program.includes("/") ? root.isExecutable(program) : guestPath(g).some((d) => root.isExecutable(`${d}/${program}`));
   } finally {
@@ -22,8 +25,8 @@ export function guestHasProgram(g: GuestConfig, program: string): boolean {
 }
 
 /** One plain sentence when the guest lacks the program, before anything is run. */
-export function requireProgram(g: GuestConfig, program: string): void {
-  if (!guestHasProgram(g, program)) {
+export function requireProgram(g: GuestConfig, program: string, top = g.vdir): void {
+  if (!guestHasProgram(g, program, top)) {
     throw new NotFoundError(`guest '${g.name}' has no ${program} (looked ${program.includes("/") ? "at that path" : `in ${guestPath(g).join(":")}`}).`, { guest: g.name });
   }
 }
@@ -38,14 +41,14 @@ const PACKAGE_TOOLS: Array<{ tool: string; install: string[]; remove: string[] }
 ];
 
 /** The argv that installs or removes packages with the guest's own package tool; undefined when it has none we know. */
-export function packageCommand(g: GuestConfig, action: "install" | "remove", packages: string[]): string[] | undefined {
-  const t = PACKAGE_TOOLS.find((p) => guestHasProgram(g, p.tool));
+export function packageCommand(g: GuestConfig, action: "install" | "remove", packages: string[], top = g.vdir): string[] | undefined {
+  const t = PACKAGE_TOOLS.find((p) => guestHasProgram(g, p.tool, top));
   return t && [t.tool, ...t[action], ...packages];
 }
 
 /** The argv of `vserver NAME pkg install|remove PKG...`, or the not-found error naming the tools tried. */
-export function requirePackageCommand(g: GuestConfig, action: "install" | "remove", packages: string[]): string[] {
-  const argv = packageCommand(g, action, packages);
+export function requirePackageCommand(g: GuestConfig, action: "install" | "remove", packages: string[], top = g.vdir): string[] {
+  const argv = packageCommand(g, action, packages, top);
   if (!argv) throw new NotFoundError(`guest '${g.name}' has none of the package tools ${PACKAGE_TOOLS.map((p) => p.tool).join(", ")}.`, { guest: g.name });
   return argv;
 }

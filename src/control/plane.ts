@@ -21,6 +21,10 @@ import { allStatuses, guestStatus, liveRecord, type GuestStatus } from "./info";
 import { deleteGuest, type DeleteOptions } from "./delete";
 import { settleAllExited, settleExited } from "./exited";
 import { requirePackageCommand, requireProgram } from "./guest-programs";
+import { deunifyGuest, hashifyGuest, lookupRoot, type HashifyResult } from "./unify";
+import { collectGarbage, type GcResult } from "./unify-gc";
+import { diskUse, type DiskUse } from "./unify-du";
+import type { Progress } from "../drivers/unify/generation";
 
 /**
  * How an operation holds the guest: `lock` takes its lock; `existing` first requires the guest
@@ -118,7 +122,7 @@ export function exec(env: Env, name: string, req: ExecRequest): Promise<number> 
 export function guestTool(env: Env, name: string, argv: string[]): Promise<number> {
   return operate(env, "exec", name, USE, async () => {
     const g = loadGuest(env, name);
-    requireProgram(g, argv[0]!);
+    requireProgram(g, argv[0]!, lookupRoot(env, g));
     return execInGuest(env, g, { argv });
   }, (code) => ({ argv0: argv[0], exit: code }));
 }
@@ -127,7 +131,7 @@ export function guestTool(env: Env, name: string, argv: string[]): Promise<numbe
 export function packages(env: Env, name: string, action: "install" | "remove", pkgs: string[]): Promise<number> {
   return operate(env, "exec", name, USE, async () => {
     const g = loadGuest(env, name);
-    return execInGuest(env, g, { argv: requirePackageCommand(g, action, pkgs) });
+    return execInGuest(env, g, { argv: requirePackageCommand(g, action, pkgs, lookupRoot(env, g)) });
   }, (code) => ({ argv0: "pkg", action, exit: code }));
 }
 
@@ -162,4 +166,31 @@ export function convert(env: Env, name: string): Promise<string[]> {
     }
     return res.warnings;
   });
+}
+
+/** `vserver NAME hashify`, `vhashify NAME`, `vserver NAME unify`: the guest's files into the store. */
+export function hashify(env: Env, name: string, progress?: Progress): Promise<HashifyResult> {
+  return operate(env, "hashify", name, CHANGE, () => hashifyGuest(env, loadGuest(env, name), progress), (r) => ({ files: r.files, newObjects: r.newObjects }));
+}
+
+/** `vserver NAME unify -R`: a plain tree again. */
+export function deunify(env: Env, name: string): Promise<void> {
+  return operate(env, "unify-R", name, CHANGE, () => deunifyGuest(env, loadGuest(env, name)));
+}
+
+/** `vdu NAME`: read-only, without the guest's lock (the numbers are a moment's). */
+export function du(env: Env, name: string): Promise<DiskUse> {
+  return operate(env, "vdu", name, USE, async () => diskUse(env, loadGuest(env, name)));
+}
+
+/** `vhashify --gc`: objects no guest refers to are removed. */
+export async function gc(env: Env): Promise<GcResult> {
+  try {
+    const r = await collectGarbage(env);
+    record(env.paths.logDir, { op: "gc", ok: true, removed: r.removed, freedBytes: r.freedBytes });
+    return r;
+  } catch (e) {
+    record(env.paths.logDir, { op: "gc", ok: false, error: (e as Error).message, kind: (e as Error).name });
+    throw e;
+  }
 }

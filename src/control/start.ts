@@ -34,6 +34,8 @@ import { contextsOfHostUsers, guestIds } from "./guest-ids";
 import { checkBarrier } from "./barrier-check";
 import { openLowPorts } from "../drivers/net/low-ports";
 import { mountForUserns, usernsMountPaths } from "../drivers/userns-mounts";
+import { settleUnify, unifyPathsOf } from "./unify";
+import { warnDiskLimits } from "./disk-limits";
 
 export interface StartResult {
   context: number;
@@ -89,10 +91,13 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
   if (seen.running) {
     throw new AlreadyRunningError(`guest '${g.name}' is already running.`, { guest: g.name });
   }
+  // A unified guest's root is an overlay mounted below (docs/unification.md); its vdir is empty.
+  const unified = settleUnify(env, g);
   if (!existsSync(g.vdir) || !statSync(g.vdir).isDirectory()) {
     throw new NotFoundError(`the root of guest '${g.name}' (${g.vdir}) does not exist; build the guest first.`, { guest: g.name, file: `${g.cfgDir}/vdir` });
   }
   checkBarrier(env, g);
+  warnDiskLimits(env, g);
   const context = pickContext(env, g);
   const idRange = g.userNamespace ? guestIds(g, context) : undefined;
   // Leftovers of a start or stop that was killed: clear them before anything new is made.
@@ -118,7 +123,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     // Everything the runtime starts in a guest with socket programs is born under them.
     const grt = net.socketCgroup ? { ...rt, joinCgroup2: net.socketCgroup } : rt;
     if (idRange && net.netnsPath && g.capabilities.includes("NET_BIND_SERVICE")) openLowPorts(net.netnsPath);
-    const mounts = idRange && usernsMountPaths(env.paths, g.name);
+    const mounts = idRange || unified ? usernsMountPaths(env.paths, g.name) : undefined;
     const ids = idRange && mounts && { range: idRange, root: mounts.root, sysfs: net.netnsPath ? mounts.sysfs : undefined };
     const spec = buildOciSpec(g, {
       cgroupsPath,
@@ -128,6 +133,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
       netnsPath: net.netnsPath,
       args: pid1,
       ids,
+      rootPath: unified && mounts ? mounts.root : undefined,
       runtime: rt.name,
     });
     const bundle = bundleDir(env, g.name);
@@ -135,14 +141,18 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     writeFileAtomic(`${bundle}/config.json`, JSON.stringify(spec, null, 1));
 
     runHooks(hooks, "pre-start");
-    newMountPoints = missingMountPoints(g.vdir, ((spec.mounts ?? []) as Array<{ destination: string }>).map((m) => m.destination));
+    // A unified guest's mount points are made by the runtime in its upper, which keeps them.
+    if (!unified) newMountPoints = missingMountPoints(g.vdir, ((spec.mounts ?? []) as Array<{ destination: string }>).map((m) => m.destination));
     faultPoint("start.before-runtime");
 
     logFd = openSync(log, "a", 0o640);
     const lock = await viewLock(env);
     try {
       created = true;
-      if (mounts) mountForUserns(env.paths, rt, mounts, { vdir: g.vdir, range: idRange!, netnsPath: net.netnsPath });
+      if (mounts) {
+        const layers = unified && { gen: unified.dir, store: unifyPathsOf(env, g.name).store };
+        mountForUserns(env.paths, rt, mounts, { vdir: g.vdir, range: idRange, netnsPath: net.netnsPath, unified: layers || undefined });
+      }
       const how = g.cgroupFiles.length ? "create" : "run";
       // Our init serves exec itself, on a socket only the host can reach (drivers/guest-exec-client.ts).
       if (plan.guestInit) execSocket = listenExecSocket(guestPaths(env.paths, g.name).execSocket);

@@ -5,6 +5,9 @@
 //  - its root, idmapped: the guest's files keep their owners on disk and appear to the runtime
 //    shifted into the guest's id range (src/native/idmap-mount.c says why the runtime cannot make
 //    this mount itself);
+//  - for a unified guest (docs/unification.md), its root is an overlay of its metadata tree, the
+//    store and its upper directory instead; in a user namespace, its generation directory is
+//    idmapped first and the overlay made from that (an overlay itself cannot be idmapped);
 //  - for a guest in a network namespace of ours, a sysfs of that namespace. The namespace belongs
 //    to the host's user namespace, so the kernel refuses the guest's runtime a sysfs of it, and
 //    crun would bind the host's whole /sys instead (every host interface in view).
@@ -18,6 +21,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, rmdirSync, statSync } from
 import { ToolError } from "../errors";
 import type { IdRange } from "../pure/id-range";
 import type { Paths } from "../pure/paths";
+import { rootOptions } from "../pure/unify/overlay-options";
 import { builtFile } from "./built-files";
 import { lastLine, run } from "./process";
 import { inRuntimeNamespace, type Runtime } from "./runtime/oci-runtime";
@@ -27,11 +31,26 @@ export interface UsernsMountPaths {
   dir: string;
   root: string;
   sysfs: string;
+  /** A unified guest's generation directory, idmapped (its layers in a user namespace). */
+  gen: string;
 }
+
+/** A unified guest's layers: its generation directory (meta, upper, work) and the store. */
+export interface UnifiedLayers {
+  gen: string;
+  store: string;
+}
+
+/**
+ * The on-disk owner of what the host's root itself writes through an idmapped generation: the
+ * overlay's work directory is made with the mounter's ids, which a mapping of the guest's range
+ * alone cannot store (EOVERFLOW, and the overlay falls back to read-only). The guest never sees it.
+ */
+const HOST_ROOT_ON_DISK = 4294967294;
 
 export function usernsMountPaths(paths: Paths, name: string): UsernsMountPaths {
   const dir = `${paths.runDir}/.roots/${name}`;
-  return { dir, root: `${dir}/root`, sysfs: `${dir}/sys` };
+  return { dir, root: `${dir}/root`, sysfs: `${dir}/sys`, gen: `${dir}/gen` };
 }
 
 /** Add search permission for all to `dir` and its parents up to (not including) `top`. */
@@ -42,14 +61,14 @@ function letThrough(dir: string, top: string): void {
   }
 }
 
-function prepareGuestDir(paths: Paths, m: UsernsMountPaths, range: IdRange): void {
+function prepareGuestDir(paths: Paths, m: UsernsMountPaths, range: IdRange | undefined): void {
   const roots = m.dir.slice(0, m.dir.lastIndexOf("/"));
   mkdirSync(roots, { recursive: true, mode: 0o711 });
   // The host's own /run is left as it is; another state root is ours, itself included.
   const top = paths.root === "/" ? paths.runDir : paths.root;
   letThrough(roots, top.slice(0, top.lastIndexOf("/")) || "/");
   mkdirSync(m.dir, { recursive: true, mode: 0o700 });
-  chownSync(m.dir, range.base, range.base);
+  chownSync(m.dir, range?.base ?? 0, range?.base ?? 0);
   chmodSync(m.dir, 0o700);
 }
 
@@ -59,14 +78,27 @@ function mountIn(rt: Runtime, target: string, argv: string[], what: string): voi
   if (r.code !== 0) throw new ToolError(`cannot ${what}: ${lastLine(r.stderr) || `exit status ${r.code}`}`);
 }
 
-/** Make the guest's mounts; on failure, whatever was made is removed again. */
-export function mountForUserns(paths: Paths, rt: Runtime, m: UsernsMountPaths, o: { vdir: string; range: IdRange; netnsPath?: string }): void {
+/**
+ * Make the guest's mounts; on failure, whatever was made is removed again. Without a range (a
+ * privileged guest) only a unified root is made.
+ */
+export function mountForUserns(paths: Paths, rt: Runtime, m: UsernsMountPaths, o: { vdir: string; range?: IdRange; netnsPath?: string; unified?: UnifiedLayers }): void {
   const helper = builtFile("vserver-idmap");
-  if (!helper) throw new ToolError("the idmap helper (dist/vserver-idmap) is missing; run 'make' in the vserver checkout.");
+  if (!helper && o.range) throw new ToolError("the idmap helper (dist/vserver-idmap) is missing; run 'make' in the vserver checkout.");
   try {
     prepareGuestDir(paths, m, o.range);
-    mountIn(rt, m.root, [helper, o.vdir, m.root, String(o.range.base), String(o.range.count)], `map the root of the guest (${o.vdir}) into its user namespace (security/privileged runs it without one)`);
-    if (o.netnsPath) {
+    if (o.unified) {
+      let gen = o.unified.gen;
+      if (o.range) {
+        mountIn(rt, m.gen, [helper!, gen, m.gen, String(o.range.base), String(o.range.count), String(HOST_ROOT_ON_DISK)], `map the unified layers of the guest (${gen}) into its user namespace`);
+        gen = m.gen;
+      }
+      const options = rootOptions({ meta: `${gen}/meta`, store: o.unified.store, upper: `${gen}/upper`, work: `${gen}/work` });
+      mountIn(rt, m.root, ["mount", "-t", "overlay", "overlay", "-o", options, m.root], `mount the unified root of the guest from ${o.unified.gen} and ${o.unified.store}`);
+    } else if (o.range) {
+      mountIn(rt, m.root, [helper!, o.vdir, m.root, String(o.range.base), String(o.range.count)], `map the root of the guest (${o.vdir}) into its user namespace (security/privileged runs it without one)`);
+    }
+    if (o.netnsPath && o.range) {
       mountIn(rt, m.sysfs, ["nsenter", `--net=${o.netnsPath}`, "mount", "-t", "sysfs", "-o", "ro,nosuid,nodev,noexec", "sysfs", m.sysfs], "mount a sysfs of the guest's network namespace");
     }
   } catch (e) {
@@ -81,10 +113,11 @@ export function mountForUserns(paths: Paths, rt: Runtime, m: UsernsMountPaths, o
  */
 export function unmountForUserns(rt: Runtime, m: UsernsMountPaths): void {
   if (!existsSync(m.dir)) return;
-  for (const d of [m.root, m.sysfs]) {
+  // The overlay first: the idmapped generation below it stays busy while it is mounted.
+  for (const d of [m.root, m.sysfs, m.gen]) {
     if (existsSync(d)) run(inRuntimeNamespace(rt, ["umount", "--lazy", d]));
   }
-  for (const d of [m.root, m.sysfs, m.dir]) {
+  for (const d of [m.root, m.sysfs, m.gen, m.dir]) {
     try {
       rmdirSync(d);
     } catch {}

@@ -55,8 +55,9 @@ static int parse_id(const char *s, unsigned long *out) {
   return 0;
 }
 
-/* A user namespace with "0 BASE COUNT" as its uid and gid maps, as an fd. */
-static int mapping_userns(unsigned long base, unsigned long count) {
+/* A user namespace with "0 BASE COUNT" as its uid and gid maps (plus "HOST_ROOT_AS 0 1" when
+ * host_root_as is not 0), as an fd. */
+static int mapping_userns(unsigned long base, unsigned long count, unsigned long host_root_as) {
   int go[2];
   if (pipe2(go, O_CLOEXEC) != 0) return -1;
   pid_t pid = fork();
@@ -70,7 +71,7 @@ static int mapping_userns(unsigned long base, unsigned long count) {
   }
   close(go[0]);
   int fd = -1;
-  char path[64], map[64];
+  char path[64], map[128];
   /* the child's namespace exists once /proc/PID/ns/user differs from ours */
   struct stat self, child;
   if (stat("/proc/self/ns/user", &self) != 0) goto out;
@@ -79,7 +80,8 @@ static int mapping_userns(unsigned long base, unsigned long count) {
     if (stat(path, &child) == 0 && child.st_ino != self.st_ino) break;
     usleep(500);
   }
-  snprintf(map, sizeof map, "0 %lu %lu\n", base, count);
+  int n = snprintf(map, sizeof map, "0 %lu %lu\n", base, count);
+  if (host_root_as) snprintf(map + n, sizeof map - n, "%lu 0 1\n", host_root_as);
   snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
   if (write_file(path, map) != 0) goto out;
   snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
@@ -95,12 +97,13 @@ out:;
 }
 
 int main(int argc, char **argv) {
-  unsigned long base, count;
-  if (argc != 5 || parse_id(argv[3], &base) != 0 || parse_id(argv[4], &count) != 0 || count == 0) {
+  unsigned long base, count, host_root_as = 0;
+  if ((argc != 5 && argc != 6) || parse_id(argv[3], &base) != 0 || parse_id(argv[4], &count) != 0 || count == 0 ||
+      (argc == 6 && (parse_id(argv[5], &host_root_as) != 0 || host_root_as < count || base == 0))) {
     dprintf(2, "vserver-idmap: bad arguments (this program is run by 'vserver start' only)\n");
     return 2;
   }
-  int userns = mapping_userns(base, count);
+  int userns = mapping_userns(base, count, host_root_as);
   if (userns < 0) return fail("cannot make the user namespace of the mapping");
   int tree = (int)syscall(SYS_open_tree, AT_FDCWD, argv[1], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (tree < 0) return fail(argv[1]);

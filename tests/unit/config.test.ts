@@ -124,10 +124,10 @@ describe("guest config", () => {
   }
 
   test("unsupported settings are reported with their file", () => {
-    const g = guest({ ccapabilities: "set_utsname\n", "dlimits/x/directory": "/\n", "sched/fill-rate": "1\n", "wibble": "1\n" });
+    const g = guest({ ccapabilities: "set_utsname\n", "cpuset/cpus": "0\n", "sched/fill-rate": "1\n", "wibble": "1\n" });
     const files = g.warnings.map((w) => w.file);
     expect(files).toContain("/etc/vservers/web/ccapabilities");
-    expect(files.some((f) => f.includes("dlimits"))).toBe(true);
+    expect(files.some((f) => f.includes("cpuset"))).toBe(true);
     expect(files).toContain("/etc/vservers/web/wibble");
     expect(g.warnings.find((w) => w.file.endsWith("wibble"))!.message).toMatch(/not a setting/);
   });

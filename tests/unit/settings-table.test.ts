@@ -43,8 +43,8 @@ describe("settings table", () => {
   });
 
   test("files util-vserver knows but we do not apply are reported with the table's reason", () => {
-    const w = parse({ personality: "linux32", "sched/fill-rate": "1", "dlimits/0/space_total": "1" }).warnings;
-    expect(w.map((x) => x.file).sort()).toEqual(["/etc/vservers/g/dlimits/0/space_total", "/etc/vservers/g/personality", "/etc/vservers/g/sched/fill-rate"]);
+    const w = parse({ personality: "linux32", "sched/fill-rate": "1", "cpuset/cpus": "1" }).warnings;
+    expect(w.map((x) => x.file).sort()).toEqual(["/etc/vservers/g/cpuset/cpus", "/etc/vservers/g/personality", "/etc/vservers/g/sched/fill-rate"]);
     expect(w.find((x) => x.file.endsWith("personality"))?.message).toMatch(/^not supported: /);
   });
 });

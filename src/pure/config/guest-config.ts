@@ -57,6 +57,8 @@ export interface GuestConfig {
   fstab: FstabEntry[];
   /** Own network namespace (spaces/net) even without interfaces. */
   netNamespace: boolean;
+  /** The dlimits/ directories (util-vserver's per-directory disk limits), by name. */
+  diskLimits: string[];
   shell: string[] | undefined;
   seccomp: "default" | "unconfined";
   noNewPrivileges: boolean;
@@ -299,6 +301,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     sysctl,
     fstab,
     netNamespace,
+    diskLimits: [...new Set([...guest.keys()].filter((k) => k.startsWith("dlimits/") && k.split("/").length > 2).map((k) => k.split("/")[1]!))],
     shell,
     seccomp: seccompRaw,
     noNewPrivileges: !guest.has("security/allow-new-privileges"),

@@ -26,6 +26,8 @@ export interface RuntimeFacts {
    * idmapped mount of its root that shows its files through that range (drivers/idmapped-root.ts).
    */
   ids?: { range: IdRange; root: string; sysfs?: string };
+  /** The root the host mounted for the runtime (a unified guest's overlay); else the idmapped root or vdir. */
+  rootPath?: string;
   /** The OCI runtime that will read the spec (runc refuses one bind in a user namespace; below). */
   runtime?: "crun" | "runc";
 }
@@ -165,7 +167,7 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
       rlimits: g.ulimits.map((u) => ({ type: u.type, hard: u.hard, soft: u.soft })),
       noNewPrivileges: g.noNewPrivileges,
     },
-    root: { path: userns ? userns.root : g.vdir, readonly: false },
+    root: { path: facts.rootPath ?? (userns ? userns.root : g.vdir), readonly: false },
     hostname: g.nodename,
     mounts,
     linux,

@@ -1,0 +1,73 @@
+// `vdu`: a guest's own disk use (what it wrote itself) against what it shares through the store.
+
+import { lstatSync, readdirSync } from "node:fs";
+import type { GuestConfig } from "../pure/config/guest-config";
+import { objectRelPath } from "../pure/unify/objects";
+import { currentGeneration } from "../drivers/unify/guest-layers";
+import { objectsOf } from "../drivers/unify/meta-walk";
+import type { Env } from "./env";
+import { unifyPathsOf } from "./unify";
+
+export interface DiskUse {
+  unified: boolean;
+  /** What the guest itself holds: its upper (unified), or its whole tree. */
+  ownBytes: number;
+  ownInodes: number;
+  /** Its metadata tree: inodes and almost no blocks. */
+  metaInodes: number;
+  /** Objects of the store it refers to, their bytes, and how many of them other guests use too. */
+  sharedObjects: number;
+  sharedBytes: number;
+  alsoUsedByOthers: number;
+}
+
+/** Blocks and inodes of a tree, each inode once. */
+function walkUsage(top: string): { bytes: number; inodes: number } {
+  const seen = new Set<number>();
+  let bytes = 0;
+  const todo = [top];
+  while (todo.length) {
+    const d = todo.pop()!;
+    let list: string[];
+    try {
+      list = readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const f of list) {
+      const p = `${d}/${f}`;
+      const st = lstatSync(p);
+      if (st.isDirectory()) todo.push(p);
+      if (seen.has(st.ino)) continue;
+      seen.add(st.ino);
+      bytes += st.blocks * 512;
+    }
+  }
+  return { bytes, inodes: seen.size };
+}
+
+/** `vdu NAME`: the guest's own bytes and inodes against what it shares through the store. */
+export function diskUse(env: Env, g: GuestConfig): DiskUse {
+  const u = unifyPathsOf(env, g.name);
+  const cur = currentGeneration(u);
+  if (!cur) {
+    const own = walkUsage(g.vdir);
+    return { unified: false, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: 0, sharedObjects: 0, sharedBytes: 0, alsoUsedByOthers: 0 };
+  }
+  const own = walkUsage(cur.upper);
+  const meta = walkUsage(cur.meta);
+  const mine = objectsOf(cur.meta);
+  const others = new Set<string>();
+  for (const other of readdirSync(u.guests)) {
+    if (other === g.name) continue;
+    const oc = currentGeneration(unifyPathsOf(env, other));
+    if (oc) for (const d of objectsOf(oc.meta)) if (mine.has(d)) others.add(d);
+  }
+  let sharedBytes = 0;
+  for (const d of mine) {
+    try {
+      sharedBytes += lstatSync(`${u.store}/${objectRelPath(d)}`).blocks * 512;
+    } catch {}
+  }
+  return { unified: true, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: meta.inodes, sharedObjects: mine.size, sharedBytes, alsoUsedByOthers: others.size };
+}

@@ -1,0 +1,112 @@
+// The pure parts of unification: object names, the pool layout, overlayfs options, formats.
+
+import { describe, expect, test } from "bun:test";
+import { digestOfRedirect, digestOfStoreEntry, objectRelPath, redirectOf } from "../../src/pure/unify/objects";
+import { generation, generationNumber, unifyPaths } from "../../src/pure/unify/layout";
+import { rootOptions, viewOptions } from "../../src/pure/unify/overlay-options";
+import { formatDiskUse, formatGc } from "../../src/pure/format/unify";
+import { diskLimitsUnavailable } from "../../src/pure/disk-limits";
+import { formatAttrs, parseAttrArgs } from "../../src/pure/inode-attrs";
+
+const D = "ab" + "0123456789abcdef".repeat(3) + "0123456789abcd";
+
+describe("object names", () => {
+  test("a digest becomes a two-level path and a redirect, and back", () => {
+    expect(D.length).toBe(64);
+    expect(objectRelPath(D)).toBe(`ab/${D.slice(2)}`);
+    expect(redirectOf(D)).toBe(`/ab/${D.slice(2)}`);
+    expect(digestOfRedirect(redirectOf(D))).toBe(D);
+    expect(digestOfStoreEntry("ab", D.slice(2))).toBe(D);
+  });
+
+  test("anything else is not an object", () => {
+    expect(() => objectRelPath("../etc/passwd")).toThrow();
+    expect(() => objectRelPath(D.toUpperCase())).toThrow();
+    expect(digestOfRedirect("/etc/passwd")).toBeUndefined();
+    expect(digestOfRedirect(`/ab/${D.slice(2)}/..`)).toBeUndefined();
+    expect(digestOfStoreEntry("ab", `.tmp-123-4`)).toBeUndefined();
+    expect(digestOfStoreEntry("zz", D.slice(2))).toBeUndefined();
+  });
+});
+
+describe("layout", () => {
+  test("everything of a guest is under the pool beside the guest roots; its view under the run state", () => {
+    const u = unifyPaths("/vservers", "/run/vservers", "web");
+    expect(u.store).toBe("/vservers/.unify/store");
+    expect(u.current).toBe("/vservers/.unify/guests/web/current");
+    expect(u.view).toBe("/run/vservers/.unify-views/web");
+    expect(generation(u.guest, 3).upper).toBe("/vservers/.unify/guests/web/gen-3/upper");
+  });
+
+  test("generation names", () => {
+    expect(generationNumber("gen-12")).toBe(12);
+    expect(generationNumber("gen-")).toBeUndefined();
+    expect(generationNumber("gen-1.tmp")).toBeUndefined();
+    expect(generationNumber("current")).toBeUndefined();
+  });
+});
+
+describe("overlay options", () => {
+  const l = { meta: "/p/g/gen-1/meta", store: "/p/store", upper: "/p/g/gen-1/upper", work: "/p/g/gen-1/work" };
+
+  test("the root: the store is a data-only layer, metadata copy-up, hard links kept", () => {
+    expect(rootOptions(l)).toBe("lowerdir=/p/g/gen-1/meta::/p/store,upperdir=/p/g/gen-1/upper,workdir=/p/g/gen-1/work,metacopy=on,redirect_dir=on,index=on");
+  });
+
+  test("the read-only view puts the upper on top of the lower layers", () => {
+    expect(viewOptions(l)).toBe("ro,lowerdir=/p/g/gen-1/upper:/p/g/gen-1/meta::/p/store,metacopy=on,redirect_dir=follow");
+  });
+
+  test("a path overlayfs options cannot carry is refused, not escaped", () => {
+    for (const bad of ["/a,b", "/a:b", "/a b", "/a\\b"]) expect(() => rootOptions({ ...l, meta: bad })).toThrow(/cannot carry/);
+  });
+});
+
+describe("formats", () => {
+  test("vdu of a unified and of a plain guest", () => {
+    expect(formatDiskUse("web", { unified: true, ownBytes: 2 * 1048576, ownInodes: 7, metaInodes: 5000, sharedObjects: 4000, sharedBytes: 150 * 1048576, alsoUsedByOthers: 3990 }))
+      .toBe("web: own 2.0 MiB in 7 inodes (what it wrote itself), metadata 5000 inodes, shared 150.0 MiB in 4000 objects (3990 of them used by other guests too)\n");
+    expect(formatDiskUse("old", { unified: false, ownBytes: 1048576, ownInodes: 3, metaInodes: 0, sharedObjects: 0, sharedBytes: 0, alsoUsedByOthers: 0 }))
+      .toBe("old: own 1.0 MiB in 3 inodes (not unified: nothing shared)\n");
+  });
+
+  test("gc", () => {
+    expect(formatGc({ referenced: 10, removed: 2, freedBytes: 8192 })).toBe("store: 10 objects in use, 2 removed (0.0 MiB freed)\n");
+  });
+});
+
+describe("why disk limits are not available", () => {
+  const base = { where: "xfs on /dev/loop0, mounted at /vservers", options: ["rw", "noquota"], xfsQuota: true, quota: true };
+
+  test("the host's lack is named first: the kernel, then the mount", () => {
+    expect(diskLimitsUnavailable({ ...base, type: "xfs", xfsQuota: false })).toMatch(/^this kernel has no XFS quota support \(CONFIG_XFS_QUOTA\)/);
+    expect(diskLimitsUnavailable({ ...base, type: "xfs" })).toMatch(/is not mounted with prjquota$/);
+    expect(diskLimitsUnavailable({ ...base, type: "ext4", quota: false })).toMatch(/no quota support \(CONFIG_QUOTA\)/);
+    expect(diskLimitsUnavailable({ ...base, type: "tmpfs" })).toMatch(/has no project quotas/);
+  });
+
+  test("where the host could, this version's own gap is said", () => {
+    expect(diskLimitsUnavailable({ ...base, type: "xfs", options: ["rw", "prjquota"] })).toMatch(/^this version does not set project quotas yet/);
+    expect(diskLimitsUnavailable({ ...base, type: "btrfs" })).toMatch(/^this version does not set btrfs qgroups yet/);
+  });
+});
+
+describe("setattr's attributes", () => {
+  test("immutable (--immu too) and append, set and cleared", () => {
+    expect(parseAttrArgs(["--immu", "--~append"])).toEqual({ set: ["immutable"], clear: ["append"] });
+    expect(parseAttrArgs(["--!immutable", "--append"])).toEqual({ set: ["append"], clear: ["immutable"] });
+  });
+
+  test("the patched kernel's attributes are refused with what they became", () => {
+    expect(() => parseAttrArgs(["--iunlink"])).toThrow(/copies it into the guest's own upper/);
+    expect(() => parseAttrArgs(["--~barrier"])).toThrow(/mode 0000/);
+    expect(() => parseAttrArgs(["--hide"])).toThrow(/\/proc visibility/);
+    expect(() => parseAttrArgs(["--wibble"])).toThrow(/not an attribute/);
+    expect(() => parseAttrArgs(["immutable"])).toThrow(/not an attribute flag/);
+  });
+
+  test("showattr's columns", () => {
+    expect(formatAttrs(false, false)).toBe("------i--a");
+    expect(formatAttrs(true, true)).toBe("------I--A");
+  });
+});
