@@ -30,6 +30,10 @@ and run directly whenever it is absent. Stopping it never touches a running gues
 const SIGTERM = 15;
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "--operation") {
+    const { runOperationProcess } = await import("../service/api/operation");
+    return runOperationProcess();
+  }
   if (argv[0] === "--worker") {
     const env = makeEnv();
     await runWorker(dirname(process.argv[1]!), env.paths.serviceSocket);
@@ -65,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
     idleWorkers: Math.max(1, count("workers", values.workers, 4, 64)),
     idleTimeout: count("idle-timeout", values["idle-timeout"], 900, 86400 * 365),
     workerArgv: [process.execPath, process.argv[1]!, "--worker"],
+    operationArgv: [process.execPath, process.argv[1]!, "--operation"],
   });
 }
 
