@@ -47,26 +47,43 @@ function readFrom(file: string, offset: number): { text: string; end: number; in
   }
 }
 
-/** The events in the journal now (both generations), oldest first. */
-export function readJournal(logDir: string): JournalEntry[] {
+/** Where a reader of the journal is: the file's inode and the offset after the last whole line. */
+export interface JournalPosition {
+  ino: number;
+  offset: number;
+}
+
+/** The events in the journal now (both generations), oldest first, and where they end. */
+export function readJournalAt(logDir: string): { entries: JournalEntry[]; position: JournalPosition } {
   const file = `${logDir}/events.log`;
-  return [...parseLines(readFrom(`${file}.1`, 0)?.text ?? ""), ...parseLines(readFrom(file, 0)?.text ?? "")];
+  const cur = readFrom(file, 0);
+  return {
+    entries: [...parseLines(readFrom(`${file}.1`, 0)?.text ?? ""), ...parseLines(cur?.text ?? "")],
+    position: cur ? { ino: cur.ino, offset: cur.end } : { ino: -1, offset: 0 },
+  };
+}
+
+export function readJournal(logDir: string): JournalEntry[] {
+  return readJournalAt(logDir).entries;
 }
 
 export interface JournalFollower {
   stop(): void;
 }
 
-/** Call `onEvents` with every event appended from now on (fromStart: from the current file's start). */
-export function followJournal(logDir: string, onEvents: (evs: JournalEntry[]) => void, opts: { fromStart?: boolean; pollMs?: number } = {}): JournalFollower {
+/** Call `onEvents` with every event appended from now on (or from a position readJournalAt gave). */
+export function followJournal(logDir: string, onEvents: (evs: JournalEntry[]) => void, opts: { from?: JournalPosition; pollMs?: number } = {}): JournalFollower {
   const file = `${logDir}/events.log`;
   let ino = -1;
   let offset = 0;
-  try {
-    const st = statSync(file);
-    ino = st.ino;
-    offset = opts.fromStart ? 0 : st.size;
-  } catch {}
+  if (opts.from) ({ ino, offset } = opts.from);
+  else {
+    try {
+      const st = statSync(file);
+      ino = st.ino;
+      offset = st.size;
+    } catch {}
+  }
   const check = () => {
     let st;
     try {
