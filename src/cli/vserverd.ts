@@ -20,6 +20,9 @@ const HELP = `Usage: vserverd [--workers N] [--idle-timeout S]
 The host service: it keeps the command code loaded, so that every vserver command runs without
 the JavaScript runtime's start-up. Commands start it on first use (unless VSERVER_SERVICE=off)
 and run directly whenever it is absent. Stopping it never touches a running guest.
+It also serves the REST API, the event stream and /metrics on the root-only socket
+run/vservers/.service/api.sock beside the commands' (docs/api.md), and journals what guests do
+by themselves (halt, crash, reboot, OOM kill) while it runs.
 
   --workers N        workers kept waiting for a command (default 4)
   --idle-timeout S   end after S seconds without a command (default 900; 0: never)
