@@ -18,8 +18,10 @@ export interface Caller {
   uid: number;
   /** Absent for an API request: a Unix socket's peer process is not known to the HTTP server. */
   pid?: number;
-  /** "api" for the REST API, else absent (a command). */
+  /** "api" for the REST API ("api-tcp" remote), "guest", "service"; absent for a command. */
   via?: string;
+  /** A remote caller: the token's name, or "client certificate". */
+  who?: string;
 }
 
 // A direct command is its own caller; the host service's worker and API set theirs.

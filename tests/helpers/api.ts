@@ -7,7 +7,9 @@ import type { Subprocess } from "bun";
 import { BIN, type TestHost } from "./host";
 
 export class ApiClient {
-  private proc: Subprocess | undefined;
+  private proc: Subprocess<"ignore", "ignore", "pipe"> | undefined;
+  /** What the service wrote on stderr so far. */
+  stderr = "";
 
   constructor(private readonly h: TestHost) {}
 
@@ -16,7 +18,11 @@ export class ApiClient {
   }
 
   async start(): Promise<void> {
-    this.proc = Bun.spawn([`${BIN}/vserverd`, "--idle-timeout", "0"], { env: this.h.env, stdio: ["ignore", "ignore", "inherit"] });
+    this.stderr = "";
+    this.proc = Bun.spawn([`${BIN}/vserverd`, "--idle-timeout", "0"], { env: this.h.env, stdio: ["ignore", "ignore", "pipe"] });
+    void (async () => {
+      for await (const c of this.proc!.stderr) this.stderr += new TextDecoder().decode(c);
+    })();
     const end = Date.now() + 15000;
     while (!existsSync(this.socket)) {
       if (Date.now() > end) throw new Error("the service's API socket did not appear");

@@ -9,7 +9,9 @@ import type { Paths } from "../../pure/paths";
 import { guestPaths } from "../../pure/paths";
 import { openApiDocument } from "../../pure/api/openapi";
 import { eventMatches, followJournal, readJournal, type JournalEntry } from "../../drivers/journal-reader";
-import type { Caller } from "../../drivers/journal";
+import { record, type Caller } from "../../drivers/journal";
+import { writeErr } from "../../drivers/output";
+import { loadTcpConfig, tokenName } from "./auth";
 import { BadRequest, json, match, problem, statusOfKind, type Matched } from "./http";
 import { OperationRunner } from "./operation-runner";
 import type { OperationRequest } from "./operation";
@@ -46,11 +48,9 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     await runner.run({ op: "settle" }, { uid: 0, via: "service" }).answer;
   };
   const watcher = watchGuestStates(paths, settle);
-  // The Unix socket admits root only; its peer's pid is not visible through the HTTP server.
-  const caller: Caller = { uid: 0, via: "api" };
 
   /** Run an operation and answer with its result as JSON. */
-  const operate = async (request: OperationRequest, okStatus = 200): Promise<Response> => {
+  const operate = async (request: OperationRequest, caller: Caller, okStatus = 200): Promise<Response> => {
     const running = runner.run(request, caller);
     for await (const _ of running.output); // nothing but exec writes; drain so the process cannot block
     const a = await running.answer;
@@ -58,7 +58,7 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     return json(okStatus, a.warnings.length ? { result: a.result, warnings: a.warnings } : { result: a.result });
   };
 
-  const execStream = async (m: Matched): Promise<Response> => {
+  const execStream = async (m: Matched, caller: Caller): Promise<Response> => {
     const b = m.body as { argv: string[]; user?: string; cwd?: string; stdin?: string };
     const running = runner.run({ op: "exec", name: m.params.name!, argv: b.argv, user: b.user, cwd: b.cwd }, caller, b.stdin ?? "");
     const chunks = running.output[Symbol.asyncIterator]();
@@ -134,23 +134,23 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     return new Response(lines.slice(-n).join("\n") + (lines.length ? "\n" : ""), { headers: { "content-type": "text/plain; charset=utf-8" } });
   };
 
-  const handle = async (m: Matched, req: Request): Promise<Response> => {
+  const handle = async (m: Matched, req: Request, caller: Caller): Promise<Response> => {
     const name = m.params.name!;
     switch (m.name) {
       case "index": return json(200, { api: "vserver", version: API_VERSION, openapi: "/v1/openapi.json" });
       case "openapi": return json(200, openApiDocument(API_VERSION));
-      case "listGuests": return operate({ op: "list" });
-      case "getGuest": return operate({ op: "status", name });
-      case "startGuest": return operate({ op: "start", name });
-      case "stopGuest": return operate({ op: "stop", name });
-      case "restartGuest": return operate({ op: "restart", name });
-      case "deleteGuest": return operate({ op: "delete", name });
-      case "getLimits": return operate({ op: "limits", name });
-      case "setLimits": return operate({ op: "setLimits", name, ...(m.body as object) } as OperationRequest);
-      case "getAttributes": return operate({ op: "attributes", name });
-      case "setAttributes": return operate({ op: "setAttributes", name, ...(m.body as object) } as OperationRequest);
-      case "stat": return operate({ op: "stat" });
-      case "execInGuest": return execStream(m);
+      case "listGuests": return operate({ op: "list" }, caller);
+      case "getGuest": return operate({ op: "status", name }, caller);
+      case "startGuest": return operate({ op: "start", name }, caller);
+      case "stopGuest": return operate({ op: "stop", name }, caller);
+      case "restartGuest": return operate({ op: "restart", name }, caller);
+      case "deleteGuest": return operate({ op: "delete", name }, caller);
+      case "getLimits": return operate({ op: "limits", name }, caller);
+      case "setLimits": return operate({ op: "setLimits", name, ...(m.body as object) } as OperationRequest, caller);
+      case "getAttributes": return operate({ op: "attributes", name }, caller);
+      case "setAttributes": return operate({ op: "setAttributes", name, ...(m.body as object) } as OperationRequest, caller);
+      case "stat": return operate({ op: "stat" }, caller);
+      case "execInGuest": return execStream(m, caller);
       case "guestLog": return guestLog(m);
       case "events": return events(m, req);
       case "buildGuest": {
@@ -173,23 +173,52 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     }
   };
 
+  const serve = async (req: Request, caller: Caller): Promise<Response> => {
+    o.onRequest();
+    try {
+      return await handle(await match(req), req, caller);
+    } catch (e) {
+      if (e instanceof BadRequest) return problem(e.status, e.message);
+      return problem(500, (e as Error).message);
+    }
+  };
+
   const socket = apiSocketOf(paths);
   rmSync(socket, { force: true });
   const server = Bun.serve({
     unix: socket,
-    async fetch(req, srv) {
-      o.onRequest();
+    fetch(req, srv) {
       srv.timeout(req, 0); // event streams and long operations stay open however quiet
-
-      try {
-        return await handle(await match(req), req);
-      } catch (e) {
-        if (e instanceof BadRequest) return problem(e.status, e.message);
-        return problem(500, (e as Error).message);
-      }
+      // The socket admits root only; its peer's pid is not visible through the HTTP server.
+      return serve(req, { uid: 0, via: "api" });
     },
   });
   chmodSync(socket, 0o600);
+
+  // The optional TCP listener (service/api/auth.ts): a bad setting leaves it off and says why.
+  let tcp: ReturnType<typeof Bun.serve> | undefined;
+  try {
+    const t = loadTcpConfig(paths);
+    if (t) {
+      tcp = Bun.serve({
+        hostname: t.hostname,
+        port: t.port,
+        tls: { cert: t.cert, key: t.key, ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: true } : {}) },
+        fetch(req, srv) {
+          srv.timeout(req, 0);
+          if (t.clientCa) return serve(req, { uid: 0, via: "api-tcp", who: "client certificate" });
+          const name = tokenName(req, t.tokens);
+          if (!name) {
+            return Promise.resolve(json(401, { error: "this API needs a token: send 'Authorization: Bearer TOKEN' with a token of the service's .api/tokens." }, { "www-authenticate": "Bearer" }));
+          }
+          return serve(req, { uid: 0, via: "api-tcp", who: `token ${name}` });
+        },
+      });
+    }
+  } catch (e) {
+    writeErr(`vserverd: ${(e as Error).message} The TCP API is off.\n`);
+    record(paths.logDir, { op: "api-listen", ok: false, error: (e as Error).message, caller: { uid: 0, via: "service" } });
+  }
 
   return {
     stop() {
@@ -197,6 +226,7 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
       watcher.stop();
       runner.close();
       server.stop(true);
+      tcp?.stop(true);
       rmSync(socket, { force: true });
     },
   };
