@@ -12,6 +12,7 @@ import { eventMatches, followJournal, readJournal, type JournalEntry } from "../
 import { record, type Caller } from "../../drivers/journal";
 import { writeErr } from "../../drivers/output";
 import { loadTcpConfig, tokenName } from "./auth";
+import { crossSite, dashboardFile, isDashboardPath } from "./dashboard";
 import { BadRequest, json, match, problem, statusOfKind, type Matched } from "./http";
 import { OperationRunner } from "./operation-runner";
 import type { OperationRequest } from "./operation";
@@ -175,6 +176,9 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
 
   const serve = async (req: Request, caller: Caller): Promise<Response> => {
     o.onRequest();
+    const path = new URL(req.url).pathname;
+    if (isDashboardPath(path) && (req.method === "GET" || req.method === "HEAD")) return dashboardFile(path);
+    if (crossSite(req)) return problem(403, "this request came from another site's page; the API answers only its own dashboard and programs.");
     try {
       return await handle(await match(req), req, caller);
     } catch (e) {
@@ -208,7 +212,8 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
           srv.timeout(req, 0);
           if (t.clientCa) return serve(req, { uid: 0, via: "api-tcp", who: "client certificate" });
           const name = tokenName(req, t.tokens);
-          if (!name) {
+          // The dashboard's files carry no data: the page asks for the token, then the API.
+          if (!name && !isDashboardPath(new URL(req.url).pathname)) {
             return Promise.resolve(json(401, { error: "this API needs a token: send 'Authorization: Bearer TOKEN' with a token of the service's .api/tokens." }, { "www-authenticate": "Bearer" }));
           }
           return serve(req, { uid: 0, via: "api-tcp", who: `token ${name}` });
