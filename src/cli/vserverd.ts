@@ -37,6 +37,14 @@ export async function main(argv: string[]): Promise<number> {
     const { runOperationProcess } = await import("../service/api/operation");
     return runOperationProcess();
   }
+  if (argv[0] === "--console") {
+    // The API's console (service/api/console.ts): on the pty the service made, `enter` as a
+    // terminal user would, with the API's caller in the journal.
+    const { setCaller } = await import("../drivers/journal");
+    const { enter } = await import("../control/plane");
+    setCaller(JSON.parse(argv[2]!));
+    return enter(makeEnv(), argv[1]!);
+  }
   if (argv[0] === "--worker") {
     const env = makeEnv();
     await runWorker(dirname(process.argv[1]!), env.paths.serviceSocket);
@@ -73,6 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     idleTimeout: count("idle-timeout", values["idle-timeout"], 900, 86400 * 365),
     workerArgv: [process.execPath, process.argv[1]!, "--worker"],
     operationArgv: [process.execPath, process.argv[1]!, "--operation"],
+    consoleArgv: [process.execPath, process.argv[1]!, "--console"],
   });
 }
 

@@ -21,6 +21,8 @@ export interface ServiceOptions {
   workerArgv: string[];
   /** The API's operation process's command line (service/api/operation.ts). */
   operationArgv: string[];
+  /** The API console's command line (vserverd --console). */
+  consoleArgv: string[];
 }
 
 export async function runService(paths: Paths, o: ServiceOptions): Promise<number> {
@@ -66,7 +68,7 @@ export async function runService(paths: Paths, o: ServiceOptions): Promise<numbe
   // Loaded here only: the workers share this bundle, and the API's validation library would add
   // to every worker's start (docs/dependencies.md).
   const { startApi } = await import("./api/server");
-  const api = startApi(paths, { operationArgv: o.operationArgv, onRequest: () => (lastRequest = Date.now()) });
+  const api = startApi(paths, { operationArgv: o.operationArgv, consoleArgv: o.consoleArgv, onRequest: () => (lastRequest = Date.now()) });
 
   const stop = () => {
     if (stopping) return;

@@ -1,5 +1,6 @@
 // The web dashboard in a real headless Chromium (Debian's package, driven by puppeteer-core):
-// sign in with a token, see the guests, start one, run a command in it, read its log, stop it;
+// sign in with a token, see the guests, start one, run a command in it, read its log, enter it
+// through the console, stop it;
 // each step checked with the commands from outside too. Screenshots are kept in
 // /tmp/vserver-test-dashboard-screens/ (replaced by each run). Requests from another site's page
 // are refused (CSRF).
@@ -59,7 +60,7 @@ async function until(cond: () => Promise<boolean>, ms = 20000): Promise<void> {
   }
 }
 
-test("sign in, start, run a command, read the log, stop", async () => {
+test("sign in, start, run a command, read the log, use the console, stop", async () => {
   const page = await browser!.newPage();
   const problems: string[] = [];
   page.on("pageerror", (e) => problems.push(String(e)));
@@ -92,14 +93,49 @@ test("sign in, start, run a command, read the log, stop", async () => {
   expect(await page.$eval("#stat", (t) => t.textContent)).toContain("dash1");
   await page.screenshot({ path: `${SHOTS}/4-command-and-log.png`, fullPage: true });
 
+  // The console: a root shell in the guest on a fresh pty, through xterm.js and a websocket.
+  await page.click("#open-console");
+  await page.waitForSelector("#terminal .xterm");
+  const screen = () => page.evaluate(() => {
+    const b = (window as any).vserverTerminal?.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; b && i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? "");
+    return lines.join("\n");
+  });
+  await until(async () => /#\s*$/m.test(await screen()));
+  await page.keyboard.type("echo console-$((6*7)); hostname; tty\n");
+  await until(async () => (await screen()).includes("console-42"));
+  const text = await screen();
+  expect(text).toContain("dash1.example");
+  expect(text).toMatch(/^\/dev\/pts\/\d+$/m);
+  await page.screenshot({ path: `${SHOTS}/5-console.png`, fullPage: true });
+  await page.keyboard.type("exit\n");
+  await until(async () => (await screen()).includes("[the shell ended: 0]"));
+  const enter = (await (await fetch(`https://127.0.0.1:${port}/v1/events?op=enter&guest=dash1&limit=1`, { headers: { authorization: `Bearer ${TOKEN}` }, tls: { rejectUnauthorized: false } } as RequestInit)).json())[0];
+  expect(enter.ok).toBe(true);
+  expect(enter.caller).toEqual({ uid: 0, via: "api-tcp", who: "token admin" });
+  await page.click("#close-console");
+
   await page.click('tr[data-guest="dash1"] button.stop');
   await until(async () => (await stateOf(page, "dash1")) === "stopped");
   expect(h.vserver("dash1", "running").code).toBe(1);
   await page.waitForFunction(() => (document.querySelector("#events")?.textContent ?? "").includes("stop"));
-  await page.screenshot({ path: `${SHOTS}/5-stopped.png`, fullPage: true });
+  await page.screenshot({ path: `${SHOTS}/6-stopped.png`, fullPage: true });
   expect(problems).toEqual([]);
   await page.close();
 }, 120000);
+
+test("the console refuses a websocket without the token", async () => {
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/v1/guests/dash1/console`, { tls: { rejectUnauthorized: false } } as any);
+  const closed = new Promise<{ code: number; reason: string }>((r) => (ws.onclose = (e) => r({ code: e.code, reason: e.reason })));
+  let output = "";
+  ws.onmessage = (e) => (output += String(e.data));
+  ws.onopen = () => ws.send(JSON.stringify({ cols: 80, rows: 24, token: "wrong-token-0123456789" }));
+  const c = await closed;
+  expect(c.code).toBe(4401);
+  expect(c.reason).toMatch(/needs a token/);
+  expect(output).toBe("");
+});
 
 test("a wrong token gets the sign-in form back and shows no guest", async () => {
   const ctx = await browser!.createBrowserContext();

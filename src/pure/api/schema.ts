@@ -75,7 +75,7 @@ export interface RouteDef {
   query?: Schema;
   body?: Schema;
   /** The status and content type of a success. */
-  ok: { status: number; type: "application/json" | "application/x-ndjson" | "text/event-stream" | "text/plain" };
+  ok: { status: number; type: "application/json" | "application/x-ndjson" | "text/event-stream" | "text/plain" | "application/octet-stream" };
 }
 
 const json = (status = 200) => ({ status, type: "application/json" as const });
@@ -95,6 +95,11 @@ export const ROUTES = {
     method: "POST", path: `${API_PREFIX}/guests/{name}/exec`, params: NameParams, body: ExecBody,
     summary: 'Run a command in a running guest; its output streams as JSON lines {"stdout": TEXT}, {"stderr": TEXT}, and last {"exit": STATUS}',
     ok: { status: 200, type: "application/x-ndjson" },
+  },
+  console: {
+    method: "GET", path: `${API_PREFIX}/guests/{name}/console`, params: NameParams,
+    summary: 'A websocket to a root shell in the guest on a fresh pty (vserver NAME enter). First message {"cols","rows","token"?}, then {"input": TEXT} and {"resize": [COLS, ROWS]}; output comes as binary messages, then {"exit": STATUS}',
+    ok: { status: 101, type: "application/octet-stream" },
   },
   getLimits: { method: "GET", path: `${API_PREFIX}/guests/{name}/limits`, summary: "A running guest's limits (vlimit -a): memory in pages, CPU as shares, null for none", params: NameParams, ok: json() },
   setLimits: { method: "PUT", path: `${API_PREFIX}/guests/{name}/limits`, summary: "Change a running guest's limits (vlimit), with save also in its config", params: NameParams, body: LimitsBody, ok: json() },

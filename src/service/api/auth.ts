@@ -65,11 +65,15 @@ export function loadTcpConfig(paths: Paths): TcpConfig | undefined {
   return { hostname: m[1] ?? m[2]!, port: Number(m[3]), cert: read(`${dir}/cert.pem`), key, clientCa, tokens };
 }
 
-/** The name of the token a request shows, or undefined. Constant time in the token's bytes. */
+/** The name of the token a request shows, or undefined. */
 export function tokenName(req: Request, tokens: Map<string, Buffer>): string | undefined {
   const m = /^Bearer\s+(\S+)$/.exec(req.headers.get("authorization") ?? "");
-  if (!m) return undefined;
-  const shown = sha(m[1]!);
+  return m ? tokenMatches(m[1]!, tokens) : undefined;
+}
+
+/** The name of a token, or undefined. Constant time in the token's bytes. */
+export function tokenMatches(token: string, tokens: Map<string, Buffer>): string | undefined {
+  const shown = sha(token);
   let found: string | undefined;
   for (const [name, h] of tokens) if (timingSafeEqual(h, shown)) found = name;
   return found;

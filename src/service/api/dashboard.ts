@@ -1,5 +1,6 @@
 // The web dashboard's files: the page and its script (service/api/dashboard/), and the frontend
-// library (preact with htm: components without a build step, ~5 KB) from the checkout's
+// libraries (preact with htm: components without a build step, ~5 KB; xterm.js for the console)
+// from the checkout's
 // node_modules, as the installed commands use the checkout's dist/. The files carry no data:
 // everything the page shows it asks the API for, with the API's own authentication.
 
@@ -13,6 +14,8 @@ const FILES: Record<string, { rel: string; type: string }> = {
   "/ui/vendor/preact.mjs": { rel: "node_modules/preact/dist/preact.mjs", type: "text/javascript; charset=utf-8" },
   "/ui/vendor/hooks.mjs": { rel: "node_modules/preact/hooks/dist/hooks.mjs", type: "text/javascript; charset=utf-8" },
   "/ui/vendor/htm.mjs": { rel: "node_modules/htm/dist/htm.mjs", type: "text/javascript; charset=utf-8" },
+  "/ui/vendor/xterm.mjs": { rel: "node_modules/@xterm/xterm/lib/xterm.mjs", type: "text/javascript; charset=utf-8" },
+  "/ui/vendor/xterm.css": { rel: "node_modules/@xterm/xterm/css/xterm.css", type: "text/css; charset=utf-8" },
 };
 
 /** The checkout: the first directory above the running script that has the dashboard's files. */

@@ -13,6 +13,12 @@ import { record, type Caller } from "../../drivers/journal";
 import { writeErr } from "../../drivers/output";
 import { loadTcpConfig, tokenName } from "./auth";
 import { crossSite, dashboardFile, isDashboardPath } from "./dashboard";
+import { consoleHandlers, type ConsoleData } from "./console";
+
+/** What a handler needs of Bun's server to turn a request into a websocket. */
+interface Upgrader {
+  upgrade(req: Request, o: { data: ConsoleData }): boolean;
+}
 import { BadRequest, json, match, problem, statusOfKind, type Matched } from "./http";
 import { OperationRunner } from "./operation-runner";
 import type { OperationRequest } from "./operation";
@@ -25,6 +31,8 @@ export const API_VERSION = "1";
 export interface ApiOptions {
   /** The operation process's command line. */
   operationArgv: string[];
+  /** `vserverd --console`'s command line, to which the guest's name and the caller are added. */
+  consoleArgv: string[];
   /** Called on every request (the service's idle timer). */
   onRequest(): void;
 }
@@ -135,7 +143,7 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     return new Response(lines.slice(-n).join("\n") + (lines.length ? "\n" : ""), { headers: { "content-type": "text/plain; charset=utf-8" } });
   };
 
-  const handle = async (m: Matched, req: Request, caller: Caller): Promise<Response> => {
+  const handle = async (m: Matched, req: Request, caller: Caller, srv: Upgrader, tokens?: Map<string, Buffer>): Promise<Response | undefined> => {
     const name = m.params.name!;
     switch (m.name) {
       case "index": return json(200, { api: "vserver", version: API_VERSION, openapi: "/v1/openapi.json" });
@@ -152,6 +160,9 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
       case "setAttributes": return operate({ op: "setAttributes", name, ...(m.body as object) } as OperationRequest, caller);
       case "stat": return operate({ op: "stat" }, caller);
       case "execInGuest": return execStream(m, caller);
+      case "console":
+        if (srv.upgrade(req, { data: { name, caller, tokens } })) return undefined;
+        return problem(400, "the console is a websocket: connect with an Upgrade: websocket request.");
       case "guestLog": return guestLog(m);
       case "events": return events(m, req);
       case "buildGuest": {
@@ -174,19 +185,20 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     }
   };
 
-  const serve = async (req: Request, caller: Caller): Promise<Response> => {
+  const serve = async (req: Request, caller: Caller, srv: Upgrader, tokens?: Map<string, Buffer>): Promise<Response | undefined> => {
     o.onRequest();
     const path = new URL(req.url).pathname;
     if (isDashboardPath(path) && (req.method === "GET" || req.method === "HEAD")) return dashboardFile(path);
     if (crossSite(req)) return problem(403, "this request came from another site's page; the API answers only its own dashboard and programs.");
     try {
-      return await handle(await match(req), req, caller);
+      return await handle(await match(req), req, caller, srv, tokens);
     } catch (e) {
       if (e instanceof BadRequest) return problem(e.status, e.message);
       return problem(500, (e as Error).message);
     }
   };
 
+  const websocket = consoleHandlers((name, who) => [...o.consoleArgv, name, JSON.stringify(who)]);
   const socket = apiSocketOf(paths);
   rmSync(socket, { force: true });
   const server = Bun.serve({
@@ -194,8 +206,9 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     fetch(req, srv) {
       srv.timeout(req, 0); // event streams and long operations stay open however quiet
       // The socket admits root only; its peer's pid is not visible through the HTTP server.
-      return serve(req, { uid: 0, via: "api" });
+      return serve(req, { uid: 0, via: "api" }, srv);
     },
+    websocket,
   });
   chmodSync(socket, 0o600);
 
@@ -210,14 +223,18 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
         tls: { cert: t.cert, key: t.key, ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: true } : {}) },
         fetch(req, srv) {
           srv.timeout(req, 0);
-          if (t.clientCa) return serve(req, { uid: 0, via: "api-tcp", who: "client certificate" });
+          if (t.clientCa) return serve(req, { uid: 0, via: "api-tcp", who: "client certificate" }, srv);
           const name = tokenName(req, t.tokens);
+          const path = new URL(req.url).pathname;
+          // A browser cannot put a token in a websocket's headers: the console's first message carries it.
+          if (!name && /^\/v1\/guests\/[^/]+\/console$/.test(path)) return serve(req, { uid: 0, via: "api-tcp" }, srv, t.tokens);
           // The dashboard's files carry no data: the page asks for the token, then the API.
-          if (!name && !isDashboardPath(new URL(req.url).pathname)) {
+          if (!name && !isDashboardPath(path)) {
             return Promise.resolve(json(401, { error: "this API needs a token: send 'Authorization: Bearer TOKEN' with a token of the service's .api/tokens." }, { "www-authenticate": "Bearer" }));
           }
-          return serve(req, { uid: 0, via: "api-tcp", who: `token ${name}` });
+          return serve(req, { uid: 0, via: "api-tcp", who: `token ${name}` }, srv);
         },
+        websocket,
       });
     }
   } catch (e) {

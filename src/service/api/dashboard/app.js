@@ -1,11 +1,12 @@
 // The dashboard: every guest with its state and live usage, start/stop/restart, a guest's log,
-// a command box, recent events and the host's vserver-stat view. All data comes from the REST
+// a command box, a console to `enter` it, recent events and the host's vserver-stat view. All data comes from the REST
 // API with the token in an Authorization header (kept in this tab's sessionStorage), never in a
 // cookie, so another site cannot make the browser act for the user (docs/api.md#dashboard).
 
 import { h, render } from "preact";
 import { useEffect, useState, useRef } from "preact/hooks";
 import htm from "htm";
+import { Terminal } from "@xterm/xterm";
 
 const html = htm.bind(h);
 const HISTORY = 60;
@@ -34,6 +35,34 @@ function Spark({ values }) {
   return html`<svg width="100" height="20" aria-label="memory over the last two minutes"><polyline points=${pts} fill="none" stroke="#36c" stroke-width="1.5" /></svg>`;
 }
 
+/** `enter` the guest: xterm.js over the API's console websocket (service/api/console.ts). */
+function Console({ name, onClose }) {
+  const box = useRef(null);
+  useEffect(() => {
+    const term = new Terminal({ cols: 90, rows: 20, convertEol: false });
+    term.open(box.current);
+    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/guests/${name}/console`);
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => ws.send(JSON.stringify({ cols: term.cols, rows: term.rows, token: token() || undefined }));
+    ws.onmessage = (e) => {
+      if (typeof e.data === "string") {
+        const m = JSON.parse(e.data);
+        if ("exit" in m) term.write(`\r\n[the shell ended: ${m.exit}]\r\n`);
+      } else term.write(new Uint8Array(e.data));
+    };
+    ws.onclose = (e) => e.code !== 1000 && term.write(`\r\n[closed: ${e.reason || e.code}]\r\n`);
+    const sub = term.onData((d) => ws.readyState === 1 && ws.send(JSON.stringify({ input: d })));
+    term.focus();
+    window.vserverTerminal = term; // for the browser test, which reads the screen
+    return () => {
+      sub.dispose();
+      ws.close();
+      term.dispose();
+    };
+  }, [name]);
+  return html`<div><div id="terminal" ref=${box}></div><button id="close-console" onClick=${onClose}>close console</button></div>`;
+}
+
 function Login({ onDone }) {
   const [value, setValue] = useState("");
   return html`<form id="login" onSubmit=${(e) => { e.preventDefault(); sessionStorage.setItem("vserver-token", value); onDone(); }}>
@@ -54,6 +83,7 @@ function App() {
   const [busy, setBusy] = useState("");
   const [cmd, setCmd] = useState("");
   const [output, setOutput] = useState("");
+  const [consoleOpen, setConsoleOpen] = useState(false);
   const history = useRef({});
 
   const refresh = async () => {
@@ -126,7 +156,7 @@ function App() {
       <thead><tr><th>guest</th><th>state</th><th>context</th><th>processes</th><th>memory</th><th>limit</th><th>CPU s</th><th>memory, last 2 min</th><th></th></tr></thead>
       <tbody>${guests.map((g) => html`
         <tr data-guest=${g.name}>
-          <td><a href="#" onClick=${(e) => { e.preventDefault(); setSelected(g.name); }}>${g.name}</a></td>
+          <td><a href="#" onClick=${(e) => { e.preventDefault(); setConsoleOpen(false); setSelected(g.name); }}>${g.name}</a></td>
           <td class=${g.running ? "running state" : "stopped state"}>${g.error ? "broken" : g.running ? "running" : "stopped"}</td>
           <td class="num">${g.context ?? ""}</td>
           <td class="num">${g.usage?.pids ?? g.processes ?? ""}</td>
@@ -146,6 +176,7 @@ function App() {
       <h2>${selected}</h2>
       <form id="exec" onSubmit=${run}><input id="cmd" size="50" value=${cmd} onInput=${(e) => setCmd(e.target.value)} placeholder="command to run in the guest" /> <button type="submit">run</button></form>
       ${output && html`<pre id="output">${output}</pre>`}
+      ${consoleOpen ? html`<${Console} name=${selected} onClose=${() => setConsoleOpen(false)} />` : html`<button id="open-console" onClick=${() => setConsoleOpen(true)}>console (enter)</button>`}
       <h2>log</h2><pre id="log">${log}</pre>`}
     <h2>vserver-stat</h2>
     <table id="stat"><thead><tr><th>CTX</th><th>PROC</th><th>RSS</th><th>user s</th><th>sys s</th><th>uptime s</th><th>NAME</th></tr></thead>
