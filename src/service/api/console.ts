@@ -23,7 +23,7 @@ export interface ConsoleData {
 
 const size = (v: unknown, def: number) => (Number.isInteger(v) && (v as number) > 0 && (v as number) < 1000 ? (v as number) : def);
 
-export function consoleHandlers(consoleArgv: (name: string, caller: Caller) => string[]): WebSocketHandler<ConsoleData> {
+export function consoleHandlers(consoleArgv: (name: string, caller: Caller) => string[], count: (delta: number) => void): WebSocketHandler<ConsoleData> {
   const start = (ws: ServerWebSocket<ConsoleData>, cols: number, rows: number) => {
     const proc = Bun.spawn(consoleArgv(ws.data.name, ws.data.caller), {
       env: { ...(process.env as Record<string, string>), TERM: "xterm-256color" },
@@ -39,6 +39,9 @@ export function consoleHandlers(consoleArgv: (name: string, caller: Caller) => s
     });
   };
   return {
+    open() {
+      count(1);
+    },
     message(ws, raw) {
       let m: { cols?: unknown; rows?: unknown; token?: unknown; input?: unknown; resize?: unknown };
       try {
@@ -59,6 +62,7 @@ export function consoleHandlers(consoleArgv: (name: string, caller: Caller) => s
       if (Array.isArray(m.resize)) term?.resize(size(m.resize[0], 80), size(m.resize[1], 24));
     },
     close(ws) {
+      count(-1);
       // The client went away: the shell goes with it, as when an admin's terminal closes.
       ws.data.proc?.kill("SIGHUP");
     },

@@ -57,6 +57,9 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     await runner.run({ op: "settle" }, { uid: 0, via: "service" }).answer;
   };
   const watcher = watchGuestStates(paths, settle);
+  // A client following the events or in a console is using the service: no idle end under it.
+  let consoles = 0;
+  const keepAlive = setInterval(() => (subscribers.size || consoles) && o.onRequest(), 30000);
 
   /** Run an operation and answer with its result as JSON. */
   const operate = async (request: OperationRequest, caller: Caller, okStatus = 200): Promise<Response> => {
@@ -198,7 +201,7 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     }
   };
 
-  const websocket = consoleHandlers((name, who) => [...o.consoleArgv, name, JSON.stringify(who)]);
+  const websocket = consoleHandlers((name, who) => [...o.consoleArgv, name, JSON.stringify(who)], (n) => (consoles += n));
   const socket = apiSocketOf(paths);
   rmSync(socket, { force: true });
   const server = Bun.serve({
@@ -246,6 +249,7 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     stop() {
       follower.stop();
       watcher.stop();
+      clearInterval(keepAlive);
       runner.close();
       server.stop(true);
       tcp?.stop(true);
