@@ -74,6 +74,9 @@ describe("bad requests", () => {
     ["GET", "/v1/events?limit=zero", undefined, 400, /query parameter 'limit'/],
     ["GET", "/v1/operations/xyz", undefined, 400, /path parameter 'id'/],
     ["GET", "/v1/nothing", undefined, 404, /there is no \/v1\/nothing/],
+    ["POST", "/v1/start-vservers", { action: "start", guests: ["apib"], select: "all" }, 400, /needs either guests or select, not both/],
+    ["POST", "/v1/start-vservers", { action: "begin", select: "all" }, 400, /body field 'action'/],
+    ["POST", "/v1/start-vservers", { action: "start", select: "all", mark: "web" }, 400, /gives mark only with select marked/],
     ["PUT", "/v1/guests/apib/start", undefined, 405, /takes POST, not PUT/],
     ["GET", "/v1/guests/nosuch", undefined, 404, /no guest named 'nosuch'/],
     ["POST", "/v1/guests/apib/exec", { argv: ["true"] }, 409, /not running/],
@@ -245,6 +248,22 @@ describe("a guest's life through the API", () => {
     expect(existsSync(h.cfg("apig"))).toBe(false);
     expect(existsSync(h.vdir("apig"))).toBe(false);
     expect((await api.call("GET", "/v1/guests/apig")).status).toBe(404);
+  });
+
+  test("start-vservers is an asynchronous operation with each guest's outcome and progress", async () => {
+    const r = await api.call("POST", "/v1/start-vservers", { action: "start", guests: ["apib"], jobs: 2 });
+    expect(r.status).toBe(202);
+    const op = await awaitOperation(r.json.operation);
+    expect(op.status).toBe("succeeded");
+    expect(op.result).toEqual([{ name: "apib", result: "started" }]);
+    expect(op.output.join("\n")).toMatch(/apib/);
+    expect(h.vserver("apib", "running").code).toBe(0);
+    const stop = await awaitOperation((await api.call("POST", "/v1/start-vservers", { action: "stop", select: "running" })).json.operation);
+    expect(stop.result).toEqual([{ name: "apib", result: "stopped" }]);
+    expect(h.vserver("apib", "running").code).toBe(1);
+    const missing = await awaitOperation((await api.call("POST", "/v1/start-vservers", { action: "start", guests: ["nosuch"] })).json.operation);
+    expect(missing.status).toBe("failed");
+    expect(missing.error).toMatch(/no guest named 'nosuch'/);
   });
 
   test("every API operation is in the journal with its caller and outcome", async () => {

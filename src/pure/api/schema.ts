@@ -32,6 +32,15 @@ export const BuildBody = z.strictObject({
   methodArgs: z.array(z.string()).optional().describe("what follows `--` on the command line"),
 });
 
+export const BootBody = z.strictObject({
+  action: z.enum(["start", "stop"]),
+  guests: z.array(guestName).min(1, { error: "must name at least one guest" }).optional(),
+  select: z.enum(["all", "marked", "unmarked", "running", "stopped"]).optional().describe("instead of guests: as start-vservers --all, --marked, ..."),
+  mark: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: "must be a mark name" }).optional().describe("with select marked (default: default)"),
+  jobs: z.number().int().min(1).max(64, { error: "must be from 1 to 64" }).optional(),
+}).refine((b) => (b.guests ? 1 : 0) + (b.select ? 1 : 0) === 1, { error: "needs either guests or select, not both" })
+  .refine((b) => b.mark === undefined || b.select === "marked", { error: "gives mark only with select marked" });
+
 export const DeleteQuery = z.strictObject({ force: z.enum(["1", "true"], { error: 'must be "1" or "true": a delete through the API cannot ask for confirmation' }) });
 
 export const ExecBody = z.strictObject({
@@ -107,6 +116,7 @@ export const ROUTES = {
   setAttributes: { method: "PATCH", path: `${API_PREFIX}/guests/{name}/attributes`, summary: "Change capabilities and flags for the next start (vattribute --set)", params: NameParams, body: AttributesBody, ok: json() },
   guestLog: { method: "GET", path: `${API_PREFIX}/guests/{name}/log`, summary: "The end of a guest's log", params: NameParams, query: LogQuery, ok: { status: 200, type: "text/plain" } },
   stat: { method: "GET", path: `${API_PREFIX}/stat`, summary: "One row per running context with usage (vserver-stat --json)", ok: json() },
+  startVservers: { method: "POST", path: `${API_PREFIX}/start-vservers`, summary: "Start or stop many guests in their apps/init/depends order (start-vservers); an asynchronous operation to poll", body: BootBody, ok: json(202) },
   listOperations: { method: "GET", path: `${API_PREFIX}/operations`, summary: "The asynchronous operations of this service run", ok: json() },
   getOperation: { method: "GET", path: `${API_PREFIX}/operations/{id}`, summary: "An asynchronous operation: its state, output so far, result or error; ?wait=S waits for its end", params: OperationParams, query: WaitQuery, ok: json() },
   events: { method: "GET", path: `${API_PREFIX}/events`, summary: "The journal's events; with follow=1 a live server-sent event stream", query: EventsQuery, ok: json() },

@@ -17,6 +17,9 @@ import { readAttributes, saveAttributes } from "../../control/attributes";
 import { setCaller, type Caller } from "../../drivers/journal";
 import { resourceInfo, resourceRefusal } from "../../pure/live-settings";
 import type { BuildMethod } from "../../control/build";
+import { bootGuests } from "../../control/boot";
+import type { Selection } from "../../pure/boot-order";
+import { writeOut } from "../../drivers/output";
 
 export const REQUEST_FD = 3;
 export const ANSWER_FD = 4;
@@ -28,7 +31,8 @@ export type OperationRequest =
   | { op: "build"; body: { name: string; method: string; context?: number | string; hostname?: string; initstyle?: string; flags?: string[]; interfaces?: string[]; force?: boolean; methodArgs?: string[] } }
   | { op: "exec"; name: string; argv: string[]; user?: string; cwd?: string }
   | { op: "setLimits"; name: string; limits: Record<string, number | "inf">; which?: "both" | "soft" | "hard"; save?: boolean }
-  | { op: "setAttributes"; name: string; bcaps?: string[]; flags?: string[] };
+  | { op: "setAttributes"; name: string; bcaps?: string[]; flags?: string[] }
+  | { op: "boot"; body: { action: "start" | "stop"; guests?: string[]; select?: "all" | "marked" | "unmarked" | "running" | "stopped"; mark?: string; jobs?: number } };
 
 export type OperationAnswer =
   | { ok: true; result: unknown; warnings: string[] }
@@ -92,6 +96,12 @@ export async function perform(env: Env, r: OperationRequest): Promise<unknown> {
         hostname: b.hostname, initstyle: b.initstyle, flags: b.flags, interfaces: b.interfaces,
         force: b.force ?? false, quiet: false, methodArgs: b.methodArgs ?? [],
       });
+    }
+    case "boot": {
+      const b = r.body;
+      const selection: Selection = b.guests ? { kind: "names", names: b.guests } : b.select === "marked" ? { kind: "marked", mark: b.mark ?? "default" } : { kind: b.select! };
+      // Each guest's line goes to stdout: the asynchronous operation's progress.
+      return bootGuests(env, { selection, stop: b.action === "stop", jobs: b.jobs ?? 1, test: false }, (l) => writeOut(l + "\n"));
     }
     case "exec":
       return { exit: await plane.exec(env, r.name, { argv: r.argv, user: r.user, cwd: r.cwd, tty: false }) };

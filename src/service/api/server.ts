@@ -173,6 +173,10 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
         const view = asyncOps.start("build", body.name, runner.run({ op: "build", body: m.body as never }, caller));
         return json(202, { operation: view.id, href: `/v1/operations/${view.id}` }, { location: `/v1/operations/${view.id}` });
       }
+      case "startVservers": {
+        const view = asyncOps.start("start-vservers", undefined, runner.run({ op: "boot", body: m.body as never }, caller));
+        return json(202, { operation: view.id, href: `/v1/operations/${view.id}` }, { location: `/v1/operations/${view.id}` });
+      }
       case "listOperations": return json(200, asyncOps.list());
       case "getOperation": {
         const v = await asyncOps.wait(m.params.id!, Number(m.query.wait ?? 0));
