@@ -14,11 +14,6 @@ import { writeErr } from "../../drivers/output";
 import { loadTcpConfig, tokenName } from "./auth";
 import { crossSite, dashboardFile, isDashboardPath } from "./dashboard";
 import { consoleHandlers, type ConsoleData } from "./console";
-
-/** What a handler needs of Bun's server to turn a request into a websocket. */
-interface Upgrader {
-  upgrade(req: Request, o: { data: ConsoleData }): boolean;
-}
 import { BadRequest, json, match, problem, statusOfKind, type Matched } from "./http";
 import { OperationRunner } from "./operation-runner";
 import type { OperationRequest } from "./operation";
@@ -27,6 +22,11 @@ import { JournalCounters, metricsText, type GuestMetricsInput } from "./metrics"
 import { watchGuestStates } from "./state-watch";
 
 export const API_VERSION = "1";
+
+/** What a handler needs of Bun's server to turn a request into a websocket. */
+interface Upgrader {
+  upgrade(req: Request, o: { data: ConsoleData }): boolean;
+}
 
 export interface ApiOptions {
   /** The operation process's command line. */
