@@ -68,6 +68,8 @@ export function readJournal(logDir: string): JournalEntry[] {
 }
 
 export interface JournalFollower {
+  /** Read what was appended up to now, at once (without waiting for the next wake-up). */
+  catchUp(): void;
   stop(): void;
 }
 
@@ -118,6 +120,7 @@ export function followJournal(logDir: string, onEvents: (evs: JournalEntry[]) =>
   const timer = setInterval(check, opts.pollMs ?? 500);
   check();
   return {
+    catchUp: check,
     stop() {
       clearInterval(timer);
       watcher?.close();

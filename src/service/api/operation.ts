@@ -10,7 +10,9 @@ import { closeSync, readFileSync, writeSync } from "node:fs";
 import { VsError, UsageError } from "../../errors";
 import { makeEnv, type Env } from "../../control/env";
 import * as plane from "../../control/plane";
-import { contextStats, type GuestStatJson } from "../../control/host-view";
+import { contextStats, guestNetTraffic, type GuestStatJson } from "../../control/host-view";
+import { cgroupUsage } from "../../drivers/cgroup/guest-usage";
+import { guestCgroupPath } from "../../drivers/cgroup/guest-cgroups";
 import { liveTarget } from "../../control/live-target";
 import { readLimits, setLimits, type LimitChange } from "../../control/limits";
 import { readAttributes, saveAttributes } from "../../control/attributes";
@@ -66,8 +68,13 @@ export async function perform(env: Env, r: OperationRequest): Promise<unknown> {
       const usage = usageByContext(env);
       return all.map((s) => ("error" in s ? s : withUsage(s, usage)));
     }
-    case "status":
-      return withUsage(await plane.status(env, r.name), usageByContext(env));
+    case "status": {
+      // One guest's usage from its own cgroup and links: no /proc pass over every guest's processes.
+      const st = await plane.status(env, r.name);
+      if (!st.running || st.context === undefined || st.pid === undefined) return st;
+      const net = guestNetTraffic(st.pid);
+      return { ...st, usage: { context: st.context, ...cgroupUsage(guestCgroupPath(env.paths.cgroupParent, st.context)), netRxBytes: net?.rxBytes ?? null, netTxBytes: net?.txBytes ?? null } };
+    }
     case "stat":
       await plane.list(env); // as vserver-stat: guests that ended by themselves are settled first
       return contextStats(env, { usage: true });

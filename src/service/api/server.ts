@@ -187,6 +187,7 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
         for await (const _ of running.output);
         const a = await running.answer;
         if (!a.ok) return problem(500, a.error, a.kind);
+        follower.catchUp(); // the counters include everything journaled before this scrape
         return new Response(metricsText(a.result as GuestMetricsInput, counters), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
       }
     }
