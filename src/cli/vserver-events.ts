@@ -16,7 +16,8 @@ const HELP = `Usage: vserver-events [-f|--follow] [-n N] [--guest NAME]... [--op
 The journal of every operation and state change: build, start, stop, restart, exec, enter,
 delete, limit, attribute, ... and exit (a guest's PID 1 ended: halt from inside, or a crash),
 reboot (the guest restarted itself), oom (the kernel's OOM killer killed a process of the
-guest; noticed while the host service runs). Each with its time, guest, context, outcome and
+guest), limit-hit (its process limit refused a fork); these three are noticed while the host
+service runs. Each with its time, guest, context, outcome and
 who asked (uid and pid of the command, "api" for the REST API, "guest" for the guest itself).
 
   -n N          the last N events (default 20; 0 with --follow: none, only new ones)

@@ -151,6 +151,17 @@ describe("the live stream", () => {
     expect(e.data.context).toBeGreaterThan(1);
     await s.close();
   });
+
+  test("the process limit hit", async () => {
+    const s = await subscribe("guest=evo&op=limit-hit");
+    expect((await api.call("PUT", "/v1/guests/evo/limits", { limits: { nproc: 8 } })).status).toBe(200);
+    await Bun.sleep(2500); // the watcher's baseline
+    h.inGuest("evo", "sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 2 & done; wait");
+    const e = await s.next((e) => e.event === "limit-hit");
+    expect(e.data.resource).toBe("nproc");
+    expect(e.data.refused).toBeGreaterThanOrEqual(1);
+    await s.close();
+  });
 });
 
 describe("the journal", () => {

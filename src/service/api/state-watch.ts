@@ -3,8 +3,8 @@
 // Nothing on the host waits for these (no per-guest process, docs/architecture.md), so while
 // the service runs it looks every few seconds and journals what it sees: a guest whose PID 1
 // ended is settled through the control plane (which journals `exit`), a reboot line of the
-// guest init in the guest's log becomes a `reboot` event, and a rise of the guest's cgroup
-// `oom_kill` counter an `oom` event. The journal is where the events live; the API only reads it.
+// guest init in the guest's log becomes a `reboot` event, a rise of the guest's cgroup
+// `oom_kill` counter an `oom` event, and forks its process limit refused a `limit-hit` event. The journal is where the events live; the API only reads it.
 
 import { openSync, readSync, closeSync, fstatSync, readFileSync } from "node:fs";
 import { allRunRecords, isAlive, type RunRecord } from "../../drivers/run-state";
@@ -14,6 +14,18 @@ import type { Paths } from "../../pure/paths";
 
 /** The line guest-init.c writes to the guest's log when the guest asked to reboot. */
 const REBOOT_LINE = "=== vserver-init: restarting the guest";
+
+/** How often the guest's processes were refused a fork by its pids limit (pids.events, v1 and v2). */
+function pidsLimitHits(rec: RunRecord): number | undefined {
+  const h = hierarchyFor(cgroupHost(), "pids");
+  if (!h) return undefined;
+  try {
+    const m = /^max (\d+)$/m.exec(readFileSync(`${h.mount}${rec.cgroupPath}/pids.events`, "latin1"));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function oomKills(rec: RunRecord): number | undefined {
   const h = hierarchyFor(cgroupHost(), "memory");
@@ -49,6 +61,7 @@ function newText(file: string, from: number): { text: string; size: number } {
 interface Seen {
   pidStart: string;
   oom?: number;
+  pidsMax?: number;
   logSize: number;
 }
 
@@ -65,9 +78,10 @@ export function watchGuestStates(paths: Paths, settle: () => Promise<void>, ever
       }
       const prev = seen.get(rec.name);
       const oom = oomKills(rec);
+      const pidsMax = pidsLimitHits(rec);
       if (!prev || prev.pidStart !== rec.pidStart) {
         // A guest first seen (or started again): what happened before is the baseline.
-        seen.set(rec.name, { pidStart: rec.pidStart, oom, logSize: newText(rec.log, Number.MAX_SAFE_INTEGER).size });
+        seen.set(rec.name, { pidStart: rec.pidStart, oom, pidsMax, logSize: newText(rec.log, Number.MAX_SAFE_INTEGER).size });
         continue;
       }
       const by = { caller: { uid: 0, via: "guest" } };
@@ -75,6 +89,10 @@ export function watchGuestStates(paths: Paths, settle: () => Promise<void>, ever
         record(paths.logDir, { op: "oom", guest: rec.name, context: rec.context, ok: true, kills: oom - prev.oom, ...by });
       }
       prev.oom = oom;
+      if (pidsMax !== undefined && prev.pidsMax !== undefined && pidsMax > prev.pidsMax) {
+        record(paths.logDir, { op: "limit-hit", guest: rec.name, context: rec.context, ok: true, resource: "nproc", refused: pidsMax - prev.pidsMax, ...by });
+      }
+      prev.pidsMax = pidsMax;
       const t = newText(rec.log, prev.logSize);
       prev.logSize = t.size;
       const reboots = t.text.split("\n").filter((l) => l.startsWith(REBOOT_LINE)).length;
