@@ -2,7 +2,7 @@
 // sign in with a token, see the guests, start one, run a command in it, read its log, enter it
 // through the console, stop it;
 // each step checked with the commands from outside too. Screenshots are kept in
-// /tmp/vserver-test-dashboard-screens/ (replaced by each run). Requests from another site's page
+// /tmp/vserver-dashboard-screens/ (replaced by each run). Requests from another site's page
 // are refused (CSRF).
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -13,7 +13,7 @@ import { ApiClient } from "../helpers/api";
 
 const h = new TestHost("apidash");
 const api = new ApiClient(h);
-const SHOTS = "/tmp/vserver-test-dashboard-screens";
+const SHOTS = "/tmp/vserver-dashboard-screens";
 const TOKEN = "dashboard-token-0123456789abcdef";
 let port = 0;
 let browser: Browser | undefined;
