@@ -30,13 +30,14 @@ import { main as vdu } from "./vdu";
 import { main as vdlimit } from "./vdlimit";
 import { main as setattr } from "./setattr";
 import { main as showattr } from "./showattr";
+import { main as vserverEvents } from "./vserver-events";
 
 export type CommandMain = (argv: string[]) => Promise<number | void> | number | void;
 
 export const COMMANDS: Record<string, CommandMain> = {
   vserver, "vserver-stat": vserverStat, vps, vpstree, vtop, vkill, vwait, "vserver-info": vserverInfo,
   chcontext, reducecap, chbind, vuname, vlimit, vattribute, "start-vservers": startVservers,
-  vreboot, vhalt, vsomething, "vapt-get": vaptGet, vrpm, vyum, vhashify, vunify, vdu, vdlimit, setattr, showattr,
+  vreboot, vhalt, vsomething, "vapt-get": vaptGet, vrpm, vyum, vhashify, vunify, vdu, vdlimit, setattr, showattr, "vserver-events": vserverEvents,
 };
 
 if (import.meta.main) console.log([...Object.keys(COMMANDS), "vserverd"].join(" "));

@@ -20,6 +20,9 @@ const HELP = `Usage: vserverd [--workers N] [--idle-timeout S]
 The host service: it keeps the command code loaded, so that every vserver command runs without
 the JavaScript runtime's start-up. Commands start it on first use (unless VSERVER_SERVICE=off)
 and run directly whenever it is absent. Stopping it never touches a running guest.
+It also serves the REST API, the event stream and /metrics on the root-only socket
+run/vservers/.service/api.sock beside the commands' (docs/api.md), and journals what guests do
+by themselves (halt, crash, reboot, OOM kill) while it runs.
 
   --workers N        workers kept waiting for a command (default 4)
   --idle-timeout S   end after S seconds without a command (default 900; 0: never)
@@ -30,6 +33,18 @@ and run directly whenever it is absent. Stopping it never touches a running gues
 const SIGTERM = 15;
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "--operation") {
+    const { runOperationProcess } = await import("../service/api/operation");
+    return runOperationProcess();
+  }
+  if (argv[0] === "--console") {
+    // The API's console (service/api/console.ts): on the pty the service made, `enter` as a
+    // terminal user would, with the API's caller in the journal.
+    const { setCaller } = await import("../drivers/journal");
+    const { enter } = await import("../control/plane");
+    setCaller(JSON.parse(argv[2]!));
+    return enter(makeEnv(), argv[1]!);
+  }
   if (argv[0] === "--worker") {
     const env = makeEnv();
     await runWorker(dirname(process.argv[1]!), env.paths.serviceSocket);
@@ -65,6 +80,8 @@ export async function main(argv: string[]): Promise<number> {
     idleWorkers: Math.max(1, count("workers", values.workers, 4, 64)),
     idleTimeout: count("idle-timeout", values["idle-timeout"], 900, 86400 * 365),
     workerArgv: [process.execPath, process.argv[1]!, "--worker"],
+    operationArgv: [process.execPath, process.argv[1]!, "--operation"],
+    consoleArgv: [process.execPath, process.argv[1]!, "--console"],
   });
 }
 

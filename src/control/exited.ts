@@ -31,7 +31,11 @@ export function lastInitWord(log: string): string | undefined {
     const size = fstatSync(fd).size;
     const buf = Buffer.alloc(Math.min(size, 4096));
     readSync(fd, buf, 0, buf.length, size - buf.length);
-    const lines = buf.toString("latin1").split("\n").filter((l) => l.startsWith("=== vserver-init: "));
+    // Only what the init said in the guest's latest life: a halt of an earlier one is no answer.
+    const all = buf.toString("latin1").split("\n");
+    let started = all.length - 1;
+    while (started >= 0 && !/^=== \d{4}-\S+ start of '/.test(all[started]!)) started--;
+    const lines = all.slice(started + 1).filter((l) => l.startsWith("=== vserver-init: "));
     return lines.at(-1)?.slice("=== vserver-init: ".length, 100);
   } finally {
     closeSync(fd);

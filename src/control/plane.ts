@@ -39,6 +39,8 @@ interface Hold {
 async function operate<T>(env: Env, op: string, name: string, hold: Hold, fn: () => Promise<T>, detail: (r: T) => Record<string, unknown> = () => ({})): Promise<T> {
   checkName(name);
   let l: Lock | undefined;
+  const began = performance.now();
+  const ms = () => Math.round(performance.now() - began);
   try {
     if (hold.existing && !guestExists(env, name)) loadGuest(env, name); // throws the not-found error with its hint
     if (hold.lock === "take") {
@@ -46,10 +48,10 @@ async function operate<T>(env: Env, op: string, name: string, hold: Hold, fn: ()
     }
     if (hold.existing) await settleExited(env, name, hold.lock === "take");
     const r = await fn();
-    record(env.paths.logDir, { op, guest: name, ok: true, ...detail(r) });
+    record(env.paths.logDir, { op, guest: name, ok: true, ms: ms(), ...detail(r) });
     return r;
   } catch (e) {
-    record(env.paths.logDir, { op, guest: name, ok: false, error: (e as Error).message, kind: (e as Error).name });
+    record(env.paths.logDir, { op, guest: name, ok: false, ms: ms(), error: (e as Error).message, kind: (e as Error).name });
     throw e;
   } finally {
     l?.release();

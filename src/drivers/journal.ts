@@ -13,6 +13,25 @@ export interface JournalEvent {
   [k: string]: unknown;
 }
 
+/** Who asked for the operations this process records: the user and process that ran the command. */
+export interface Caller {
+  uid: number;
+  /** Absent for an API request: a Unix socket's peer process is not known to the HTTP server. */
+  pid?: number;
+  /** "api" for the REST API ("api-tcp" remote), "guest", "service"; absent for a command. */
+  via?: string;
+  /** A remote caller: the token's name, or "client certificate". */
+  who?: string;
+}
+
+// A direct command is its own caller; the host service's worker and API set theirs.
+let caller: Caller | undefined;
+
+export function setCaller(c: Caller): void {
+  caller = c;
+}
+
 export function record(logDir: string, ev: JournalEvent): void {
-  appendLog(`${logDir}/events.log`, JSON.stringify({ time: new Date().toISOString(), pid: process.pid, ...ev }) + "\n", JOURNAL_MAX_BYTES);
+  const who = caller ?? { uid: process.getuid?.() ?? 0, pid: process.pid };
+  appendLog(`${logDir}/events.log`, JSON.stringify({ time: new Date().toISOString(), pid: process.pid, caller: who, ...ev }) + "\n", JOURNAL_MAX_BYTES);
 }

@@ -20,6 +20,10 @@ export interface ServiceOptions {
   idleTimeout: number;
   /** The worker's command line (the runtime and the bundle). */
   workerArgv: string[];
+  /** The API's operation process's command line (service/api/operation.ts). */
+  operationArgv: string[];
+  /** The API console's command line (vserverd --console). */
+  consoleArgv: string[];
 }
 
 export async function runService(paths: Paths, o: ServiceOptions): Promise<number> {
@@ -73,6 +77,10 @@ export async function runService(paths: Paths, o: ServiceOptions): Promise<numbe
     });
   };
   for (let i = 0; i < o.idleWorkers; i++) spawnWorker();
+  // Loaded here only: the workers share this bundle, and the API's validation library would add
+  // to every worker's start (docs/dependencies.md).
+  const { startApi } = await import("./api/server");
+  const api = startApi(paths, { operationArgv: o.operationArgv, consoleArgv: o.consoleArgv, onRequest: () => (lastRequest = Date.now()) });
 
   const stop = () => {
     if (stopping) return;
@@ -83,6 +91,7 @@ export async function runService(paths: Paths, o: ServiceOptions): Promise<numbe
     // Closing their stdin tells the waiting workers to go; busy ones finish their command.
     for (const w of idle) try { (w.stdin as import("bun").FileSink).end(); } catch {}
     closeSync(listenFd);
+    api.stop();
     lock.release();
   };
   // The waiting workers are gone before we are, so that "stopped" means no process of ours waits.

@@ -21,6 +21,7 @@ import { pathsFor } from "../pure/paths";
 import { confinementOf } from "../drivers/proc-pid";
 import { execBySpawning } from "../drivers/exec-self";
 import { faultPoint } from "../drivers/fault";
+import { setCaller } from "../drivers/journal";
 import { MAX_REQUEST_BYTES, REPLY_DIRECT, REPLY_EXIT, REPLY_PID, decodeRequest, type ServiceRequest } from "../pure/service-protocol";
 
 /** The listening socket, inherited from the supervisor. */
@@ -74,7 +75,8 @@ function awaitConnection(): number {
 }
 
 /** Become the caller and run its command, which ends the process. */
-function serve(conn: number, req: ServiceRequest, fds: number[], distDir: string): Promise<void> {
+function serve(conn: number, req: ServiceRequest, fds: number[], distDir: string, peer: { uid: number; pid: number }): Promise<void> {
+  setCaller({ uid: peer.uid, pid: peer.pid });
   for (let i = 0; i < 3; i++) duplicateOnto(fds[i]!, i);
   closeAll(fds);
   process.chdir(req.cwd);
@@ -106,9 +108,10 @@ export function runWorker(distDir: string, socketPath: string): Promise<void> {
   const conn = awaitConnection();
   writeSync(1, "busy\n"); // the supervisor starts the next worker now
   let got: ReturnType<typeof readRequest>;
+  let peer: { uid: number; pid: number } | undefined;
   try {
     faultPoint("service.accepted");
-    const peer = peerCredentials(conn);
+    peer = peerCredentials(conn);
     if (peer.uid !== 0) process.exit(0);
     // Root with fewer rights (reducecap, a chcontext box, seccomp, other namespaces) runs its
     // command itself: served, it would get ours.
@@ -128,7 +131,7 @@ export function runWorker(distDir: string, socketPath: string): Promise<void> {
     process.exit(0);
   }
   try {
-    return serve(conn, req!, got!.fds, distDir);
+    return serve(conn, req!, got!.fds, distDir, peer!);
   } catch {
     // Nothing of the command ran yet (a working directory that is gone, say): the caller runs it.
     reply(conn, REPLY_DIRECT);
