@@ -46,11 +46,16 @@ int guest_exec_setup(void) {
   socklen_t len = sizeof accepting;
   if (getsockopt(INIT_EXEC_FD, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) return 0;
   listen_fd = INIT_EXEC_FD;
-  /* SIGIO on a new connection: init takes it with sigwaitinfo like every other event. */
+  /* Not O_ASYNC: a unix listening socket set to signal its owner keeps raising SIGIO after its
+   * first connection here, which starved every higher-numbered signal (the host's SIGPWR) in
+   * init's sigwaitinfo. Init polls it instead (guest_exec_fd). */
   fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
-  fcntl(listen_fd, F_SETOWN, getpid());
-  fcntl(listen_fd, F_SETFL, O_RDWR | O_NONBLOCK | O_ASYNC);
+  fcntl(listen_fd, F_SETFL, O_RDWR | O_NONBLOCK);
   return 1;
+}
+
+int guest_exec_fd(void) {
+  return listen_fd;
 }
 
 struct request {
@@ -334,7 +339,10 @@ void guest_exec_accept(const sigset_t *child_mask) {
     }
     pid_t pid = fork();
     if (pid == 0) {
-      close(listen_fd);
+      /* Nothing of init's but the connection: its descriptors are set up for init's own events
+       * (the initctl FIFO is O_ASYNC with init as its owner), not for a handler's. */
+      if (conn > 3) syscall(SYS_close_range, 3, conn - 1, 0);
+      syscall(SYS_close_range, conn + 1, ~0U, 0);
       prctl(PR_SET_NAME, "vserver-exec");
       handle(conn, child_mask);
     }

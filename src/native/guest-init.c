@@ -47,7 +47,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -237,6 +239,25 @@ static void say(const char *what) {
   dprintf(1, "=== vserver-init: %s\n", what);
 }
 
+/* The next signal, with the sender fields init decides by; on the way, every connection to the
+ * exec socket is handed to guest-exec.c. -1 when interrupted (the caller asks again). */
+static int next_signal(int sfd, const sigset_t *all, siginfo_t *si) {
+  if (sfd < 0) return sigwaitinfo(all, si); /* no signalfd: no exec service either */
+  for (;;) {
+    struct pollfd p[2] = {{sfd, POLLIN, 0}, {guest_exec_fd(), POLLIN, 0}};
+    if (poll(p, guest_exec_fd() >= 0 ? 2 : 1, -1) < 0) return -1;
+    if (p[1].revents) guest_exec_accept(&orig_mask);
+    if (!p[0].revents) continue;
+    struct signalfd_siginfo fi;
+    if (read(sfd, &fi, sizeof fi) != (ssize_t)sizeof fi) return -1;
+    memset(si, 0, sizeof *si);
+    si->si_signo = (int)fi.ssi_signo;
+    si->si_code = fi.ssi_code;
+    si->si_pid = (pid_t)fi.ssi_pid;
+    return si->si_signo;
+  }
+}
+
 /* The initctl FIFO, read without blocking; SIGIO (taken by sigwaitinfo like every signal) says
  * that a request came. O_RDWR keeps it from reporting EOF when a writer closes. */
 struct initctl {
@@ -344,12 +365,14 @@ int main(int argc, char **argv) {
   enum request request = NONE;
   int request_stop_started = 0;
 
+  /* Signals come through a signalfd, so that init can wait for them and for the exec socket's
+   * connections at once; the signals stay blocked, and kill_all's sigtimedwait still sees them. */
+  int sfd = signalfd(-1, &all, SFD_CLOEXEC);
   for (;;) {
     siginfo_t si;
-    int sig = sigwaitinfo(&all, &si);
+    int sig = next_signal(sfd, &all, &si);
     if (sig < 0) continue;
     if (sig == SIGPWR && si.si_code == SI_USER && si.si_pid == 0) stop_wanted = 1;
-    if (sig == SIGIO) guest_exec_accept(&orig_mask);
     /* The host's stop wins over the guest's own request; one request at a time. */
     enum request asked = sig == SIGIO ? initctl_read(&ctl) : inside_request(&si);
     if (asked != NONE && request == NONE && !stop_wanted) {
