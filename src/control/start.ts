@@ -31,6 +31,7 @@ import { contextsOfHostUsers, guestIds } from "./guest-ids";
 import { checkBarrier } from "./barrier-check";
 import { openLowPorts } from "../drivers/net/low-ports";
 import { mountForUserns, usernsMountPaths } from "../drivers/userns-mounts";
+import { ensureRebootWatch } from "../drivers/bpf/reboot-watch";
 
 export interface StartResult {
   context: number;
@@ -136,6 +137,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     writeFileAtomic(`${bundle}/config.json`, JSON.stringify(spec, null, 1));
 
     runHooks(hooks, "pre-start");
+    const rebootWatch = !opts.plan && (await watchReboots(env, g, plan));
     newMountPoints = missingMountPoints(g.vdir, ((spec.mounts ?? []) as Array<{ destination: string }>).map((m) => m.destination));
     faultPoint("start.before-runtime");
 
@@ -168,6 +170,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     const record: RunRecord = {
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
+      ...(rebootWatch ? { rebootWatch } : {}),
       ...(opts.plan ? { rescue: true } : {}),
     };
     writeRunRecord(env.paths, record);
@@ -191,6 +194,22 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
   } finally {
     if (logFd >= 0) closeSync(logFd);
     if (statusFd !== undefined) closeSync(statusFd);
+  }
+}
+
+/**
+ * A guest whose own init is PID 1 and may call reboot(2) (SYS_BOOT): the kernel's reboot watch
+ * must be in place before it runs, so that its restart is told from its halt at the host's next
+ * look. A kernel that refuses the watch only costs that distinction: the guest starts, warned.
+ */
+async function watchReboots(env: Env, g: GuestConfig, plan: InitPlan): Promise<boolean> {
+  if (plan.guestInit || !g.capabilities.includes("SYS_BOOT")) return false;
+  try {
+    await ensureRebootWatch(env.paths);
+    return true;
+  } catch (e) {
+    env.warn(`guest '${g.name}': a reboot(2) of its init will stop it instead of restarting it (${(e as Error).message})`);
+    return false;
   }
 }
 
