@@ -46,6 +46,8 @@ build: deps
 	@gcc $(CFLAGS_HARDENED) -o dist/vserver-init.tmp src/native/guest-init.c && mv dist/vserver-init.tmp dist/vserver-init
 	@# The idmapped mount of a guest's root (the runtime cannot idmap a root file system itself).
 	@gcc $(CFLAGS_HARDENED) -o dist/vserver-idmap.tmp src/native/idmap-mount.c && mv dist/vserver-idmap.tmp dist/vserver-idmap
+	@# vmount's attach inside a running guest's mount namespace (needs a single-threaded process).
+	@gcc $(CFLAGS_HARDENED) -o dist/vserver-mount-into.tmp src/native/mount-into.c && mv dist/vserver-mount-into.tmp dist/vserver-mount-into
 
 typecheck: deps
 	node_modules/.bin/tsc -p .
