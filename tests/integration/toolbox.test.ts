@@ -1,0 +1,148 @@
+// The tools an admin reaches for beside vserver itself: vmount (mount into a running guest),
+// vspace and vnamespace (a command in a guest's namespaces), exec-cd (a safe chdir below a
+// directory). Each is tried against what a hostile guest would plant.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { BIN, TestHost, busyboxGuest } from "../helpers/host";
+
+let h: TestHost;
+const HOSTDIR = `/tmp/vst-vmount-${Math.random().toString(36).slice(2, 8)}`;
+
+beforeAll(() => {
+  h = new TestHost("toolbox");
+  busyboxGuest(h, "g", {}, ["--hostname", "g.example"]);
+  busyboxGuest(h, "priv", { "security/privileged": "" });
+  h.ok("g", "start");
+  h.ok("priv", "start");
+  mkdirSync(HOSTDIR);
+  writeFileSync(`${HOSTDIR}/data`, "from the host\n");
+});
+
+afterAll(() => {
+  h.cleanup();
+  rmSync(HOSTDIR, { recursive: true, force: true });
+});
+
+function journal(op: string): Array<Record<string, unknown>> {
+  return readFileSync(`${h.logDir}/events.log`, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.op === op);
+}
+
+describe("vmount", () => {
+  test("binds a host directory into a running guest, idmapped (the guest's root owns the host's root's files) and read-only on -o ro", () => {
+    expect(h.inGuest("g", "mkdir", "-p", "/srv/in").code).toBe(0);
+    const r = h.run("vmount", ["g", "--", "--bind", "-o", "ro", HOSTDIR, "/srv/in"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(h.inGuest("g", "cat", "/srv/in/data").stdout).toBe("from the host\n");
+    expect(h.inGuest("g", "stat", "-c", "%u", "/srv/in/data").stdout.trim()).toBe("0");
+    expect(h.inGuest("g", "sh", "-c", "echo x > /srv/in/data").code).not.toBe(0);
+    expect(readFileSync(`${HOSTDIR}/data`, "utf8")).toBe("from the host\n");
+    // The host does not see the mount: it is in the guest's namespace only.
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain("/srv/in");
+    expect(journal("vmount").at(-1)).toMatchObject({ guest: "g", ok: true, target: "/srv/in" });
+  });
+
+  test("a symlink the guest planted at the target resolves inside the guest's root, never onto the host", () => {
+    // The guest points /srv/evil at the host's idea of a sensitive place.
+    expect(h.inGuest("g", "sh", "-c", `mkdir -p /victim && ln -s /victim /srv/evil && ln -s ../../../../../..${HOSTDIR} /srv/up`).code).toBe(0);
+    mkdirSync(`${HOSTDIR}/src2`);
+    writeFileSync(`${HOSTDIR}/src2/marker`, "m\n");
+    expect(h.run("vmount", ["g", "--", "--bind", `${HOSTDIR}/src2`, "/srv/evil"]).code).toBe(0);
+    expect(h.inGuest("g", "cat", "/victim/marker").stdout).toBe("m\n");
+    // /srv/up leads to the guest's own (missing) directory of that name, not the host's.
+    const r = h.run("vmount", ["g", "--", "--bind", `${HOSTDIR}/src2`, "/srv/up"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("/srv/up");
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(`${HOSTDIR} `);
+  });
+
+  test("a new file system with its options; nosuid and nodev by default", () => {
+    expect(h.inGuest("g", "mkdir", "-p", "/scratch").code).toBe(0);
+    expect(h.run("vmount", ["g", "--", "-t", "tmpfs", "-o", "size=1m,mode=0700", "none", "/scratch"]).code).toBe(0);
+    const m = h.inGuest("g", "grep", " /scratch ", "/proc/mounts").stdout;
+    expect(m).toContain("tmpfs");
+    expect(m).toContain("nosuid");
+    expect(m).toContain("nodev");
+    expect(m).toMatch(/size=1024k/);
+  });
+
+  test("bad input: one sentence each, and nothing mounted", () => {
+    const cases: Array<[string[], string]> = [
+      [["g", "--", "--bind", "relative", "/x"], "absolute path on the host"],
+      [["g", "--", "--bind", HOSTDIR, "x"], "absolute path inside the guest"],
+      [["g", "--", HOSTDIR, "/x"], "--bind"],
+      [["g", "--", "-a"], "-a"],
+      [["g", "--", "--bind", "-o", "size=1m", HOSTDIR, "/srv"], "does not apply to a bind mount"],
+      [["nosuchguest", "--", "--bind", HOSTDIR, "/srv"], "nosuchguest"],
+      [["g", "--", "--bind", `${HOSTDIR}/missing`, "/srv"], "missing"],
+    ];
+    for (const [args, text] of cases) {
+      const r = h.run("vmount", args);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(text);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+});
+
+describe("vspace and vnamespace", () => {
+  test("vspace -e runs a command in the guest's namespaces as the guest's root, with no power over the host", () => {
+    const r = h.run("vspace", ["-e", "g", "--", "hostname"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe("g.example");
+    // The guest's root file system and PID namespace.
+    expect(h.run("vspace", ["-e", "g", "cat", "/etc/hostname"]).code).toBe(0);
+    expect(h.run("vspace", ["-e", "g", "--pid", "--mount", "--", "sh", "-c", "cat /proc/1/comm"]).stdout.trim()).toMatch(/vserver-init$/);
+    // Root in the guest's user namespace only: the host's uid 0 files it cannot write.
+    const w = h.run("vspace", ["-e", "g", "--", "sh", "-c", "cat /proc/self/uid_map"]);
+    expect(w.stdout.trim().split(/\s+/)[1]).not.toBe("0");
+    // Only the named spaces: with --uts alone the command is the host's, the name the guest's.
+    expect(h.run("vspace", ["-e", "g", "--uts", "--", "hostname"]).stdout.trim()).toBe("g.example");
+  });
+
+  test("vnamespace -e enters the mount namespace only; --new makes one on the host", () => {
+    const r = h.run("vnamespace", ["-e", "g", "--", "ls", "/srv"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("in");
+    const n = h.run("vnamespace", ["--new", "--", "sh", "-c", "readlink /proc/self/ns/mnt"]);
+    expect(n.code).toBe(0);
+    expect(n.stdout.trim()).not.toBe(readlinkSync("/proc/self/ns/mnt"));
+  });
+
+  test("a guest without a user namespace of its own is refused, as are unsupported flags", () => {
+    const p = h.run("vspace", ["-e", "priv", "--", "true"]);
+    expect(p.code).not.toBe(0);
+    expect(p.stderr).toContain("vserver NAME exec");
+    for (const [cmd, args, text] of [
+      ["vspace", ["--set", "-e", "g", "true"], "--set"],
+      ["vspace", ["-e", "g"], "no command"],
+      ["vspace", ["true"], "--enter"],
+      ["vnamespace", ["--cleanup"], "--cleanup"],
+      ["vnamespace", ["-e", "g", "--net", "true"], "vspace"],
+      ["vspace", ["-e", "nosuch", "true"], "nosuch"],
+    ] as const) {
+      const r = h.run(cmd, [...args]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(text);
+    }
+  });
+});
+
+describe("exec-cd", () => {
+  test("enters a directory below the current one; links and .. cannot lead out of it", () => {
+    const root = h.vdir("g");
+    // What the guest planted: a link to the host's /etc and a .. chain.
+    expect(h.inGuest("g", "sh", "-c", "mkdir -p /home/a && ln -sf /etc /home/a/etc-link").code).toBe(0);
+    const run = (dir: string) => Bun.spawnSync([`${BIN}/exec-cd`, dir, "pwd"], { cwd: root, env: h.env, stdout: "pipe", stderr: "pipe" });
+    const a = run("home/a");
+    expect(a.exitCode).toBe(0);
+    expect(a.stdout.toString().trim()).toBe(`${root}/home/a`);
+    // /etc of the guest, not the host's.
+    expect(run("home/a/etc-link").stdout.toString().trim()).toBe(`${root}/etc`);
+    expect(run("../../../../../../../../etc").stdout.toString().trim()).toBe(`${root}/etc`);
+    const missing = run("no/such/dir");
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stderr.toString()).toContain("no/such/dir");
+  });
+});
