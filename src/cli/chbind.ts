@@ -5,7 +5,7 @@
 import { UsageError } from "../errors";
 import { parseBindAddresses } from "../pure/bpf/addresses";
 import { pathsFor } from "../pure/paths";
-import { chbind } from "../control/chbind";
+import { chbind, expandDeviceNames } from "../control/chbind";
 import { runMain } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
 
@@ -19,7 +19,8 @@ Run CMD on the host, bound to the given IPv4 and IPv6 addresses, for it and ever
   - connections and unconnected UDP sends leave from the first address of their family;
     a family with no address given cannot be used
   - CMD runs without CAP_NET_RAW
-  --ip ADDR     an address CMD may use (repeatable; the prefix is accepted and ignored)
+  --ip ADDR     an address CMD may use (repeatable; the prefix is accepted and ignored); a
+                device name (--ip eth0) stands for that device's addresses
   --silent      do not print the bound addresses
 Exit status: CMD's, or 128+N if signal N ended it.
 `;
@@ -49,7 +50,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = argv.slice(i);
   if (!ips.length) throw new UsageError("--ip is required: give at least one address for the command.");
-  const addresses = parseBindAddresses(ips);
+  const addresses = parseBindAddresses(expandDeviceNames(ips));
   if (!cmd.length) throw new UsageError("no command given; usage: chbind --ip ADDR -- CMD.");
   return chbind({
     addresses,
