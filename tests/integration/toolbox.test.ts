@@ -3,7 +3,7 @@
 // directory). Each is tried against what a hostile guest would plant.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { BIN, TestHost, busyboxGuest } from "../helpers/host";
 
 let h: TestHost;
@@ -126,6 +126,30 @@ describe("vspace and vnamespace", () => {
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain(text);
     }
+  });
+});
+
+describe("uts/machine and personality", () => {
+  test("uts/machine i686 runs the guest under the 32-bit personality: its init and exec see i686", () => {
+    busyboxGuest(h, "m32", { "uts/machine": "i686\n", "apps/init/cmd.start": "/bin/sh\n-c\nuname -m > /machine\n" });
+    h.ok("m32", "start");
+    try {
+      expect(readFileSync(`${h.vdir("m32")}/machine`, "utf8")).toBe("i686\n");
+      expect(h.inGuest("m32", "uname", "-m").stdout.trim()).toBe("i686");
+      expect(h.inGuest("g", "uname", "-m").stdout.trim()).toBe(process.arch === "x64" ? "x86_64" : "aarch64");
+    } finally {
+      h.ok("m32", "stop");
+    }
+  });
+
+  test("a machine the host cannot show fails the start in one sentence naming the file, leaving nothing", () => {
+    busyboxGuest(h, "sparc", { "uts/machine": "sparc64\n" });
+    const r = h.vserver("sparc", "start");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain(`${h.cfg("sparc")}/uts/machine`);
+    expect(h.vserver("sparc", "running").code).toBe(1);
+    expect(existsSync(`${h.runDir}/sparc`)).toBe(false);
   });
 });
 

@@ -150,3 +150,23 @@ describe("killseq and fstab", () => {
     expect(parseFstab("/srv/data /data none bind,ro 0 0\n", "f")).toEqual([{ source: "/srv/data", target: "/data", type: "none", options: ["bind", "ro"], file: "f", line: 1 }]);
   });
 });
+
+describe("personality and uts/machine", () => {
+  const { parsePersonality, personalityDomain } = require("../../src/pure/config/personality");
+  test("linux32 (or linux_32bit, per_linux32) is LINUX32; flags are reported as not applied", () => {
+    expect(parsePersonality("linux32\n", "/c/personality")).toEqual({ setting: { domain: "LINUX32", file: "/c/personality" }, flagsIgnored: false });
+    expect(parsePersonality("LINUX_32BIT\nADDR_LIMIT_3GB\n", "/c/personality").flagsIgnored).toBe(true);
+    expect(parsePersonality("PER_LINUX32\n", "/c/personality").setting.domain).toBe("LINUX32");
+    expect(() => parsePersonality("irix64\n", "/c/personality")).toThrow("/c/personality: 'irix64' is not a personality");
+  });
+  test("uts/machine: the host's own machine, or its 32-bit one through LINUX32; nothing else", () => {
+    const m = (value: string) => ({ value, file: "/c/uts/machine" });
+    expect(personalityDomain(undefined, m("i686"), "x86_64")).toBe("LINUX32");
+    expect(personalityDomain(undefined, m("i386"), "x86_64")).toBe("LINUX32");
+    expect(personalityDomain(undefined, m("x86_64"), "x86_64")).toBeUndefined();
+    expect(personalityDomain(undefined, m("armv8l"), "aarch64")).toBe("LINUX32");
+    expect(() => personalityDomain(undefined, m("sparc64"), "x86_64")).toThrow("/c/uts/machine: a guest on this host can show the machine x86_64 or i686, not 'sparc64'.");
+    expect(() => personalityDomain({ domain: "LINUX32", file: "/c/personality" }, m("x86_64"), "x86_64")).toThrow("contradicts /c/personality");
+    expect(personalityDomain({ domain: "LINUX32", file: "/c/personality" }, undefined, "x86_64")).toBe("LINUX32");
+  });
+});

@@ -7,6 +7,7 @@ import { parseFstab, DEFAULT_FSTAB, type FstabEntry } from "./fstab";
 import { childrenOf, settingText, type ConfigTree } from "./tree";
 import { argv, hash, integer, limit, list, scalar } from "./values";
 import { unsupportedWarnings, type ConfigWarning } from "./known-keys";
+import { parsePersonality, type MachineSetting, type PersonalitySetting } from "./personality";
 import { parseKillSeq, type KillStep } from "./killseq";
 import { parseCflags, SUPPORTED_CFLAGS } from "./cflags";
 import { isValidGuestName } from "../paths";
@@ -64,6 +65,9 @@ export interface GuestConfig {
    * config has `security/privileged`, which makes guest root the host's root (docs/security.md).
    */
   userNamespace: boolean;
+  /** `personality` and `uts/machine`: applied at start as the runtime's personality (pure/config/personality.ts). */
+  personality?: PersonalitySetting;
+  utsMachine?: MachineSetting;
   warnings: ConfigWarning[];
 }
 
@@ -260,9 +264,16 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     throw new ConfigError(`${secSrc!.path}: '${seccompRaw}' is not a seccomp setting (default or unconfined).`, { file: secSrc!.path });
   }
 
+  const persSrc = lookup("personality");
+  const pers = persSrc ? parsePersonality(persSrc.content, persSrc.path) : undefined;
+  const machineSrc = sc("uts/machine");
+  const persWarnings: ConfigWarning[] = pers?.flagsIgnored ? [{ file: persSrc!.path, message: "not supported: personality flags are not applied (only the type is)" }] : [];
+
   return {
     name,
     cfgDir,
+    ...(pers ? { personality: pers.setting } : {}),
+    ...(machineSrc?.value ? { utsMachine: { value: machineSrc.value, file: machineSrc.path } } : {}),
     vdir: vdir.replace(/\/+$/, "") || "/",
     context,
     nodename,
@@ -292,7 +303,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     seccomp: seccompRaw,
     noNewPrivileges: !guest.has("security/allow-new-privileges"),
     userNamespace: !guest.has("security/privileged"),
-    warnings: [...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
+    warnings: [...persWarnings, ...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
   };
 }
 

@@ -17,14 +17,13 @@ const SUPPORTED = [
   "apps/init/runlevel.start", "apps/init/runlevel.stop", "apps/init/killseq", "apps/init/cmd.start",
   "apps/init/cmd.stop", "apps/init/cmd.prepare", "apps/init/environment", "apps/init/mark",
   "apps/init/depends", "apps/vunify/", "security/", "sched/priority-bias", "net/", "nflags",
-  "ncapabilities", "apps/build/",
+  "ncapabilities", "apps/build/", "personality", "uts/machine",
 ];
 
 /** Files util-vserver knows that have no equivalent yet, with the reason shown to the user. */
 const UNSUPPORTED: Array<[string, string]> = [
   ["ccapabilities", "context capabilities have no kernel equivalent; grant the Linux capability in bcapabilities instead"],
   ["capabilities", "the 2.4-kernel capability API is gone; use bcapabilities"],
-  ["personality", "personality is not applied yet"],
   ["umask", "namespace unshare masks are not applied; the 'lock' flag and seccomp decide"],
   ["ionice/", "I/O priority is not applied yet"],
   ["badness", "the OOM bias is not applied yet"],
@@ -34,7 +33,6 @@ const UNSUPPORTED: Array<[string, string]> = [
   ["uts/sysname", "only nodename and domainname can be set per guest"],
   ["uts/release", "only nodename and domainname can be set per guest"],
   ["uts/version", "only nodename and domainname can be set per guest"],
-  ["uts/machine", "only nodename and domainname can be set per guest"],
   ["fstab.remote", "remote mounts are not done yet"],
   ["fstab.local", "fstab.local is obsolete; move its lines to fstab"],
   ["cpuset/", "cpusets are not applied yet; use cgroup/cpuset.cpus"],

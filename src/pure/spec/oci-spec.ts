@@ -5,6 +5,7 @@ import { toOciNames } from "../config/capabilities";
 import type { GuestConfig } from "../config/guest-config";
 import type { FstabEntry } from "../config/fstab";
 import { defaultSeccomp } from "./seccomp";
+import { personalityDomain } from "../config/personality";
 import { GUEST_INIT_PATH } from "../guest-init";
 import type { IdRange } from "../id-range";
 
@@ -149,6 +150,8 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
     linux.uidMappings = map;
     linux.gidMappings = map;
   }
+  const personality = personalityDomain(g.personality, g.utsMachine, facts.arch);
+  if (personality) linux.personality = { domain: personality };
   if (g.seccomp === "default") {
     linux.seccomp = defaultSeccomp({ sysAdmin, lock: g.cflags.has("lock"), arch: facts.arch });
   }
