@@ -28,13 +28,14 @@ import { main as vmount } from "./vmount";
 import { main as vspace } from "./vspace";
 import { main as vnamespace } from "./vnamespace";
 import { main as execCd } from "./exec-cd";
+import { main as vsched } from "./vsched";
 
 export type CommandMain = (argv: string[]) => Promise<number | void> | number | void;
 
 export const COMMANDS: Record<string, CommandMain> = {
   vserver, "vserver-stat": vserverStat, vps, vpstree, vtop, vkill, vwait, "vserver-info": vserverInfo,
   chcontext, reducecap, chbind, vuname, vlimit, vattribute, "start-vservers": startVservers,
-  vreboot, vhalt, vsomething, "vapt-get": vaptGet, vrpm, vyum, vmount, vspace, vnamespace, "exec-cd": execCd,
+  vreboot, vhalt, vsomething, "vapt-get": vaptGet, vrpm, vyum, vmount, vspace, vnamespace, "exec-cd": execCd, vsched,
 };
 
 if (import.meta.main) console.log([...Object.keys(COMMANDS), "vserverd"].join(" "));

@@ -2,6 +2,7 @@
 // guest's mounts, limits and namespaces through the OCI runtime, its services started by its
 // init style, and on any failure everything removed again.
 
+import { availableParallelism } from "node:os";
 import { closeSync, fchmodSync, fchownSync, mkdirSync, openSync, readFileSync, existsSync, statSync } from "node:fs";
 import { appendLog } from "../drivers/log-file";
 import { writeFileAtomic } from "../drivers/atomic-file";
@@ -127,6 +128,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
       guestInitPath: plan.guestInit ? guestInitBinary() : "",
       hostMemoryBytes: hostMemoryBytes(),
       arch: unameMachine(),
+      cpus: availableParallelism(),
       netnsPath: net.netnsPath,
       args: plan.pid1,
       ids,

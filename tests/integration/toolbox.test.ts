@@ -153,6 +153,54 @@ describe("uts/machine and personality", () => {
   });
 });
 
+describe("vsched and sched/: the token bucket as a cgroup CPU cap and weight", () => {
+  const cpus = require("node:os").availableParallelism() as number;
+  const cpuFile = (name: string, f: string) => readFileSync(`/sys/fs/cgroup/cpu${JSON.parse(readFileSync(`${h.runDir}/${name}`, "utf8")).cgroupPath}/${f}`, "utf8").trim();
+
+  test("sched/fill-rate over sched/interval caps the guest from its start, and a busy loop is throttled", () => {
+    busyboxGuest(h, "capped", { "sched/fill-rate": "1\n", "sched/interval": "10\n" });
+    h.ok("capped", "start");
+    try {
+      expect(cpuFile("capped", "cpu.cfs_period_us")).toBe("100000");
+      expect(Number(cpuFile("capped", "cpu.cfs_quota_us"))).toBe(10000 * cpus);
+      const before = Number(/nr_throttled (\d+)/.exec(cpuFile("capped", "cpu.stat"))![1]);
+      h.inGuest("capped", "timeout", "2", "sh", "-c", "while :; do :; done");
+      expect(Number(/nr_throttled (\d+)/.exec(cpuFile("capped", "cpu.stat"))![1])).toBeGreaterThan(before);
+    } finally {
+      h.ok("capped", "stop");
+    }
+  });
+
+  test("vsched changes a running guest's cap and weight, prints them, saves them on --save", () => {
+    const r = h.run("vsched", ["--xid", "g", "--fill-rate", "1", "--interval", "4", "--prio-bias", "-5", "--save"]);
+    expect(r.code).toBe(0);
+    expect(Number(cpuFile("g", "cpu.cfs_quota_us"))).toBe(25000 * cpus);
+    expect(cpuFile("g", "cpu.shares")).toBe("3125");
+    expect(readFileSync(`${h.cfg("g")}/sched/fill-rate`, "utf8")).toBe("1\n");
+    expect(readFileSync(`${h.cfg("g")}/sched/interval`, "utf8")).toBe("4\n");
+    expect(h.run("vsched", ["--xid", "g"]).stdout).toBe(`cpu-cap: 0.25 of each of ${cpus} CPUs\ncpu-shares: 3125\n`);
+    const w = h.run("vsched", ["--xid", "g", "--tokens-max", "500", "--fill-rate", "inf", "--interval", "inf"]);
+    expect(w.code).toBe(0);
+    expect(w.stderr).toContain("--tokens-max 500: not applied");
+    expect(cpuFile("g", "cpu.cfs_quota_us")).toBe("-1");
+  });
+
+  test("bad input is refused in one sentence and changes nothing", () => {
+    for (const [args, text] of [
+      [["--xid", "g", "--fill-rate", "5", "--interval", "4"], "more than all of a CPU"],
+      [["--xid", "g", "--fill-rate", "1"], "go together"],
+      [["--xid", "g", "--prio-bias", "30"], "-20 to 19"],
+      [["--xid", "g", "--", "true"], "not supported"],
+      [["--fill-rate", "1", "--interval", "2"], "--xid"],
+    ] as const) {
+      const r = h.run("vsched", [...args]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(text);
+    }
+    expect(cpuFile("g", "cpu.cfs_quota_us")).toBe("-1");
+  });
+});
+
 describe("exec-cd", () => {
   test("enters a directory below the current one; links and .. cannot lead out of it", () => {
     const root = h.vdir("g");

@@ -124,7 +124,7 @@ describe("guest config", () => {
   }
 
   test("unsupported settings are reported with their file", () => {
-    const g = guest({ ccapabilities: "set_utsname\n", "dlimits/x/directory": "/\n", "sched/fill-rate": "1\n", "wibble": "1\n" });
+    const g = guest({ ccapabilities: "set_utsname\n", "dlimits/x/directory": "/\n", "sched/tokens-max": "1\n", "wibble": "1\n" });
     const files = g.warnings.map((w) => w.file);
     expect(files).toContain("/etc/vservers/web/ccapabilities");
     expect(files.some((f) => f.includes("dlimits"))).toBe(true);
@@ -168,5 +168,14 @@ describe("personality and uts/machine", () => {
     expect(() => personalityDomain(undefined, m("sparc64"), "x86_64")).toThrow("/c/uts/machine: a guest on this host can show the machine x86_64 or i686, not 'sparc64'.");
     expect(() => personalityDomain({ domain: "LINUX32", file: "/c/personality" }, m("x86_64"), "x86_64")).toThrow("contradicts /c/personality");
     expect(personalityDomain({ domain: "LINUX32", file: "/c/personality" }, undefined, "x86_64")).toBe("LINUX32");
+  });
+});
+
+describe("sched/ as CPU control", () => {
+  test("fill-rate over interval is a CPU cap; alone, or more than a CPU, it is refused naming the file", () => {
+    expect(guest({ "sched/fill-rate": "1\n", "sched/interval": "4\n" }).cpuShare).toBe(0.25);
+    expect(() => guest({ "sched/fill-rate": "1\n" })).toThrow("/etc/vservers/web/sched/fill-rate: sched/fill-rate and sched/interval go together");
+    expect(() => guest({ "sched/fill-rate": "8\n", "sched/interval": "4\n" })).toThrow("more than all of a CPU");
+    expect(guest({ "sched/tokens-max": "9\n" }).warnings.some((w) => w.file.endsWith("sched/tokens-max"))).toBe(true);
   });
 });

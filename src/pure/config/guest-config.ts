@@ -7,6 +7,7 @@ import { parseFstab, DEFAULT_FSTAB, type FstabEntry } from "./fstab";
 import { childrenOf, settingText, type ConfigTree } from "./tree";
 import { argv, hash, integer, limit, list, scalar } from "./values";
 import { unsupportedWarnings, type ConfigWarning } from "./known-keys";
+import { biasToShares, cpuShareOf } from "../sched";
 import { parsePersonality, type MachineSetting, type PersonalitySetting } from "./personality";
 import { parseKillSeq, type KillStep } from "./killseq";
 import { parseCflags, SUPPORTED_CFLAGS } from "./cflags";
@@ -46,6 +47,8 @@ export interface GuestConfig {
   cflags: Set<string>;
   nice: number | undefined;
   cpuShares: number | undefined;
+  /** sched/fill-rate / sched/interval: a hard cap, this share of every CPU (pure/sched.ts). */
+  cpuShare: number | undefined;
   /** Whole-guest process limit (cgroup pids.max); undefined = no limit. */
   pidsLimit: number | undefined;
   /** Whole-guest memory limit in bytes; undefined = the built-in default, null = explicitly none. */
@@ -207,8 +210,23 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const sched = sc("sched/priority-bias");
   if (cpuShares === undefined && sched?.value !== undefined) {
     // A negative bias meant "more CPU" in the token-bucket scheduler; map it onto a weight.
-    const bias = Math.max(-20, Math.min(19, integer(sched.value, sched.path)));
-    cpuShares = Math.round(1024 * Math.pow(1.25, -bias));
+    cpuShares = biasToShares(integer(sched.value, sched.path));
+  }
+  const fillRate = sc("sched/fill-rate");
+  const interval = sc("sched/interval");
+  let cpuShare: number | undefined;
+  if ((fillRate?.value === undefined) !== (interval?.value === undefined)) {
+    const has = fillRate?.value !== undefined ? fillRate : interval!;
+    throw new ConfigError(`${has.path}: sched/fill-rate and sched/interval go together (the guest's share of each CPU is their ratio).`, { file: has.path });
+  }
+  if (fillRate?.value !== undefined && interval?.value !== undefined) {
+    const fr = integer(fillRate.value, fillRate.path, { min: 1 });
+    const iv = integer(interval.value, interval.path, { min: 1 });
+    try {
+      cpuShare = cpuShareOf(fr, iv, `${fillRate.path}, ${interval.path}`);
+    } catch (e) {
+      throw new ConfigError((e as Error).message, { file: fillRate.path });
+    }
   }
   if (cpuShares === undefined && nice !== undefined) cpuShares = Math.round(1024 * Math.pow(1.25, -nice));
 
@@ -292,6 +310,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     cflags,
     nice,
     cpuShares,
+    cpuShare,
     pidsLimit,
     memoryLimit,
     ulimits,

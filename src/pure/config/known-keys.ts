@@ -16,7 +16,7 @@ const SUPPORTED = [
   "spaces/net", "spaces/pid", "scripts/", "apps/init/style", "apps/init/runlevel",
   "apps/init/runlevel.start", "apps/init/runlevel.stop", "apps/init/killseq", "apps/init/cmd.start",
   "apps/init/cmd.stop", "apps/init/cmd.prepare", "apps/init/environment", "apps/init/mark",
-  "apps/init/depends", "apps/vunify/", "security/", "sched/priority-bias", "net/", "nflags",
+  "apps/init/depends", "apps/vunify/", "security/", "sched/priority-bias", "sched/fill-rate", "sched/interval", "net/", "nflags",
   "ncapabilities", "apps/build/", "personality", "uts/machine",
 ];
 
@@ -27,8 +27,8 @@ const UNSUPPORTED: Array<[string, string]> = [
   ["umask", "namespace unshare masks are not applied; the 'lock' flag and seccomp decide"],
   ["ionice/", "I/O priority is not applied yet"],
   ["badness", "the OOM bias is not applied yet"],
-  ["schedule", "the token-bucket scheduler is gone; use cgroup/cpu.shares"],
-  ["sched/", "the token-bucket scheduler is gone; only sched/priority-bias is mapped onto a CPU weight"],
+  ["schedule", "the deprecated schedule file is not read; use sched/fill-rate and sched/interval, or cgroup/cpu.shares"],
+  ["sched/", "the token bucket's size and idle-time rate have no cgroup equivalent; fill-rate/interval (a CPU cap) and priority-bias (a CPU weight) are mapped"],
   ["rlimits/", "only rlimits/nproc, rlimits/rss and rlimits/as have a whole-guest equivalent"],
   ["uts/sysname", "only nodename and domainname can be set per guest"],
   ["uts/release", "only nodename and domainname can be set per guest"],
