@@ -179,3 +179,16 @@ describe("sched/ as CPU control", () => {
     expect(guest({ "sched/tokens-max": "9\n" }).warnings.some((w) => w.file.endsWith("sched/tokens-max"))).toBe(true);
   });
 });
+
+describe("ccapabilities", () => {
+  test("a ccap a Linux capability covers is read as it; the others are reported with the reason", () => {
+    const g = guest({ ccapabilities: "raw_icmp\nVXC_SET_RLIMIT\nsecure_mount\n" });
+    expect(g.capabilities).toContain("NET_RAW");
+    expect(g.capabilities).toContain("SYS_RESOURCE");
+    expect(g.capabilities).not.toContain("SYS_ADMIN");
+    const w = g.warnings.filter((x) => x.file.endsWith("/ccapabilities"));
+    expect(w).toHaveLength(1);
+    expect(w[0]!.message).toContain("secure_mount");
+    expect(() => guest({ ccapabilities: "fly\n" })).toThrow("'fly' is not a context capability");
+  });
+});

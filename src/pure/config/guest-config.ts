@@ -8,6 +8,7 @@ import { childrenOf, settingText, type ConfigTree } from "./tree";
 import { argv, hash, integer, limit, list, scalar } from "./values";
 import { unsupportedWarnings, type ConfigWarning } from "./known-keys";
 import { biasToShares, cpuShareOf } from "../sched";
+import { ccapMeaning } from "./ccaps";
 import { parsePersonality, type MachineSetting, type PersonalitySetting } from "./personality";
 import { parseKillSeq, type KillStep } from "./killseq";
 import { parseCflags, SUPPORTED_CFLAGS } from "./cflags";
@@ -180,7 +181,18 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     : ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
 
   const bcapSrc = lookup("bcapabilities");
-  const capabilities = applyCapabilityList(DEFAULT_CAPABILITIES, list(bcapSrc?.content), bcapSrc?.path ?? file("bcapabilities"));
+  const ccapSrc = lookup("ccapabilities");
+  const ccapWarnings: ConfigWarning[] = [];
+  const fromCcaps: string[] = [];
+  for (const raw of list(ccapSrc?.content)) {
+    const negate = raw.startsWith("~") || raw.startsWith("!");
+    const c = ccapMeaning(negate ? raw.slice(1) : raw);
+    if (!c) throw new ConfigError(`${ccapSrc!.path}: '${raw}' is not a context capability.`, { file: ccapSrc!.path });
+    if ("cap" in c.meaning) fromCcaps.push(`${negate ? "~" : ""}${c.meaning.cap}`);
+    else ccapWarnings.push({ file: ccapSrc!.path, message: `not supported: ${c.name}: ${c.meaning.refused}` });
+  }
+  // Context capabilities that a Linux capability covers are read as it, after bcapabilities.
+  const capabilities = applyCapabilityList(DEFAULT_CAPABILITIES, [...list(bcapSrc?.content), ...fromCcaps], bcapSrc?.path ?? file("bcapabilities"));
 
   const cflagSrc = lookup("cflags") ?? lookup("flags");
   const cflags = parseCflags(list(cflagSrc?.content), cflagSrc?.path ?? file("cflags"));
@@ -322,7 +334,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     seccomp: seccompRaw,
     noNewPrivileges: !guest.has("security/allow-new-privileges"),
     userNamespace: !guest.has("security/privileged"),
-    warnings: [...persWarnings, ...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
+    warnings: [...ccapWarnings, ...persWarnings, ...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
   };
 }
 

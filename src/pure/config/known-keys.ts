@@ -17,12 +17,11 @@ const SUPPORTED = [
   "apps/init/runlevel.start", "apps/init/runlevel.stop", "apps/init/killseq", "apps/init/cmd.start",
   "apps/init/cmd.stop", "apps/init/cmd.prepare", "apps/init/environment", "apps/init/mark",
   "apps/init/depends", "apps/vunify/", "security/", "sched/priority-bias", "sched/fill-rate", "sched/interval", "net/", "nflags",
-  "ncapabilities", "apps/build/", "personality", "uts/machine",
+  "ncapabilities", "apps/build/", "personality", "uts/machine", "ccapabilities",
 ];
 
 /** Files util-vserver knows that have no equivalent yet, with the reason shown to the user. */
 const UNSUPPORTED: Array<[string, string]> = [
-  ["ccapabilities", "context capabilities have no kernel equivalent; grant the Linux capability in bcapabilities instead"],
   ["capabilities", "the 2.4-kernel capability API is gone; use bcapabilities"],
   ["umask", "namespace unshare masks are not applied; the 'lock' flag and seccomp decide"],
   ["ionice/", "I/O priority is not applied yet"],
