@@ -10,9 +10,9 @@ BUN := $(CURDIR)/node_modules/.bin/bun
 COMMANDS = $(shell $(BUN) src/cli/commands.ts 2>/dev/null)
 CFLAGS_HARDENED := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 CFLAGS_CLIENT := $(CFLAGS_HARDENED) -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"' -Ibuild
-DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3
+DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3 systemd
 
-.PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install uninstall typecheck clean bench
+.PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install install-boot uninstall typecheck clean bench
 
 all: build
 
@@ -69,11 +69,28 @@ test-long: build
 demo: build
 	demo/run
 
-install: build
+# Boot integration (boot/): systemd units and generator where systemd looks for local ones, and
+# the sysv script for hosts without systemd. @SBINDIR@ and @UNITDIR@ are filled in here.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+GENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
+INITDIR ?= /etc/init.d
+BOOT_UNITS := vservers.service vserver@.service vservers.target vserver-mark@.target
+SUBST = sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@UNITDIR@|$(UNITDIR)|g'
+
+install: build install-boot
+	@install -d $(DESTDIR)$(PREFIX)/sbin
 	@for c in $(COMMANDS); do install -m 755 bin/$$c $(DESTDIR)$(PREFIX)/sbin/$$c; done
+
+install-boot:
+	@install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(GENERATORDIR) $(DESTDIR)$(INITDIR)
+	@for u in $(BOOT_UNITS); do $(SUBST) boot/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	@$(SUBST) boot/systemd/vserver-generator > $(DESTDIR)$(GENERATORDIR)/vserver-generator && chmod 755 $(DESTDIR)$(GENERATORDIR)/vserver-generator
+	@$(SUBST) boot/sysv/vservers > $(DESTDIR)$(INITDIR)/vservers && chmod 755 $(DESTDIR)$(INITDIR)/vservers
 
 uninstall:
 	@for c in $(COMMANDS); do rm -f $(DESTDIR)$(PREFIX)/sbin/$$c; done
+	@for u in $(BOOT_UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	@rm -f $(DESTDIR)$(GENERATORDIR)/vserver-generator $(DESTDIR)$(INITDIR)/vservers
 
 bench: build
 	bench/run $(if $(QUICK),--quick,)
