@@ -37,7 +37,7 @@ const UNSUPPORTED: Array<[string, string]> = [
   ["cpuset/", "cpusets are not applied yet; use cgroup/cpuset.cpus"],
   ["dlimits/", "disk limits are not applied yet"],
   ["netns/", "use interfaces/ (docs/networking.md)"],
-  ["apps/vshelper/", "there is no vshelper; a guest's reboot ends it"],
+  ["apps/vshelper/", "there is no vshelper: a guest's reboot and halt reach its init (or the kernel's reboot watch for a plain guest)"],
   ["apps/vdevmap/", "device maps are not applied; guests get a fixed minimal /dev"],
   ["apps/init/cmd.start-sync", "sync commands are not run"],
   ["apps/init/cmd.stop-sync", "sync commands are not run"],
