@@ -201,6 +201,62 @@ describe("vsched and sched/: the token bucket as a cgroup CPU cap and weight", (
   });
 });
 
+describe("util-vserver's other verbs and flags: honoured, or refused with the reason", () => {
+  const one = (r: { code: number; stderr: string }, text: string) => {
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(text);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+  };
+
+  test("vserver NAME chkconfig runs the guest's own; unify, hashify, pkgmgmt say why not", () => {
+    one(h.vserver("g", "chkconfig", "--list"), "guest 'g' has no chkconfig");
+    one(h.vserver("g", "unify"), "unify: unification");
+    one(h.vserver("g", "hashify"), "hashify: unification");
+    one(h.vserver("g", "pkgmgmt", "externalize"), "package database stays inside it");
+  });
+
+  test("chbind, chcontext, vsomething", () => {
+    expect(h.run("chbind", ["--secure", "--silent", "--ip", "127.0.0.1", "--", "true"]).code).toBe(0);
+    for (const f of ["--nid", "--lback", "--bcast", "--ncap", "--flag"]) one(h.run("chbind", [f, "1", "--ip", "127.0.0.1", "--", "true"]), `${f}: `);
+    one(h.run("chbind", ["--disconnect", "--ip", "127.0.0.1", "--", "true"]), "--disconnect: ");
+    one(h.run("chcontext", ["--spaces", "--silent", "true"]), "--spaces: ");
+    one(h.run("vsomething", ["true", "--stopped", "--", "x"]), "--stopped: ");
+    const m = h.run("vsomething", ["--debug", "-q", "true", "--mark", "nosuchmark", "--", "x"]);
+    expect(m.code).toBe(0);
+  });
+
+  test("vserver-info: NID, TAG, XIDTYPE, CANONIFY, INITPID_PID, PXID; the kernel-only tags and -l are refused", () => {
+    const rec = JSON.parse(readFileSync(`${h.runDir}/g`, "utf8"));
+    const info = (...a: string[]) => h.run("vserver-info", a);
+    expect(info("g", "NID").stdout).toBe(`${rec.context}\n`);
+    expect(info("g", "TAG").stdout).toBe(`${rec.context}\n`);
+    expect(info("g", "XIDTYPE").stdout).toBe("static\n");
+    expect(info(String(rec.context), "CANONIFY").stdout).toBe("g\n");
+    const sleeper = h.inGuest("g", "sh", "-c", "sleep 30 >/dev/null 2>&1 & echo ok");
+    expect(sleeper.code).toBe(0);
+    const child = readFileSync(`/sys/fs/cgroup/pids${rec.cgroupPath}/cgroup.procs`, "utf8").trim().split("\n").map(Number).find((p) => p !== rec.pid)!;
+    expect(info(String(child), "INITPID_PID").stdout).toBe(`${rec.pid}\n`);
+    expect(info(String(child), "PXID").stdout).toBe("0\n");
+    one(info("g", "APIVER"), "APIVER: ");
+    one(info("-l", "g", "CONTEXT"), "-l is not supported");
+    h.inGuest("g", "pkill", "sleep");
+  });
+
+  test("build: --keep keeps a failed build's root and config, the next build removes them; --i-know-its-there and --pkgbase say why not", () => {
+    const failed = h.run("vserver", ["kept", "build", "-m", "busybox", "--keep"], { env: { VSERVER_FAULT: "build.before-rename:enospc" } });
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toContain("kept for inspection (--keep)");
+    const kept = /--keep\): (\S+) and (\S+),/.exec(failed.stderr)!;
+    expect(existsSync(`${kept[1]}/bin/busybox`)).toBe(true);
+    expect(existsSync(kept[2]!)).toBe(true);
+    expect(h.run("vserver", ["kept", "build", "-m", "busybox", "--quiet"]).code).toBe(0);
+    expect(existsSync(kept[1]!)).toBe(false);
+    expect(existsSync(kept[2]!)).toBe(false);
+    one(h.run("vserver", ["x", "build", "-m", "busybox", "--i-know-its-there"]), "--i-know-its-there is not supported");
+    one(h.run("vserver", ["x", "build", "-m", "busybox", "--pkgbase", "/tmp"]), "--pkgbase is not supported");
+  });
+});
+
 describe("exec-cd", () => {
   test("enters a directory below the current one; links and .. cannot lead out of it", () => {
     const root = h.vdir("g");
