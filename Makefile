@@ -10,9 +10,9 @@ BUN := $(CURDIR)/node_modules/.bin/bun
 COMMANDS = $(shell $(BUN) src/cli/commands.ts 2>/dev/null)
 CFLAGS_HARDENED := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 CFLAGS_CLIENT := $(CFLAGS_HARDENED) -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"' -Ibuild
-DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3 systemd
+DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3 systemd help2man
 
-.PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install install-boot uninstall typecheck clean bench
+.PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install install-boot install-man uninstall typecheck clean bench
 
 all: build
 
@@ -77,7 +77,11 @@ INITDIR ?= /etc/init.d
 BOOT_UNITS := vservers.service vserver@.service vservers.target vserver-mark@.target
 SUBST = sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@UNITDIR@|$(UNITDIR)|g'
 
-install: build install-boot
+# Manual pages: each command's --help, formatted by help2man, with its line in src/cli/descriptions.ts.
+MANDIR ?= $(PREFIX)/share/man
+VERSION := $(shell sed -n 's/^  "version": "\(.*\)",/\1/p' package.json)
+
+install: build install-boot install-man
 	@install -d $(DESTDIR)$(PREFIX)/sbin
 	@for c in $(COMMANDS); do install -m 755 bin/$$c $(DESTDIR)$(PREFIX)/sbin/$$c; done
 
@@ -87,10 +91,18 @@ install-boot:
 	@$(SUBST) boot/systemd/vserver-generator > $(DESTDIR)$(GENERATORDIR)/vserver-generator && chmod 755 $(DESTDIR)$(GENERATORDIR)/vserver-generator
 	@$(SUBST) boot/sysv/vservers > $(DESTDIR)$(INITDIR)/vservers && chmod 755 $(DESTDIR)$(INITDIR)/vservers
 
+install-man:
+	@install -d $(DESTDIR)$(MANDIR)/man8
+	@for c in $(COMMANDS) vserverd; do \
+	  VSERVER_SERVICE=off help2man --no-info --no-discard-stderr --section=8 --version-string="$(VERSION)" \
+	    --name="$$($(BUN) src/cli/descriptions.ts $$c)" --output=$(DESTDIR)$(MANDIR)/man8/$$c.8 $(CURDIR)/bin/$$c || exit 1; \
+	done
+
 uninstall:
 	@for c in $(COMMANDS); do rm -f $(DESTDIR)$(PREFIX)/sbin/$$c; done
 	@for u in $(BOOT_UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
 	@rm -f $(DESTDIR)$(GENERATORDIR)/vserver-generator $(DESTDIR)$(INITDIR)/vservers
+	@for c in $(COMMANDS) vserverd; do rm -f $(DESTDIR)$(MANDIR)/man8/$$c.8; done
 
 bench: build
 	bench/run $(if $(QUICK),--quick,)

@@ -52,6 +52,25 @@ describe("make install-boot", () => {
   });
 });
 
+describe("make install-man", () => {
+  test("a manual page for every command, made from its own --help", () => {
+    const mandir = `${h.root}/inst/man`;
+    const r = Bun.spawnSync(["make", "-s", "-C", REPO, "install-man", `MANDIR=${mandir}`], { stdout: "pipe", stderr: "pipe", timeout: 300_000 });
+    expect(r.stderr.toString()).toBe("");
+    expect(r.exitCode).toBe(0);
+    const { COMMANDS } = require("../../src/cli/commands");
+    const { DESCRIPTIONS } = require("../../src/cli/descriptions");
+    for (const c of [...Object.keys(COMMANDS), "vserverd"]) {
+      const page = readFileSync(`${mandir}/man8/${c}.8`, "utf8");
+      expect(page).toContain(`${c} \\- ${DESCRIPTIONS[c]}`);
+      // The first words of the command's usage line are in the page.
+      const help = run([`${BIN}/${c}`, "--help"]).stdout;
+      const word = /(?<![\w-])--?[a-z][a-z-]+/.exec(help)?.[0];
+      if (word) expect(page.includes(word) || page.includes(word.replace(/-/g, "\\-"))).toBe(true);
+    }
+  }, 300_000);
+});
+
 describe("the generator", () => {
   test("marks become vserver-mark@MARK.target wants, depends become After=/Wants=; a bad mark is skipped and said", () => {
     const out = `${h.root}/gen`;

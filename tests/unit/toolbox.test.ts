@@ -37,3 +37,11 @@ describe("the token bucket as cgroup CPU control", () => {
     expect(biasToShares(-99)).toBe(biasToShares(-20));
   });
 });
+
+describe("manual pages", () => {
+  test("every command has its one-line description", () => {
+    const { COMMANDS } = require("../../src/cli/commands");
+    const { DESCRIPTIONS } = require("../../src/cli/descriptions");
+    for (const c of [...Object.keys(COMMANDS), "vserverd"]) expect(DESCRIPTIONS[c]).toBeString();
+  });
+});
