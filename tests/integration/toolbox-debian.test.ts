@@ -1,7 +1,8 @@
-// Debian's own shutdown tools in a real Debian guest (debootstrap, packages cached in
+// Debian's own shutdown tools in real Debian guests (debootstrap, packages cached in
 // /var/cache/vservers-test as in debootstrap.test.ts): sysvinit's reboot, halt, poweroff and
-// shutdown restart the guest in place or end it through our guest init, which is the guest's
-// PID 1 and answers them on /run/initctl, as sysvinit's own init would.
+// shutdown, and systemd's (systemctl under those names, when systemd is installed but our guest
+// init is PID 1), restart the guest in place or end it through our guest init, which answers them
+// on /run/initctl as sysvinit's own init would.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
@@ -22,9 +23,9 @@ beforeAll(() => {
 
 afterAll(() => h.cleanup());
 
-function pid1(): number | undefined {
+function pid1(name = "deb"): number | undefined {
   try {
-    return JSON.parse(readFileSync(`${h.runDir}/deb`, "utf8")).pid;
+    return JSON.parse(readFileSync(`${h.runDir}/${name}`, "utf8")).pid;
   } catch {
     return undefined;
   }
@@ -41,10 +42,10 @@ async function until(cond: () => boolean, seconds = 60): Promise<boolean> {
   return true;
 }
 
-const restarts = () => (readFileSync(`${h.logDir}/deb.log`, "utf8").match(/=== vserver-init: restarting the guest/g) ?? []).length;
+const restarts = (name = "deb") => (readFileSync(`${h.logDir}/${name}.log`, "utf8").match(/=== vserver-init: restarting the guest/g) ?? []).length;
 
-function exits(): Array<Record<string, unknown>> {
-  return readFileSync(`${h.logDir}/events.log`, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.op === "exit" && e.guest === "deb");
+function exits(name = "deb"): Array<Record<string, unknown>> {
+  return readFileSync(`${h.logDir}/events.log`, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((e) => e.op === "exit" && e.guest === name);
 }
 
 describe("Debian's sysvinit tools in a guest", () => {
@@ -79,4 +80,27 @@ describe("Debian's sysvinit tools in a guest", () => {
       expect(e.at(-1)!.how).toBe("halt");
     }, 180_000);
   }
+});
+
+describe("systemd's reboot, halt and shutdown in a guest whose PID 1 is our init", () => {
+  beforeAll(() => {
+    const b = h.run("vserver", ["sd", "build", "-m", "debootstrap", "--", "-d", SUITE, "--", "--include=systemd-sysv"], { timeout: 1800 });
+    if (b.code !== 0) throw new Error(`debootstrap build failed: ${b.stderr}\n${readFileSync(`${h.logDir}/sd.build.log`, "utf8").slice(-3000)}`);
+  }, 1_800_000);
+
+  test("they are systemctl, which falls back to /run/initctl: reboot restarts in place, poweroff ends the guest", async () => {
+    h.ok("sd", "start");
+    expect(h.inGuest("sd", "readlink", "-f", "/sbin/reboot").stdout.trim()).toBe("/usr/bin/systemctl");
+    const pid = pid1("sd")!;
+    for (const argv of [["reboot"], ["shutdown", "-r", "now"]]) {
+      const before = restarts("sd");
+      expect(h.inGuest("sd", ...argv).code).toBe(0);
+      expect(await until(() => restarts("sd") === before + 1)).toBe(true);
+      expect(pid1("sd")).toBe(pid);
+    }
+    expect(h.inGuest("sd", "poweroff").code).toBe(0);
+    expect(await until(() => !alive(pid))).toBe(true);
+    expect(h.vserver("sd", "running").code).toBe(1);
+    expect(exits("sd").at(-1)!.how).toBe("halt");
+  }, 300_000);
 });
