@@ -12,7 +12,7 @@ CFLAGS_HARDENED := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack
 CFLAGS_CLIENT := $(CFLAGS_HARDENED) -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"' -Ibuild
 DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3 systemd help2man
 
-.PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install install-boot install-man uninstall typecheck clean bench
+.PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install install-boot install-man uninstall typecheck clean bench docs
 
 all: build
 
@@ -37,17 +37,22 @@ build: deps
 	for c in $$cmds; do \
 	  $(BUN) build --target=bun --bytecode --minify-syntax --minify-whitespace --external koffi src/cli/$$c.ts --outdir dist >/dev/null || exit 1; \
 	done; \
-	$(BUN) src/native/gen-protocol-header.ts > build/protocol.h.tmp && mv build/protocol.h.tmp build/protocol.h || exit 1; \
+	$(BUN) src/native/gen-protocol-header.ts service > build/protocol.h.tmp && mv build/protocol.h.tmp build/protocol.h || exit 1; \
+	$(BUN) src/native/gen-protocol-header.ts guest-exec > build/guest-exec-protocol.h.tmp && mv build/guest-exec-protocol.h.tmp build/guest-exec-protocol.h || exit 1; \
 	gcc $(CFLAGS_CLIENT) -o bin/.client.tmp src/native/client.c || exit 1; \
 	mv bin/.client.tmp bin/.client; \
 	for c in $$cmds; do ln -f bin/.client bin/$$c.tmp && mv bin/$$c.tmp bin/$$c || exit 1; done; \
 	echo "built: $$(for c in $$cmds; do printf 'bin/%s ' $$c; done)"
 	@# The guests' PID 1 for script init styles: static, since a guest may have no libc.
-	@gcc $(CFLAGS_HARDENED) -o dist/vserver-init.tmp src/native/guest-init.c && mv dist/vserver-init.tmp dist/vserver-init
+	@gcc $(CFLAGS_HARDENED) -Ibuild -o dist/vserver-init.tmp src/native/guest-init.c src/native/guest-exec.c && mv dist/vserver-init.tmp dist/vserver-init
 	@# The idmapped mount of a guest's root (the runtime cannot idmap a root file system itself).
 	@gcc $(CFLAGS_HARDENED) -o dist/vserver-idmap.tmp src/native/idmap-mount.c && mv dist/vserver-idmap.tmp dist/vserver-idmap
 	@# vmount's attach inside a running guest's mount namespace (needs a single-threaded process).
 	@gcc $(CFLAGS_HARDENED) -o dist/vserver-mount-into.tmp src/native/mount-into.c && mv dist/vserver-mount-into.tmp dist/vserver-mount-into
+
+# The generated parts of the docs (the settings table of docs/configuration.md).
+docs: npm-deps
+	$(BUN) src/pure/config/settings-doc.ts docs/configuration.md
 
 typecheck: deps
 	node_modules/.bin/tsc -p .

@@ -39,6 +39,9 @@ export class NotRunningError extends VsError {
 /** The guest is already running and the operation needs it stopped. */
 export class AlreadyRunningError extends VsError {}
 
+/** A write found its file system full (ENOSPC, or a quota: EDQUOT); the message names the file. */
+export class NoSpaceError extends VsError {}
+
 /** Another vserver command holds the guest's lock. */
 export class BusyError extends VsError {}
 

@@ -4,8 +4,7 @@
 import { UsageError } from "../errors";
 import { makeEnv } from "../control/env";
 import { chcontext } from "../control/chcontext";
-import { execvp } from "../drivers/exec-self";
-import { setUtsNames } from "../drivers/uts-names";
+import { enterNewContext } from "../control/new-context";
 import { runMain } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
 import { parseOptions, splitAtCommand } from "./options";
@@ -36,7 +35,7 @@ capability; no setuid helper is involved.
 const VALUE_OPTIONS = new Set(["--ctx", "--xid", "--cap", "--hostname", "--domainname", "--flag"]);
 
 export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === "--inner") return inner(argv.slice(1));
+  if (argv[0] === "--inner") return enterNewContext(argv.slice(1));
   const { own, cmd } = splitAtCommand(argv, VALUE_OPTIONS);
   if (own.some((a) => a === "--spaces" || a.startsWith("--spaces="))) {
     throw new UsageError("--spaces: a new context always gets its own PID, mount, UTS, IPC and cgroup namespaces (and a user namespace for an ordinary user); there is no mask to choose.");
@@ -56,14 +55,6 @@ export async function main(argv: string[]): Promise<number> {
     announce: v.silent ? undefined : (n) => writeErr(`New security context is ${n}\n`),
     innerArgv: [process.execPath, process.argv[1]!, "--inner"],
   });
-}
-
-/** Inside the new namespaces: set the UTS names, then become CMD. */
-function inner(args: string[]): never {
-  const [hostname, domainname, dd, ...cmd] = args;
-  if (dd !== "--" || !cmd.length) throw new UsageError("--inner is internal to chcontext.");
-  setUtsNames(hostname, domainname);
-  execvp(cmd);
 }
 
 if (import.meta.main) runMain(PROG, main);

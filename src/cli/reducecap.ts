@@ -2,12 +2,8 @@
 // CMD runs with a lowered capability bounding set; no process below it can raise it again, not
 // through a setuid-root binary nor through file capabilities (reference §1.2, §3.4).
 
-import { existsSync } from "node:fs";
-import { ForbiddenError, NotFoundError, UsageError } from "../errors";
-import { canLowerBoundingSet, knownCaps, ownBoundingSet } from "../control/new-context";
-import { setprivArgs } from "../pure/cap-mask";
-import { DEFAULT_CAPABILITIES, normaliseCapName, type CapName } from "../pure/config/capabilities";
-import { execvp } from "../drivers/exec-self";
+import { UsageError } from "../errors";
+import { runWithReducedCaps, showBoundingSet } from "../control/reducecap";
 import { runMain } from "./main";
 import { writeOut } from "../drivers/output";
 import { parseOptions, splitAtCommand } from "./options";
@@ -43,28 +39,11 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (v.show) {
-    const pid = v.pid ?? "self";
-    if (pid !== "self" && !/^\d+$/.test(pid)) throw new UsageError(`--pid: '${pid}' is not a PID.`);
-    if (!existsSync(`/proc/${pid}/status`)) throw new NotFoundError(`no process ${pid}.`);
-    writeOut(ownBoundingSet(pid === "self" ? "self" : Number(pid)).map((c) => `CAP_${c}`).join(" ") + "\n");
+    writeOut(showBoundingSet(v.pid ?? "self").join(" ") + "\n");
     return 0;
   }
   if (v.pid) throw new UsageError("--pid goes with --show.");
-  if (!cmd.length) throw new UsageError("no command given; usage: reducecap [--secure] [--cap CAP]... [--] CMD.");
-  let drop: CapName[];
-  try {
-    drop = (v.cap ?? []).map((c) => normaliseCapName(c, "--cap"));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  if (!canLowerBoundingSet()) {
-    throw new ForbiddenError("lowering the capability bounding set needs CAP_SETPCAP, which this user does not hold; 'chcontext --secure CMD' runs CMD in a box of its own instead.");
-  }
-  const held = ownBoundingSet();
-  const base = v.secure ? held.filter((c) => DEFAULT_CAPABILITIES.includes(c)) : held;
-  const keep = base.filter((c) => !drop.includes(c));
-  const opts = setprivArgs(keep, knownCaps());
-  execvp(opts.length ? ["setpriv", ...opts, "--", ...cmd] : cmd);
+  return runWithReducedCaps({ secure: !!v.secure, drop: v.cap ?? [], argv: cmd });
 }
 
 if (import.meta.main) runMain(PROG, main);

@@ -8,7 +8,8 @@ import { setPrivateFlag } from "../drivers/run-state";
 import { ALL_CFLAGS } from "../pure/config/cflags";
 import { applyCapabilityList, DEFAULT_CAPABILITIES, normaliseCapName } from "../pure/config/capabilities";
 import { list } from "../pure/config/values";
-import { capsFromMask, editConfigList } from "../pure/live-settings";
+import { editConfigList } from "../pure/live-settings";
+import { boundingSet } from "../drivers/host-facts";
 import type { Env } from "./env";
 import { cfgDirOf, loadGuest } from "./guests";
 import { journal, requireGuest, writeConfigFile, type LiveTarget } from "./live-target";
@@ -22,10 +23,8 @@ export interface Attributes {
 }
 
 export function readAttributes(env: Env, t: LiveTarget): Attributes {
-  const status = readFileSync(`/proc/${t.pid}/status`, "utf8");
-  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status);
-  if (!m) throw new ToolError(`cannot read the capabilities of process ${t.pid}.`);
-  const live = capsFromMask(m[1]!);
+  const live = boundingSet(t.pid);
+  if (!live) throw new ToolError(`cannot read the capabilities of process ${t.pid}.`);
   const out: Attributes = { live, flags: [] };
   if (t.name) {
     const dir = cfgDirOf(env, t.name);

@@ -8,7 +8,7 @@ import { acquireLock } from "../drivers/lock";
 import { closeBarrier } from "../drivers/barrier";
 import { barrierWarning } from "./barrier-check";
 import { contextsOfHostUsers } from "./guest-ids";
-import { ConfigError, UsageError, VsError, AlreadyRunningError } from "../errors";
+import { ConfigError, UsageError, VsError, AlreadyRunningError, NoSpaceError } from "../errors";
 import { readConfigTree, writeConfigEntries } from "../drivers/config-store";
 import { populateBusybox } from "../drivers/build/busybox";
 import { populateSkeleton } from "../drivers/build/skeleton";
@@ -95,6 +95,7 @@ function debrisOf(dir: string, name: string): string[] {
 /** Remove the temporary trees of builds of this name whose process is gone. */
 /** A full disk during a build: Node's ENOSPC names no file, so name where the build was writing. */
 function noSpaceNamed(e: unknown, where: string): unknown {
+  if (e instanceof NoSpaceError) return new VsError(`the build ran out of space writing ${e.file ?? where}; nothing was kept.`, { file: e.file ?? where });
   const code = (e as NodeJS.ErrnoException).code;
   if (code !== "ENOSPC" && code !== "EDQUOT") return e;
   return new VsError(`the build ran out of space writing ${(e as NodeJS.ErrnoException).path ?? where}; nothing was kept.`, { file: (e as NodeJS.ErrnoException).path ?? where });

@@ -11,7 +11,8 @@ import { resolveContext } from "./context-tools";
 import type { Env } from "./env";
 import { execInGuest } from "./exec";
 import { loadGuest } from "./guests";
-import { ownBoundingSet, runInNewContext, runInPersonalBox } from "./new-context";
+import { runInNewContext, runInPersonalBox } from "./new-context";
+import { boundingSet } from "../drivers/host-facts";
 import { runSpectator } from "./spectator";
 
 export interface ChcontextRequest {
@@ -51,12 +52,12 @@ export async function chcontext(env: Env, req: ChcontextRequest): Promise<number
   }
   let caps;
   try {
-    caps = applyCapabilityList(req.secure ? DEFAULT_CAPABILITIES : ownBoundingSet(), req.caps, "--cap");
+    caps = applyCapabilityList(req.secure ? DEFAULT_CAPABILITIES : boundingSet() ?? [], req.caps, "--cap");
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
   // Never more than we hold: a bounding set only shrinks.
-  const held = new Set(ownBoundingSet());
+  const held = new Set(boundingSet());
   caps = caps.filter((c) => held.has(c));
   const changesBox = req.secure || req.caps.length > 0 || req.hostname !== undefined || req.domainname !== undefined;
 

@@ -1,7 +1,11 @@
-// `vserver NAME exec|suexec|enter`: a command in a running guest through the runtime, which
-// applies the guest's capabilities, seccomp profile and no_new_privs to it. When the caller's
-// stdin is a terminal the command gets a fresh pty from the runtime, never the admin's terminal,
-// so the guest cannot type into (TIOCSTI) or keep the admin's tty.
+// `vserver NAME exec|suexec|enter`: a command in a running guest. Two ways, one policy (user,
+// limits, nice, no_new_privs, and the guest's capabilities, seccomp filter and cgroup):
+//   - through the guest's own init (native/guest-exec.c), which is already inside all of it and
+//     starts the command with a fork: for commands whose stdio can be handed in as they are;
+//   - through the runtime's exec, which joins the guest from outside: for a terminal (the command
+//     gets a fresh pty from the runtime, never the admin's terminal, so the guest cannot type into
+//     it with TIOCSTI or keep it), for stdio that must be relayed, for guests whose PID 1 is their
+//     own, and whenever the init cannot or does not answer.
 
 import { isTerminal } from "../drivers/terminal";
 import { ForbiddenError, NotFoundError, NotRunningError, UsageError } from "../errors";
@@ -11,10 +15,17 @@ import { run, signalNumber } from "../drivers/process";
 import { passableToGuest } from "../drivers/stdio";
 import { writeSync } from "node:fs";
 import type { GuestConfig } from "../pure/config/guest-config";
+import { guestEnvironment } from "../pure/spec/oci-spec";
+import { guestPaths } from "../pure/paths";
+import { execThroughInit } from "../drivers/guest-exec-client";
 import type { Env } from "./env";
 import { observeGuest } from "./guest-state";
 import { lockHeld } from "../drivers/lock";
 import { faultPoint } from "../drivers/fault";
+import { scopedExecArgv } from "../pure/guest-init";
+
+/** "runtime": every exec goes through the runtime's exec, never the guest's init (to compare the two). */
+export const EXEC_PATH_ENV = "VSERVER_EXEC";
 
 export interface ExecRequest {
   argv: string[];
@@ -44,7 +55,16 @@ export function execPolicy(g: GuestConfig, rec: RunRecord): ExecPolicy {
 
 /** The policy a guest's config asks for: what start records, and what older run records lack. */
 export function policyFromConfig(g: GuestConfig): ExecPolicy {
-  return { private: g.cflags.has("private"), noNewPrivs: g.noNewPrivileges, nice: g.nice ?? 0, rlimits: g.ulimits };
+  return { private: g.cflags.has("private"), noNewPrivs: g.noNewPrivileges, nice: g.nice ?? 0, rlimits: g.ulimits, env: guestEnvironment(g) };
+}
+
+/**
+ * A command of the guest's own (its `id`, its shell) run from outside: in a guest whose abstract
+ * unix sockets are scoped, through the guest init's confining step like every other exec, or the
+ * guest's program would run outside the scope, where the host's abstract sockets are in reach.
+ */
+function inGuest(env: Env, g: GuestConfig, argv: string[]): string[] {
+  return readRunRecord(env.paths, g.name)?.exec?.scopedUnix ? scopedExecArgv(argv) : argv;
 }
 
 export function requireEnterable(g: GuestConfig, policy: ExecPolicy, what: string): void {
@@ -60,7 +80,7 @@ export function requireEnterable(g: GuestConfig, policy: ExecPolicy, what: strin
 export function resolveUser(env: Env, g: GuestConfig, user: string): string {
   if (/^\d+(:\d+)?$/.test(user)) return user;
   const [name, group] = user.split(":") as [string, string | undefined];
-  const ask = (args: string[]) => run(execArgv(env.runtimeOf(g.name), g.name, ["id", ...args], { tty: false, noNewPrivs: true }));
+  const ask = (args: string[]) => run(execArgv(env.runtimeOf(g.name), g.name, inGuest(env, g, ["id", ...args]), { tty: false, noNewPrivs: true }));
   const uid = ask(["-u", name]);
   if (uid.code !== 0 || !/^\d+$/.test(uid.stdout.trim())) throw new NotFoundError(`guest '${g.name}' has no user '${name}'.`, { guest: g.name });
   let gid = ask(["-g", name]).stdout.trim();
@@ -72,18 +92,28 @@ export function resolveUser(env: Env, g: GuestConfig, user: string): string {
 }
 
 export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): Promise<number> {
-  const policy = execPolicy(g, requireRunning(env, g));
+  const rec = requireRunning(env, g);
+  const policy = execPolicy(g, rec);
   requireEnterable(g, policy, "exec");
   faultPoint("exec.before-runtime");
   if (req.user) req = { ...req, user: resolveUser(env, g, req.user) };
   const tty = req.tty ?? isTerminal(0);
+  if (rec.initExec && policy.env && !tty && process.env[EXEC_PATH_ENV] !== "runtime" && [0, 1, 2].every(passableToGuest)) {
+    const [uid, gid] = (req.user ?? "0:0").split(":").map(Number) as [number, number | undefined];
+    const byInit = await execThroughInit(guestPaths(env.paths, g.name).execSocket, {
+      uid, gid: gid ?? 0, cwd: req.cwd ?? "/", nice: policy.nice, noNewPrivs: policy.noNewPrivs,
+      rlimits: policy.rlimits ?? [], argv: req.argv, env: policy.env,
+    }, [0, 1, 2]);
+    if (byInit.ran) return byInit.status;
+  }
   const opts = { tty, user: req.user, cwd: req.cwd, noNewPrivs: policy.noNewPrivs, nice: policy.nice, rlimits: policy.rlimits };
   // With a pty the runtime copies between our stdio and the guest's fresh terminal itself. Without
   // one, our fds would be the guest's own: those that would give it more than a stream (a host
   // file, the admin's terminal) are relayed through pipes (drivers/stdio.ts).
   const relay = tty ? [false, false, false] : [0, 1, 2].map((fd) => !passableToGuest(fd));
-  if (!relay.some(Boolean)) return execInteractive(env.runtimeOf(g.name), g.name, req.argv, opts);
-  const child = Bun.spawn(execArgv(env.runtimeOf(g.name), g.name, req.argv, opts), {
+  const argv = policy.scopedUnix ? scopedExecArgv(req.argv) : req.argv;
+  if (!relay.some(Boolean)) return execInteractive(env.runtimeOf(g.name), g.name, argv, opts);
+  const child = Bun.spawn(execArgv(env.runtimeOf(g.name), g.name, argv, opts), {
     stdin: relay[0] ? "pipe" : "inherit",
     stdout: relay[1] ? "pipe" : "inherit",
     stderr: relay[2] ? "pipe" : "inherit",
@@ -119,6 +149,6 @@ function writeAll(fd: number, chunk: Uint8Array): void {
 /** The guest's shell for `enter`: the `shell` setting, else bash, else sh. */
 export function enterShell(env: Env, g: GuestConfig): string[] {
   if (g.shell) return g.shell;
-  const probe = run(execArgv(env.runtimeOf(g.name), g.name, ["/bin/sh", "-c", "test -x /bin/bash"], { tty: false, noNewPrivs: true }));
+  const probe = run(execArgv(env.runtimeOf(g.name), g.name, inGuest(env, g, ["/bin/sh", "-c", "test -x /bin/bash"]), { tty: false, noNewPrivs: true }));
   return probe.code === 0 ? ["/bin/bash", "-login"] : ["/bin/sh", "-l"];
 }

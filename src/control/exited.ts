@@ -19,7 +19,8 @@ function howItEnded(env: Env, rec: RunRecord): ExitHow {
   return sig === SIGHUP ? "reboot" : sig === SIGINT ? "halt" : "exit";
 }
 
-import { closeSync, openSync, readSync, fstatSync, appendFileSync } from "node:fs";
+import { closeSync, openSync, readSync, fstatSync } from "node:fs";
+import { appendLog } from "../drivers/log-file";
 import { BusyError } from "../errors";
 import { acquireLock } from "../drivers/lock";
 import { record } from "../drivers/journal";
@@ -87,9 +88,7 @@ export async function settleExited(env: Env, name: string, locked: boolean): Pro
         hookError = (e as Error).message;
       }
     }
-    try {
-      appendFileSync(logFileOf(env, name), `=== ${new Date().toISOString()} the guest ended by itself (${how}); its leftovers were removed\n`);
-    } catch {}
+    appendLog(logFileOf(env, name), `=== ${new Date().toISOString()} the guest ended by itself (${how}); its leftovers were removed\n`);
     record(env.paths.logDir, { op: "exit", guest: name, context: rec.context, ok: !hookError, how, ...(hookError ? { error: hookError } : {}) });
     if (how === "reboot" && !hookError && guestExists(env, name)) await restartAfterReboot(env, name);
     return true;

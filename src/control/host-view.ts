@@ -4,7 +4,8 @@
 
 import { readdirSync, readlinkSync } from "node:fs";
 import { allRunRecords, type RunRecord } from "../drivers/run-state";
-import { CLOCK_TICKS, contextMatcher, contextOfPid, pageBytes, readFileOr, scanProcesses, systemUptime, type ProcInfo } from "../drivers/proc-scan";
+import { CLOCK_TICKS, contextMatcher, contextOfPid, readFileOr, scanProcesses, systemUptime, type ProcInfo } from "../drivers/proc-scan";
+import { pageBytes } from "../drivers/host-facts";
 import { cgroupUsage, type CgroupUsage } from "../drivers/cgroup/guest-usage";
 import { guestCgroupPath } from "../drivers/cgroup/guest-cgroups";
 import type { ContextStat } from "../pure/format/vserver-stat";

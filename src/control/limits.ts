@@ -8,6 +8,7 @@ import { list } from "../pure/config/values";
 import { cgroupPids } from "../drivers/cgroup/guest-cgroups";
 import { cgroupHost, hierarchyFor } from "../drivers/cgroup/hierarchies";
 import { lastLine, run } from "../drivers/process";
+import { holdsCapability } from "../drivers/host-facts";
 import {
   memoryBytesToPages, PAGE_SIZE, parseLimitValue, parseProcLimits, RESOURCES,
   sharesToWeight, weightToShares, type LimitRow, type ResourceInfo,
@@ -116,18 +117,12 @@ function setProcessLimit(c: LimitChange, t: LiveTarget): number {
       continue;
     }
     if (!existsSync(`/proc/${pid}`) || /no such process/i.test(r.stderr)) continue;
-    const cause = /not permitted/i.test(r.stderr) && !holdsCapability(24)
+    const cause = /not permitted/i.test(r.stderr) && !holdsCapability("SYS_RESOURCE")
       ? " (raising a hard limit needs CAP_SYS_RESOURCE, which vlimit does not hold here; lowering works)"
       : "";
     throw new ToolError(`cannot set --${c.res.name} ${v} for process ${pid} of ${t.label}: ${lastLine(r.stderr)}${cause}.`);
   }
   return n;
-}
-
-/** Whether this process holds a capability (by bit number) in its effective set. */
-function holdsCapability(bit: number): boolean {
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
-  return !!m && ((BigInt(`0x${m[1]}`) >> BigInt(bit)) & 1n) === 1n;
 }
 
 /** Every limit of the context, as rows for `vlimit -a` (memory in pages, CPU as shares). */

@@ -13,6 +13,7 @@ import { bridgePorts, isBridge, linkExists, linksWithPrefix } from "../drivers/n
 import { createMacvlan } from "../drivers/net/macvlan";
 import { createSocketCgroup, socketCgroupDir } from "../drivers/net/socket-cgroup";
 import { unixHookFacts } from "../drivers/bpf/kernel-btf";
+import { abstractUnixScopeAvailable, landlockAbi } from "../drivers/landlock";
 import { hostStackPrograms, lbackAddress, sharedPrograms } from "../pure/bpf/host-stack-programs";
 import { parseBindAddress } from "../pure/bpf/addresses";
 import { aliasAddLines, aliasDelLine, hostAliases } from "../pure/net/shared";
@@ -36,6 +37,17 @@ export interface GuestNetwork {
   netnsPath?: string;
   /** The cgroup2 directory with the socket programs of a guest on the host's stack. */
   socketCgroup?: string;
+  /** Its abstract unix sockets are left to a Landlock scope instead of the cgroup programs. */
+  scopedUnix?: boolean;
+}
+
+export interface NetworkOptions {
+  /**
+   * security/abstract-sockets `scoped` (its file, named when the kernel cannot do it): a guest
+   * on the host's stack gets a Landlock scope for abstract unix sockets instead of the cgroup
+   * programs that refuse them all. start has checked that every guest process can be put in it.
+   */
+  scopeUnixFile?: string;
 }
 
 function netLock(env: Env) {
@@ -91,10 +103,24 @@ function setUplinkSysctl(env: Env, dev: string, family: 4 | 6, key: string, valu
  * A guest on the host's stack gets its own loopback and no way to the host's local sockets
  * (pure/bpf/host-stack-programs.ts), from programs on its cgroup made before its first process.
  */
-function guardHostStack(env: Env, g: GuestConfig, context: number, cgroupPath: string): GuestNetwork {
+function guardHostStack(env: Env, g: GuestConfig, context: number, cgroupPath: string, o: NetworkOptions): GuestNetwork {
   const dir = requireCgroup2(g, cgroupPath);
-  createSocketCgroup(dir, hostStackPrograms(lbackAddress(context), unixFactsOrWarn(env, g), { lowPorts: lowPortsFor(g) }));
-  return { socketCgroup: dir };
+  const scoped = scopeUnix(o);
+  createSocketCgroup(dir, hostStackPrograms(lbackAddress(context), scoped ? undefined : unixFactsOrWarn(env, g), { lowPorts: lowPortsFor(g) }));
+  return { socketCgroup: dir, ...(scoped ? { scopedUnix: true } : {}) };
+}
+
+/**
+ * Abstract unix sockets: by default the cgroup programs refuse every abstract name (they see the
+ * address only, not who bound it). With `scoped`, a Landlock scope (Linux 6.12) lets the guest's
+ * processes reach the abstract sockets of their own domain and keeps the host's out of reach.
+ */
+function scopeUnix(o: NetworkOptions): boolean {
+  if (!o.scopeUnixFile) return false;
+  if (!abstractUnixScopeAvailable()) {
+    throw new ConfigError(`${o.scopeUnixFile}: 'scoped' needs Landlock's abstract-socket scope (Linux 6.12, Landlock ABI 6); this kernel's Landlock ABI is ${landlockAbi()}.`, { file: o.scopeUnixFile });
+  }
+  return true;
 }
 
 /**
@@ -118,11 +144,12 @@ function unixFactsOrWarn(env: Env, g: GuestConfig) {
  * (pure/net/shared.ts) and its programs bind it to them. An address the host already has stays
  * the host's: only what was added here is removed at teardown.
  */
-async function setupShared(env: Env, g: GuestConfig, net: GuestNetConfig, context: number, cgroupPath: string): Promise<GuestNetwork> {
+async function setupShared(env: Env, g: GuestConfig, net: GuestNetConfig, context: number, cgroupPath: string, o: NetworkOptions): Promise<GuestNetwork> {
   if (g.netNamespace) {
     throw new ConfigError(`${g.cfgDir}/spaces/net: a guest in shared mode stays on the host's network stack and cannot have a namespace of its own.`, { guest: g.name, file: `${g.cfgDir}/spaces/net` });
   }
   const dir = requireCgroup2(g, cgroupPath);
+  const scoped = scopeUnix(o); // refused before any address is added
   const runDir = env.paths.runDir;
   const lock = await netLock(env);
   try {
@@ -144,8 +171,8 @@ async function setupShared(env: Env, g: GuestConfig, net: GuestNetConfig, contex
     lock.release();
   }
   const bound = net.addresses.map((a) => parseBindAddress(a.ip, `${a.dir}/ip`));
-  createSocketCgroup(dir, sharedPrograms(bound, lbackAddress(context), unixFactsOrWarn(env, g), { lowPorts: lowPortsFor(g) }));
-  return { socketCgroup: dir };
+  createSocketCgroup(dir, sharedPrograms(bound, lbackAddress(context), scoped ? undefined : unixFactsOrWarn(env, g), { lowPorts: lowPortsFor(g) }));
+  return { socketCgroup: dir, ...(scoped ? { scopedUnix: true } : {}) };
 }
 
 function requireCgroup2(g: GuestConfig, cgroupPath: string): string {
@@ -154,12 +181,12 @@ function requireCgroup2(g: GuestConfig, cgroupPath: string): string {
   return dir;
 }
 
-export async function setupGuestNetwork(env: Env, g: GuestConfig, context: number, cgroupPath: string): Promise<GuestNetwork> {
+export async function setupGuestNetwork(env: Env, g: GuestConfig, context: number, cgroupPath: string, o: NetworkOptions = {}): Promise<GuestNetwork> {
   const net = guestNetConfig(env, g);
   // Leftovers of a start killed half-way (the guest is not running: start checked).
   if (readNetState(env.paths.runDir, g.name)) await teardownGuestNetwork(env, g.name);
-  if (net.kind === "host") return g.netNamespace ? {} : guardHostStack(env, g, context, cgroupPath);
-  if (net.kind === "shared") return setupShared(env, g, net, context, cgroupPath);
+  if (net.kind === "host") return g.netNamespace ? {} : guardHostStack(env, g, context, cgroupPath, o);
+  if (net.kind === "shared") return setupShared(env, g, net, context, cgroupPath, o);
   const runDir = env.paths.runDir;
   const plan = planNetwork(net.addresses, linkPrefix(runDir, g.name));
   const netns = netnsFile(runDir, g.name);

@@ -4,16 +4,19 @@
 // "personal security box" of the seeds (runInPersonalBox). When CMD (the namespace's PID 1) ends,
 // the kernel ends every process left in it, and the cgroups and the label are removed.
 
-import { mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
-import { UsageError, VsError } from "../errors";
+import { NoSpaceError, UsageError, VsError } from "../errors";
 import { cgroupPids, contextsWithCgroups, guestCgroupPath, removeGuestCgroups } from "../drivers/cgroup/guest-cgroups";
 import { createContextCgroups, moveSelf, ownCgroups } from "../drivers/cgroup/join-context";
 import { record } from "../drivers/journal";
 import { runInteractive, which } from "../drivers/process";
 import { allRunRecords, isAlive } from "../drivers/run-state";
-import { ALL_CAPABILITIES, type CapName } from "../pure/config/capabilities";
-import { capsFromMask, setprivArgs } from "../pure/cap-mask";
+import type { CapName } from "../pure/config/capabilities";
+import { setprivArgs } from "../pure/cap-mask";
+import { knownCaps } from "../drivers/host-facts";
+import { execvp } from "../drivers/exec-self";
+import { setUtsNames } from "../drivers/uts-names";
 import { DYNAMIC_MAX, DYNAMIC_MIN, nextFreeContext } from "../pure/context-alloc";
 import type { Env } from "./env";
 import { adHocContexts } from "./host-view";
@@ -29,23 +32,6 @@ export interface NewContextRequest {
   announce?: (context: number) => void;
   /** argv that re-runs this program in its inner mode (sets UTS names, then execs). */
   innerArgv: string[];
-}
-
-/** The bounding capabilities this kernel knows (ours may already be reduced: keep within them). */
-export function knownCaps(): CapName[] {
-  const last = Number(readFileSync("/proc/sys/kernel/cap_last_cap", "latin1").trim());
-  return ALL_CAPABILITIES.slice(0, last + 1);
-}
-
-export function ownBoundingSet(pid: number | "self" = "self"): CapName[] {
-  const m = /CapBnd:\s+([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, "latin1"));
-  return m ? capsFromMask(m[1]!) : [];
-}
-
-/** prctl(PR_CAPBSET_DROP) needs CAP_SETPCAP in the effective set; an ordinary user has none. */
-export function canLowerBoundingSet(): boolean {
-  const m = /CapEff:\s+([0-9a-f]+)/.exec(readFileSync("/proc/self/status", "latin1"));
-  return !!m && capsFromMask(m[1]!).includes("SETPCAP");
 }
 
 function labelDir(env: Env): string {
@@ -76,14 +62,20 @@ export async function runInNewContext(env: Env, req: NewContextRequest): Promise
   // O_EXCL: two chcontexts racing for the same number, one loses.
   try {
     writeFileSync(label, `chcontext:${basename(req.argv[0]!)}\n`, { flag: "wx" });
-  } catch {
-    throw new UsageError(`context ${context} is in use.`);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") throw new UsageError(`context ${context} is in use.`);
+    // Made but not written (a full disk): an empty label would hold the number for nobody.
+    rmSync(label, { force: true });
+    try { rmdirSync(labelDir(env)); } catch {}
+    if (code === "ENOSPC" || code === "EDQUOT") throw new NoSpaceError(`cannot write ${label}: no space left on its file system.`, { file: label });
+    throw e;
   }
   const setpriv = setprivArgs(req.caps, knownCaps());
   const tail = setpriv.length ? ["setpriv", ...setpriv, "--", ...req.argv] : req.argv;
   const argv = [
     "unshare", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts", "--ipc", "--",
-    ...req.innerArgv, req.hostname ?? "", req.domainname ?? "", "--", ...tail,
+    ...innerStep(req.innerArgv, req.hostname, req.domainname), ...tail,
   ];
   const home = ownCgroups();
   let code = 1;
@@ -135,6 +127,23 @@ export function runInPersonalBox(req: PersonalBoxRequest): Promise<number> {
   const tail = [...asUser, ...(req.secure ? ["setpriv", "--no-new-privs", "--"] : []), ...req.argv];
   return runInteractive([
     "unshare", "--user", "--map-root-user", "--pid", "--fork", "--kill-child", "--mount-proc", "--uts", "--ipc", "--",
-    ...req.innerArgv, req.hostname ?? "", req.domainname ?? "", "--", ...tail,
+    ...innerStep(req.innerArgv, req.hostname, req.domainname), ...tail,
   ]);
+}
+
+/**
+ * The step that runs inside the new namespaces before CMD: this program again, in its inner mode
+ * (`self` is its argv for that), which sets the UTS names and then becomes CMD. unshare(1) cannot
+ * set a host name itself, and no other tool is needed for it.
+ */
+function innerStep(self: string[], hostname: string | undefined, domainname: string | undefined): string[] {
+  return [...self, hostname ?? "", domainname ?? "", "--"];
+}
+
+/** The inner mode: the other end of innerStep. */
+export function enterNewContext(args: string[]): never {
+  const [hostname, domainname, dd, ...cmd] = args;
+  if (dd !== "--" || !cmd.length) throw new UsageError("--inner is internal to chcontext.");
+  setUtsNames(hostname, domainname);
+  execvp(cmd);
 }

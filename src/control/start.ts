@@ -3,7 +3,7 @@
 // init style, and on any failure everything removed again.
 
 import { availableParallelism } from "node:os";
-import { closeSync, fchmodSync, fchownSync, mkdirSync, openSync, readFileSync, existsSync, statSync } from "node:fs";
+import { closeSync, fchmodSync, fchownSync, mkdirSync, openSync, existsSync, statSync } from "node:fs";
 import { appendLog } from "../drivers/log-file";
 import { writeFileAtomic } from "../drivers/atomic-file";
 import { AlreadyRunningError, ConfigError, NotFoundError, ToolError, VsError } from "../errors";
@@ -14,17 +14,20 @@ import { policyFromConfig } from "./exec";
 import { procStartTime } from "../drivers/proc-pid";
 import { launchContainer, pidFromBundle, startContainer } from "../drivers/runtime/oci-runtime";
 import { awaitStartReport, guestInitBinary } from "../drivers/guest-init";
+import { scopedInitArgv } from "../pure/guest-init";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
 import { buildOciSpec } from "../pure/spec/oci-spec";
 import { fstabEntryOfMountError } from "../pure/config/fstab";
 import { missingMountPoints, removeMountPoints } from "../drivers/mount-points";
-import { ALL_CAPABILITIES } from "../pure/config/capabilities";
+import { boundingSet, hostMemoryBytes } from "../drivers/host-facts";
 import type { Env } from "./env";
 import { initPlan, type InitPlan } from "./init-style";
 import { logFileOf, startCommandError } from "./guest-commands";
 import { attachGuestNetwork, setupGuestNetwork } from "./network";
 import { bundleDir, teardownGuest } from "./teardown";
+import { listenExecSocket } from "../drivers/guest-exec-client";
+import { guestPaths } from "../pure/paths";
 import { viewLock } from "./runtime-view";
 import { clearLeftovers, observeGuest } from "./guest-state";
 import { faultPoint } from "../drivers/fault";
@@ -42,11 +45,6 @@ export interface StartResult {
 
 export function hookContext(env: Env, g: GuestConfig, context?: number): HookContext {
   return { name: g.name, cfgDir: g.cfgDir, defaultsDir: env.paths.defaultsDir, vdir: g.vdir, context, log: logFileOf(env, g.name) };
-}
-
-function hostMemoryBytes(): number {
-  const m = /MemTotal:\s+(\d+) kB/.exec(readFileSync("/proc/meminfo", "utf8"));
-  return m ? Number(m[1]) * 1024 : 1 << 30;
 }
 
 function unameMachine(): string {
@@ -73,10 +71,9 @@ function pickContext(env: Env, g: GuestConfig): number {
  * the runtime's capset would fail with a bare EPERM. Such capabilities are dropped with a warning.
  */
 function withinHostCapabilities(env: Env, g: GuestConfig): GuestConfig {
-  const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync("/proc/self/status", "utf8"));
-  if (!m) return g;
-  const host = BigInt("0x" + m[1]);
-  const missing = g.capabilities.filter((c) => !(host & (1n << BigInt(ALL_CAPABILITIES.indexOf(c)))));
+  const host = boundingSet();
+  if (!host) return g;
+  const missing = g.capabilities.filter((c) => !host.includes(c));
   if (!missing.length) return g;
   env.warn(`${g.cfgDir}/bcapabilities: this host's root lacks ${missing.map((c) => `CAP_${c}`).join(", ")}, so guest '${g.name}' cannot have ${missing.length > 1 ? "them" : "it"} either.`);
   return { ...g, capabilities: g.capabilities.filter((c) => !missing.includes(c)) };
@@ -115,9 +112,11 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
   let created = false;
   let logFd = -1;
   let statusFd: number | undefined;
+  let execSocket: number | undefined;
   let newMountPoints: string[] = [];
   try {
-    const net = await setupGuestNetwork(env, g, context, cgroupsPath);
+    const net = await setupGuestNetwork(env, g, context, cgroupsPath, { scopeUnixFile: scopeUnixRequest(g, plan, !!opts.plan) });
+    const pid1 = net.scopedUnix ? scopedInitArgv(plan.pid1) : plan.pid1;
     // Everything the runtime starts in a guest with socket programs is born under them.
     const grt = net.socketCgroup ? { ...rt, joinCgroup2: net.socketCgroup } : rt;
     if (idRange && net.netnsPath && g.capabilities.includes("NET_BIND_SERVICE")) openLowPorts(net.netnsPath);
@@ -130,7 +129,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
       arch: unameMachine(),
       cpus: availableParallelism(),
       netnsPath: net.netnsPath,
-      args: plan.pid1,
+      args: pid1,
       ids,
       runtime: rt.name,
     });
@@ -149,7 +148,9 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
       created = true;
       if (mounts) mountForUserns(env.paths, rt, mounts, { vdir: g.vdir, range: idRange!, netnsPath: net.netnsPath });
       const how = g.cgroupFiles.length ? "create" : "run";
-      statusFd = await launchContainer(grt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit });
+      // Our init serves exec itself, on a socket only the host can reach (drivers/guest-exec-client.ts).
+      if (plan.guestInit) execSocket = listenExecSocket(guestPaths(env.paths, g.name).execSocket);
+      statusFd = await launchContainer(grt, how, g.name, bundle, logFd, { nice: g.nice, statusPipe: plan.guestInit, execSocket });
       if (how === "create") {
         writeCgroupFiles(cgroupsPath, g.cgroupFiles, g.cfgDir);
         startContainer(rt, g.name);
@@ -168,11 +169,12 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     if (!pid || !pidStart) {
       throw new ToolError(`the guest's PID 1 (${plan.pid1.join(" ")}) exited right after start; see ${log}.`, { guest: g.name });
     }
-    const exec = policyFromConfig(g);
+    const exec = { ...policyFromConfig(g), ...(net.scopedUnix ? { scopedUnix: true } : {}) };
     const record: RunRecord = {
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
       ...(rebootWatch ? { rebootWatch } : {}),
+      ...(execSocket !== undefined ? { initExec: true } : {}),
       ...(opts.plan ? { rescue: true } : {}),
     };
     writeRunRecord(env.paths, record);
@@ -196,6 +198,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
   } finally {
     if (logFd >= 0) closeSync(logFd);
     if (statusFd !== undefined) closeSync(statusFd);
+    if (execSocket !== undefined) closeSync(execSocket);
   }
 }
 
@@ -221,4 +224,19 @@ function withFstabLine(g: GuestConfig, e: Error): Error {
   const entry = fstabEntryOfMountError(g.fstab, e.message);
   if (!entry) return e;
   return new ToolError(`${entry.file} line ${entry.line}: the mount on ${entry.target} (${entry.type} ${entry.options.join(",") || "defaults"}) failed: ${e.message}`, { guest: g.name, file: entry.file });
+}
+
+/**
+ * security/abstract-sockets `scoped`: the file, once it is known that every process of the guest
+ * can be put in the Landlock domain (our guest init confines itself before its first child, with
+ * the no_new_privs Landlock needs); a guest that cannot be is refused rather than left open.
+ */
+function scopeUnixRequest(g: GuestConfig, plan: InitPlan, rescue: boolean): string | undefined {
+  const { mode, file } = g.abstractSockets;
+  if (mode !== "scoped") return undefined;
+  // A rescue with its own PID 1 gets the stricter default: every abstract name refused.
+  if (!plan.guestInit && rescue) return undefined;
+  if (!plan.guestInit) throw new ConfigError(`${file}: 'scoped' needs the guest init as PID 1, and the init style 'plain' runs the guest's own.`, { guest: g.name, file });
+  if (!g.noNewPrivileges) throw new ConfigError(`${file}: 'scoped' needs no_new_privs, which security/allow-new-privileges turns off.`, { guest: g.name, file });
+  return file;
 }

@@ -1,8 +1,11 @@
 // Reads and writes config directories (/etc/vservers/NAME, .defaults) as ConfigTrees. The config
 // directory belongs to the host's root, not to a guest, so ordinary file access is right here;
-// links are read as links and never followed.
+// links are read as links and never followed. A setting is written whole or not at all (under a
+// temporary name, then renamed): a full disk in `vlimit --save` and the like leaves the old value
+// and names the file, never an empty or truncated setting.
 
-import { chmodSync, closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, existsSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, symlinkSync, existsSync, type Stats } from "node:fs";
+import { writeFileAtomic } from "./atomic-file";
 import { ConfigError } from "../errors";
 import type { ConfigEntry, ConfigTree } from "../pure/config/tree";
 
@@ -61,7 +64,8 @@ export function readConfigTree(dir: string): ConfigTree {
     if (depth > 8) return;
     const abs = rel ? `${dir}/${rel}` : dir;
     for (const name of readdirSync(abs)) {
-      if (name.endsWith("~") || name.endsWith(".dpkg-old") || name.endsWith(".rpmsave")) continue;
+      // Editors' and package managers' leftovers, and the .tmp of a write killed half-way.
+      if (name.endsWith("~") || name.endsWith(".dpkg-old") || name.endsWith(".rpmsave") || name.endsWith(".tmp")) continue;
       const r = rel ? `${rel}/${name}` : name;
       const st = lstatSync(`${dir}/${r}`);
       if (st.isSymbolicLink()) {
@@ -88,6 +92,16 @@ export function readConfigTree(dir: string): ConfigTree {
   return tree;
 }
 
+/** Where a setting's content goes: the file a link names (settings may be links, as util-vserver
+ * allowed), so that a write through the link keeps it a link. */
+function linkedFile(abs: string): string {
+  try {
+    return lstatSync(abs).isSymbolicLink() ? realpathSync(abs) : abs;
+  } catch {
+    return abs; // a dangling link is replaced by the file
+  }
+}
+
 /** Write entries (files and links) below dir, creating parents. */
 export function writeConfigEntries(dir: string, entries: Array<[string, ConfigEntry]>): void {
   for (const [rel, e] of entries) {
@@ -96,9 +110,6 @@ export function writeConfigEntries(dir: string, entries: Array<[string, ConfigEn
     if (e.kind === "dir") mkdirSync(abs, { recursive: true, mode: 0o755 });
     else if (e.kind === "link") symlinkSync(e.target, abs);
     else if (e.kind === "special") throw new ConfigError(`${abs}: cannot write ${e.what} as a setting.`, { file: abs });
-    else {
-      writeFileSync(abs, e.content, { mode: e.executable ? 0o755 : 0o644 });
-      if (e.executable) chmodSync(abs, 0o755);
-    }
+    else writeFileAtomic(linkedFile(abs), e.content, { mode: e.executable ? 0o755 : 0o644, dirMode: 0o755 });
   }
 }

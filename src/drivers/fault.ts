@@ -1,17 +1,21 @@
 // Named fault points, for the fault-injection tests only. `VSERVER_FAULT=POINT:ACTION[,...]`
-// (read once, at the first point the command reaches: a service worker loads this module before
-// it takes its caller's environment) makes the command, on reaching POINT, either kill itself
+// (read at the first point the command reaches, and again when the variable changed: a service
+// worker reaches its own points with the service's environment, then takes its caller's) makes
+// the command, on reaching POINT, either kill itself
 // with SIGKILL (`kill`: a crash or `kill -9` at exactly that step), fail there as a full disk
 // would (`enospc`: the write that follows the point fails with ENOSPC), or stop itself with
 // SIGSTOP (`stop`: a test changes the world under it, then sends SIGCONT). Without the variable every
 // point is a no-op. docs/architecture.md lists the points and what the next command does.
 
 let armed: Map<string, string> | undefined;
+let armedFrom: string | undefined;
 
 function armedPoints(): Map<string, string> {
-  if (armed) return armed;
+  const spec = process.env.VSERVER_FAULT ?? "";
+  if (armed && armedFrom === spec) return armed;
   armed = new Map();
-  for (const item of (process.env.VSERVER_FAULT ?? "").split(",")) {
+  armedFrom = spec;
+  for (const item of spec.split(",")) {
     const i = item.lastIndexOf(":");
     if (i > 0) armed.set(item.slice(0, i).trim(), item.slice(i + 1).trim());
   }

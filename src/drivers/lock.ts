@@ -11,7 +11,7 @@
 // between open and write); docs/architecture.md has the rules.
 
 import { lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync } from "node:fs";
-import { BusyError, VsError } from "../errors";
+import { BusyError, NoSpaceError } from "../errors";
 import { faultPoint } from "./fault";
 import { procStartTime } from "./proc-pid";
 
@@ -58,7 +58,7 @@ function tryTake(file: string, me: string): boolean {
     return true;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOSPC" || code === "EDQUOT") throw new VsError(`cannot take the lock ${file}: no space left on its file system.`, { file });
+    if (code === "ENOSPC" || code === "EDQUOT") throw new NoSpaceError(`cannot take the lock ${file}: no space left on its file system.`, { file });
     if (code !== "EEXIST") throw e;
   }
   const owner = ownerOf(file);

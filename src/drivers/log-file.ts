@@ -1,9 +1,11 @@
 // The append-only logs: each guest's log and the event journal. They grow on every start and stop,
 // so each is rotated by size: past its limit the file becomes FILE.1 (the one older generation
 // kept, replacing the previous .1) and a new file starts. A log line is never worth an operation:
-// a full disk loses the line, not the start or stop that wrote it.
+// a full disk loses the line, not the start or stop that wrote it. A line is appended whole or
+// not at all: on a full disk the part that fitted in the file's last block is cut off again, so
+// a reader (a JSON parser of the journal) never meets half a line.
 
-import { appendFileSync, mkdirSync, renameSync, statSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
 
 /** A guest's log (NAME.log) rotates past 1 MiB; docs/architecture.md. */
 export const GUEST_LOG_MAX_BYTES = 1 << 20;
@@ -17,15 +19,33 @@ export function rotateBySize(file: string, max: number): void {
   } catch {}
 }
 
+/** Append `text` whole, or leave the file as it was. */
+function appendWhole(file: string, text: string): void {
+  const fd = openSync(file, "a", 0o640);
+  try {
+    const before = fstatSync(fd).size;
+    const buf = Buffer.from(text);
+    try {
+      for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
+    } catch (e) {
+      try { ftruncateSync(fd, before); } catch {}
+      throw e;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Append a line (or lines) to a log, rotating it first; failures are swallowed. */
 export function appendLog(file: string, text: string, max = GUEST_LOG_MAX_BYTES): void {
   try {
     rotateBySize(file, max);
-    appendFileSync(file, text, { mode: 0o640 });
-  } catch {
+    appendWhole(file, text);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") return;
     try {
       mkdirSync(file.slice(0, file.lastIndexOf("/")), { recursive: true, mode: 0o750 });
-      appendFileSync(file, text, { mode: 0o640 });
+      appendWhole(file, text);
     } catch {}
   }
 }

@@ -101,20 +101,3 @@ export function systemUptime(): number {
   return Number((readFileOr("/proc/uptime") ?? "0").split(" ")[0]);
 }
 
-let pageSize: number | undefined;
-
-/** The kernel's page size, from our own RSS in pages and in kB (no getconf process). */
-export function pageBytes(): number {
-  if (pageSize) return pageSize;
-  pageSize = 4096;
-  try {
-    const stat = readFileSync("/proc/self/statm", "latin1").split(" ");
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "latin1"));
-    const pages = Number(stat[1]);
-    if (kb && pages > 0) {
-      const guess = (Number(kb[1]) * 1024) / pages;
-      for (const p of [4096, 16384, 65536]) if (Math.abs(guess - p) / p < 0.2) pageSize = p;
-    }
-  } catch {}
-  return pageSize;
-}

@@ -16,6 +16,10 @@ export interface ExecPolicy {
   nice: number;
   /** ulimits/ (absent in records written before exec obeyed them: then the config's). */
   rlimits?: Ulimit[];
+  /** The environment the guest started with (absent in older records). */
+  env?: string[];
+  /** Every process runs in a Landlock domain scoped for abstract unix sockets (docs/networking.md). */
+  scopedUnix?: boolean;
 }
 
 export interface RunRecord {
@@ -41,6 +45,8 @@ export interface RunRecord {
   rebootWatch?: boolean;
   /** Started with `start --rescue`: the guest's own stop command must not run. */
   rescue?: boolean;
+  /** Our guest init serves exec on GuestPaths.execSocket (pure/guest-exec-protocol.ts). */
+  initExec?: boolean;
 }
 
 export function runFile(paths: Paths, name: string): string {

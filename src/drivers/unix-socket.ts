@@ -1,12 +1,13 @@
-// The host service's socket: a unix stream socket whose clients hand over their standard
-// descriptors with SCM_RIGHTS, so that a command served by the service reads and writes the
-// caller's own terminal, files and pipes with no relay in between. Neither Node nor Bun can
+// Unix stream sockets that carry descriptors: the host service's socket, whose clients hand over
+// their standard descriptors with SCM_RIGHTS, so that a command served by the service reads and
+// writes the caller's own terminal, files and pipes with no relay in between; and the guest
+// init's exec socket, to which exec hands the command's. Neither Node nor Bun can
 // listen on a socket whose descriptor other processes share, receive descriptors, or read a
 // peer's credentials, so these calls go to the C library through koffi. Structs are laid out by
 // hand in Buffers (x86_64 and arm64 share the LP64 layout used here).
 
 import { closeSync } from "node:fs";
-import { ToolError } from "../errors";
+import { NoSpaceError, ToolError } from "../errors";
 import { libc } from "./libc";
 
 const AF_UNIX = 1;
@@ -17,10 +18,12 @@ const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
 const SCM_RIGHTS = 1;
 const POLLIN = 1;
+const ENOSPC = 28;
+const EDQUOT = 122;
 const SUN_PATH_MAX = 108;
 
 type Fn = (...a: unknown[]) => unknown;
-const NAMES = ["socket", "bind", "listen", "accept4", "getsockopt", "recvmsg", "poll", "dup2", "setpgid"] as const;
+const NAMES = ["socket", "bind", "listen", "accept4", "getsockopt", "recvmsg", "poll", "dup2", "setpgid", "connect", "sendmsg"] as const;
 let fns: Record<(typeof NAMES)[number], Fn> | undefined;
 
 function c() {
@@ -35,6 +38,8 @@ function c() {
     poll: l.func("int poll(void *, uint64_t, int)"),
     dup2: l.func("int dup2(int, int)"),
     setpgid: l.func("int setpgid(int, int)"),
+    connect: l.func("int connect(int, void *, uint32_t)"),
+    sendmsg: l.func("intptr_t sendmsg(int, void *, int)"),
   };
   return { ...fns, errno: l.errno, address: (b: Buffer) => BigInt(l.koffi.address(b)) };
 }
@@ -65,10 +70,80 @@ export function listenUnix(path: string, backlog = 128): number {
   if ((f.bind(fd, a, a.length) as number) < 0) {
     const e = f.errno();
     closeSync(fd);
-    throw new ToolError(`cannot bind the service socket ${path} (errno ${e}).`);
+    if (e === ENOSPC || e === EDQUOT) throw new NoSpaceError(`cannot make the socket ${path}: no space left on its file system.`, { file: path });
+    throw new ToolError(`cannot bind the socket ${path} (errno ${e}).`);
   }
   if ((f.listen(fd, backlog) as number) < 0) fail("listen");
   return fd;
+}
+
+/** A connection to the socket at path (close-on-exec, blocking), or undefined when nobody listens there. */
+export function connectUnix(path: string): number | undefined {
+  const f = c();
+  const fd = f.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0) as number;
+  if (fd < 0) fail("socket");
+  const a = sockaddr(path);
+  if ((f.connect(fd, a, a.length) as number) < 0) {
+    closeSync(fd);
+    return undefined;
+  }
+  return fd;
+}
+
+/** Send all of data, the descriptors attached to its first bytes. */
+export function sendWithFds(fd: number, data: Buffer, fds: number[]): void {
+  const f = c();
+  const control = Buffer.alloc(16 + 8 * Math.ceil((4 * fds.length) / 8));
+  control.writeBigUInt64LE(BigInt(16 + 4 * fds.length), 0);
+  control.writeInt32LE(SOL_SOCKET, 8);
+  control.writeInt32LE(SCM_RIGHTS, 12);
+  fds.forEach((d, i) => control.writeInt32LE(d, 16 + 4 * i));
+  let off = 0;
+  while (off < data.length) {
+    // A buffer of its own: a pooled Buffer's memory starts at an offset into a shared one.
+    const rest = Buffer.alloc(data.length - off);
+    data.copy(rest, 0, off);
+    const iov = Buffer.alloc(16);
+    iov.writeBigUInt64LE(f.address(rest), 0);
+    iov.writeBigUInt64LE(BigInt(rest.length), 8);
+    const msg = Buffer.alloc(56);
+    msg.writeBigUInt64LE(f.address(iov), 16);
+    msg.writeBigUInt64LE(1n, 24);
+    if (off === 0 && fds.length) {
+      msg.writeBigUInt64LE(f.address(control), 32);
+      msg.writeBigUInt64LE(BigInt(control.length), 40);
+    }
+    const MSG_NOSIGNAL = 0x4000;
+    const n = Number(f.sendmsg(fd, msg, MSG_NOSIGNAL));
+    if (n < 0) {
+      if (f.errno() === 4) continue; // EINTR
+      fail("sendmsg");
+    }
+    off += n;
+  }
+}
+
+/**
+ * Wait, without blocking the event loop, until fd is readable or hung up: true; false on timeout.
+ * A signal that interrupts the wait (it may be delivered to the thread that waits) waits again.
+ */
+export async function whenReadable(fd: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = timeoutMs < 0 ? -1 : Math.max(0, deadline - Date.now());
+    const n = await pollOnce(fd, left);
+    if (n >= 0) return n > 0;
+  }
+}
+
+function pollOnce(fd: number, timeoutMs: number): Promise<number> {
+  const f = c();
+  const b = Buffer.alloc(8);
+  b.writeInt32LE(fd, 0);
+  b.writeInt16LE(POLLIN, 4);
+  return new Promise((resolve) => {
+    (f.poll as unknown as { async: (...a: unknown[]) => void }).async(b, 1, timeoutMs, (_err: unknown, n: number) => resolve(n));
+  });
 }
 
 /** Wait until one of the descriptors is readable (or hung up); returns their indexes. */

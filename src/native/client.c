@@ -275,7 +275,7 @@ int main(int argc, char **argv) {
       signal(forwarded_signal, SIG_DFL);
       raise(forwarded_signal);
     }
-    dprintf(2, "%s: the host service's worker ended without an exit status.\n", cmd);
+    dprintf(2, "%s: the host service's worker died before it reported the command's exit status; the command may not have finished, and the next command recovers what it left.\n", cmd);
     return 125;
   }
   return status;

@@ -9,7 +9,13 @@
  * can ptrace or signal it like any of its own processes.
  *
  * Usage (argv is written by control/init-style.ts, never by a user):
- *   vserver-init [start N ARG...]... [stop N ARG...]... [run N ARG...]...
+ *   vserver-init [scope-abstract-unix] [start N ARG...]... [stop N ARG...]... [run N ARG...]...
+ *   vserver-init exec-scoped PROGRAM ARG...
+ * `scope-abstract-unix` (a guest on the host's network stack): before anything else, this init
+ * puts itself, and so every process it starts, in a Landlock domain scoped for abstract unix
+ * sockets, so that the guest connects and sends only to abstract sockets made inside that domain,
+ * never to the host's (they share the host's abstract namespace). `exec-scoped` does the same for
+ * one command that `vserver exec` runs in the guest (a domain of its own), then executes it.
  * Each `start`/`stop`/`run` group is one candidate command of N words; the first candidate whose
  * program exists is run, the others are skipped (sysv guests have /etc/init.d/rc or /etc/rc.d/rc).
  * `run` (a rescue start's command) is started with the start command and not waited for.
@@ -30,7 +36,9 @@
  *  - The same requests through /run/initctl, sysvinit's FIFO (struct init_request, runlevel 0
  *    halt, 6 reboot), which Debian's shutdown and telinit and systemd's reboot (when systemd is
  *    not PID 1) write to. The FIFO is made if /run exists and nothing else is at that path, and
- *    made again after the start command if the guest's boot scripts cleaned /run. */
+ *    made again after the start command if the guest's boot scripts cleaned /run.
+ *  - fd 4, if it is a listening socket: the host's requests to run a command in the guest
+ *    (`vserver NAME exec`), served by guest-exec.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -38,11 +46,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "guest-exec.h"
 
 #define STOPPED_COMM ".vserver-down"
 #define MAX_CANDIDATES 8
@@ -62,9 +74,35 @@ struct candidates {
 
 static sigset_t orig_mask;
 
+/* linux/landlock.h of Linux 6.12 (Landlock ABI 6); the build host's headers may be older. */
+struct landlock_ruleset_attr_v6 {
+  uint64_t handled_access_fs, handled_access_net, scoped;
+};
+#define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
+
+/* Confine this process and its future children to abstract unix sockets of their own domain.
+ * Needs no_new_privs (guests have it; the host starts no scoped guest without it). */
+static int scope_abstract_unix(void) {
+  struct landlock_ruleset_attr_v6 attr = {.scoped = LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET};
+  int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+  if (fd < 0) return -1;
+  int r = (int)syscall(SYS_landlock_restrict_self, fd, 0);
+  int e = errno;
+  close(fd);
+  errno = e;
+  return r;
+}
+
 /* Parse "start N ARG..." / "stop N ARG..." groups into NULL-terminated argv arrays, in place. */
+static int scoped;
+
 static int parse_args(int argc, char **argv, struct candidates *start, struct candidates *stop, struct candidates *run) {
-  for (int i = 1; i < argc;) {
+  int first = 1;
+  if (argc > 1 && strcmp(argv[1], "scope-abstract-unix") == 0) {
+    scoped = 1;
+    first = 2;
+  }
+  for (int i = first; i < argc;) {
     struct candidates *c = strcmp(argv[i], "start") == 0 ? start : strcmp(argv[i], "stop") == 0 ? stop : strcmp(argv[i], "run") == 0 ? run : NULL;
     if (!c || i + 1 >= argc || c->n >= MAX_CANDIDATES) return -1;
     char *end;
@@ -251,10 +289,24 @@ static enum request initctl_read(struct initctl *c) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 2 && strcmp(argv[1], "exec-scoped") == 0) {
+    if (scope_abstract_unix() != 0) {
+      dprintf(2, "vserver: cannot confine the command's abstract unix sockets (Landlock): %s\n", strerror(errno));
+      return 126;
+    }
+    execvp(argv[2], argv + 2);
+    dprintf(2, "vserver: %s: %s\n", argv[2], strerror(errno));
+    return errno == ENOENT ? 127 : 126;
+  }
   struct candidates start = {0}, stop = {0}, run = {0};
   if (parse_args(argc, argv, &start, &stop, &run) != 0) {
     dprintf(2, "vserver-init: bad arguments (this program is started by 'vserver start' only)\n");
     return 2;
+  }
+  /* Before the first child: nothing of the guest may run outside the domain. */
+  if (scoped && scope_abstract_unix() != 0) {
+    dprintf(1, "=== vserver-init: cannot confine the guest's abstract unix sockets (Landlock): %s\n", strerror(errno));
+    return 1;
   }
   /* Every signal is taken with sigwaitinfo: a blocked signal is queued even for a namespace's
    * PID 1, and the sender can be told apart. The children get the original mask back. */
@@ -262,6 +314,8 @@ int main(int argc, char **argv) {
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, &orig_mask);
 
+  /* Before any child: the exec socket must be close-on-exec for the guest's own processes. */
+  guest_exec_setup();
   int status_fd = fcntl(3, F_GETFD) >= 0 ? 3 : -1;
   if (status_fd >= 0) fcntl(status_fd, F_SETFD, FD_CLOEXEC);
 
@@ -295,6 +349,7 @@ int main(int argc, char **argv) {
     int sig = sigwaitinfo(&all, &si);
     if (sig < 0) continue;
     if (sig == SIGPWR && si.si_code == SI_USER && si.si_pid == 0) stop_wanted = 1;
+    if (sig == SIGIO) guest_exec_accept(&orig_mask);
     /* The host's stop wins over the guest's own request; one request at a time. */
     enum request asked = sig == SIGIO ? initctl_read(&ctl) : inside_request(&si);
     if (asked != NONE && request == NONE && !stop_wanted) {

@@ -24,6 +24,20 @@ export function guestInitArgv(start: string[][], stop: string[][], run: string[]
   return [GUEST_INIT_PATH, ...group("start", start), ...group("stop", stop), ...group("run", run)];
 }
 
+/**
+ * PID 1's argv for a guest on the host's stack whose abstract unix sockets are scoped: the init
+ * confines itself (Landlock) before it starts anything.
+ */
+export function scopedInitArgv(argv: string[]): string[] {
+  if (argv[0] !== GUEST_INIT_PATH) throw new Error("scopedInitArgv: PID 1 is not our guest init");
+  return [GUEST_INIT_PATH, "scope-abstract-unix", ...argv.slice(1)];
+}
+
+/** A command run in such a guest from outside: through the init's binary, which confines it, then executes it. */
+export function scopedExecArgv(argv: string[]): string[] {
+  return [GUEST_INIT_PATH, "exec-scoped", ...argv];
+}
+
 export interface StartReport {
   /** Index of the candidate that ran; -1 when none of them exists; FORK_FAILED when the init could not fork. */
   index: number;

@@ -1,7 +1,6 @@
 // The pure parts of vuname, vlimit and vattribute: which settings exist, which of them today's
 // kernel can change in a running guest, how values are written and shown (reference §1.2, §2.2).
 
-import { ALL_CAPABILITIES, type CapName } from "./config/capabilities";
 
 // ---- vuname ----------------------------------------------------------------------------------
 
@@ -156,12 +155,6 @@ export function parseProcLimits(text: string): Map<string, { soft: number | unde
 }
 
 // ---- vattribute ------------------------------------------------------------------------------
-
-/** A capability bit mask as /proc/PID/status shows it (CapBnd: 16 hex digits) -> names. */
-export function capsFromMask(hex: string): CapName[] {
-  const mask = BigInt(`0x${hex.trim()}`);
-  return ALL_CAPABILITIES.filter((_, bit) => (mask >> BigInt(bit)) & 1n);
-}
 
 /**
  * Apply util-vserver list edits (`NAME`, `~NAME`, `!NAME`) to the lines of a config list file:

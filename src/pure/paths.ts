@@ -91,6 +91,8 @@ export interface GuestPaths {
   runRecord: string;
   /** The OCI bundle (config.json, PID file, the runtime's log). */
   bundle: string;
+  /** The guest init's exec socket (pure/guest-exec-protocol.ts), in the bundle: the host's alone. */
+  execSocket: string;
   /** Its own output and its hooks' (the journal is shared: logDir/events.log). */
   log: string;
   /** Its build cache. */
@@ -104,6 +106,7 @@ export function guestPaths(p: Paths, name: string): GuestPaths {
     defaultVdir: `${p.vdirBase}/${name}`,
     runRecord: `${p.runDir}/${name}`,
     bundle: `${p.runDir}/.bundles/${name}`,
+    execSocket: `${p.runDir}/.bundles/${name}/exec.sock`,
     log: `${p.logDir}/${name}.log`,
     cache: `${p.cacheDir}/${name}`,
   };

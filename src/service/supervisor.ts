@@ -8,6 +8,7 @@
 
 import { chmodSync, closeSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import type { Subprocess } from "bun";
+import { faultPoint } from "../drivers/fault";
 import { acquireLock } from "../drivers/lock";
 import { listenUnix } from "../drivers/unix-socket";
 import type { Paths } from "../pure/paths";
@@ -31,10 +32,21 @@ export async function runService(paths: Paths, o: ServiceOptions): Promise<numbe
   } catch {
     return 0;
   }
-  rmSync(paths.serviceSocket, { force: true });
-  const listenFd = listenUnix(paths.serviceSocket);
-  chmodSync(paths.serviceSocket, 0o600);
-  const socketIno = statSync(paths.serviceSocket).ino;
+  let listenFd: number;
+  let socketIno: number;
+  try {
+    faultPoint("service.after-lock", paths.serviceSocket);
+    rmSync(paths.serviceSocket, { force: true });
+    listenFd = listenUnix(paths.serviceSocket);
+    chmodSync(paths.serviceSocket, 0o600);
+    socketIno = statSync(paths.serviceSocket).ino;
+  } catch (e) {
+    // The next command runs directly and starts a service again; nothing of ours may wait.
+    rmSync(paths.serviceSocket, { force: true });
+    lock.release();
+    throw e;
+  }
+  faultPoint("service.after-listen");
 
   const idle = new Set<Subprocess>();
   let stopping = false;

@@ -20,6 +20,7 @@ import { acceptConnection, duplicateOnto, newProcessGroup, peerCredentials, poll
 import { pathsFor } from "../pure/paths";
 import { confinementOf } from "../drivers/proc-pid";
 import { execBySpawning } from "../drivers/exec-self";
+import { faultPoint } from "../drivers/fault";
 import { MAX_REQUEST_BYTES, REPLY_DIRECT, REPLY_EXIT, REPLY_PID, decodeRequest, type ServiceRequest } from "../pure/service-protocol";
 
 /** The listening socket, inherited from the supervisor. */
@@ -81,8 +82,13 @@ function serve(conn: number, req: ServiceRequest, fds: number[], distDir: string
   for (const k of Object.keys(process.env)) delete process.env[k];
   Object.assign(process.env, req.env);
   process.argv = [process.execPath, `${distDir}/${req.command}.js`, ...req.args];
+  // Before our PID is sent: a worker that dies here leaves the client free to run the command.
+  faultPoint("service.before-command");
   execBySpawning();
-  process.on("exit", (code) => reply(conn, `${REPLY_EXIT} ${code}`));
+  process.on("exit", (code) => {
+    try { faultPoint("service.after-command"); } catch {}
+    reply(conn, `${REPLY_EXIT} ${code}`);
+  });
   // A caller that goes away (killed, or its terminal closed) takes its command with it, as a
   // kill of the direct command would; what the command left half-done is recovered by the next
   // one, exactly as after a killed direct command.
@@ -101,6 +107,7 @@ export function runWorker(distDir: string, socketPath: string): Promise<void> {
   writeSync(1, "busy\n"); // the supervisor starts the next worker now
   let got: ReturnType<typeof readRequest>;
   try {
+    faultPoint("service.accepted");
     const peer = peerCredentials(conn);
     if (peer.uid !== 0) process.exit(0);
     // Root with fewer rights (reducecap, a chcontext box, seccomp, other namespaces) runs its

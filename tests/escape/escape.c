@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/bpf.h>
+#include <linux/if_ether.h>
 #include <linux/perf_event.h>
 #include <linux/reboot.h>
 #include <linux/sched.h>
@@ -49,6 +50,7 @@
 #include <sys/wait.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <termios.h>
@@ -825,6 +827,80 @@ static void host_abstract(void) {
   BLOCKED("connect @%s: %s; sendto @%s-dgram: %s", name, es, name, ed);
 }
 
+/* A packet socket on the host's stack reads and sends every frame of the host's links: the host's
+ * and other guests' traffic. No cgroup socket hook sees AF_PACKET. */
+static void packet_socket(void) {
+  const char *NAME = "packet_socket";
+  int s = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
+  if (s >= 0) { close(s); ESCAPED("opened a packet socket on this network namespace's links"); }
+  BLOCKED("socket(AF_PACKET): %s", strerror(errno));
+}
+
+/* Network administration of the namespace the guest is in: on the host's stack, the host's links.
+ * lo's MTU is set to its own value, which changes nothing even where it is allowed. */
+static void net_admin_host(void) {
+  const char *NAME = "net_admin_host";
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  if (s < 0) BLOCKED("socket: %s", strerror(errno));
+  struct ifreq r;
+  memset(&r, 0, sizeof r);
+  snprintf(r.ifr_name, sizeof r.ifr_name, "lo");
+  if (ioctl(s, SIOCGIFMTU, &r) < 0) { int e = errno; close(s); BLOCKED("SIOCGIFMTU: %s", strerror(e)); }
+  if (ioctl(s, SIOCSIFMTU, &r) == 0) { close(s); ESCAPED("set lo's MTU (to its own %d) in this network namespace", r.ifr_mtu); }
+  int e = errno;
+  close(s);
+  BLOCKED("SIOCSIFMTU on lo: %s", strerror(e));
+}
+
+/* Not in the suite (it needs a shared-mode guest and a peer): one UDP datagram to DST:PORT with
+ * SRC as its source (IP_PKTINFO), as a guest that tries to send from an address not its own. */
+static int spoof(const char *src, const char *dst, int port) {
+  const char *NAME = "spoof_source";
+  int s = socket(AF_INET, SOCK_DGRAM, 0);
+  if (s < 0) { report(NAME, 0, "socket: %s", strerror(errno)); return 0; }
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(port)};
+  inet_pton(AF_INET, dst, &to.sin_addr);
+  union { char buf[CMSG_SPACE(sizeof(struct in_pktinfo))]; struct cmsghdr align; } u;
+  memset(&u, 0, sizeof u);
+  struct iovec iov = {"spoof", 5};
+  struct msghdr m = {.msg_name = &to, .msg_namelen = sizeof to, .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = IPPROTO_IP;
+  c->cmsg_type = IP_PKTINFO;
+  c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+  struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(c);
+  inet_pton(AF_INET, src, &pi->ipi_spec_dst);
+  if (sendmsg(s, &m, 0) == 5) report(NAME, 1, "sent a datagram from %s", src);
+  else report(NAME, 0, "sendmsg from %s: %s", src, strerror(errno));
+  close(s);
+  return 0;
+}
+
+/* Not an attack: two processes of one guest talking over an abstract unix socket, which a guest
+ * on the host's stack should still be able to do among its own processes. */
+static int abstract_self(void) {
+  const char *NAME = "abstract_self";
+  char name[64];
+  snprintf(name, sizeof name, "vst-self-%d", (int)getpid());
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  memcpy(a.sun_path + 1, name, strlen(name));
+  socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name);
+  int l = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (l < 0 || bind(l, (struct sockaddr *)&a, len) < 0 || listen(l, 1) < 0) { report(NAME, 0, "listen @%s: %s", name, strerror(errno)); return 0; }
+  pid_t child = fork();
+  if (child == 0) {
+    int c = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (connect(c, (struct sockaddr *)&a, len) == 0 && write(c, "hi", 2) == 2) _exit(0);
+    _exit(errno & 255);
+  }
+  int status = 0;
+  waitpid(child, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) report(NAME, 1, "a child connected to its parent's @%s", name);
+  else report(NAME, 0, "a child could not connect to its parent's @%s: %s", name, strerror(WIFEXITED(status) ? WEXITSTATUS(status) : EINTR));
+  close(l);
+  return 0;
+}
+
 struct attack { const char *name; void (*fn)(void); };
 /*
  * Every descriptor of every process in the guest that names a host object: a device node other
@@ -899,7 +975,8 @@ static const struct attack ATTACKS[] = {
   {"userns_clone3", userns_clone3}, {"keyring", keyring}, {"bpf", bpf_map}, {"perf_event_open", perf_event},
   {"cgroup_release_agent", cgroup_release_agent}, {"setns_host", setns_host}, {"state_visible", state_visible},
   {"reaper_write", reaper_write}, {"host_fds", host_fds}, {"pids_limit", pids_limit}, {"memory_limit", memory_limit},
-  {"host_loopback", host_loopback}, {"host_abstract", host_abstract},
+  {"host_loopback", host_loopback}, {"host_abstract", host_abstract}, {"packet_socket", packet_socket},
+  {"net_admin_host", net_admin_host},
   {NULL, NULL},
 };
 
@@ -920,6 +997,8 @@ int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "fds")) return fd_leak();
   if (argc > 1 && !strcmp(argv[1], "tiocsti")) return tiocsti();
   if (argc > 2 && !strcmp(argv[1], "watch")) return watch(atoi(argv[2]));
+  if (argc > 4 && !strcmp(argv[1], "spoof")) return spoof(argv[2], argv[3], atoi(argv[4]));
+  if (argc > 1 && !strcmp(argv[1], "abstract-self")) return abstract_self();
   if (argc > 1 && !strcmp(argv[1], "list")) { for (const struct attack *a = ATTACKS; a->name; a++) puts(a->name); return 0; }
   int all = argc < 2 || !strcmp(argv[1], "all");
   for (const struct attack *a = ATTACKS; a->name; a++) {

@@ -130,6 +130,20 @@ describe.each(["kill", "enospc"])("%s at", (action) => {
       expect(vs(g, "delete", "--force").code).toBe(0);
     });
   }
+  test("vlimit --save: write:nproc (a setting written whole or not at all)", () => {
+    const g = `fs${n++}`;
+    busyboxGuest(h, g, { "rlimits/nproc": "300\n" });
+    expect(vs(g, "start").code).toBe(0);
+    const r = h.run("vlimit", ["-c", g, "--nproc", "200", "--save"], { env: { VSERVER_FAULT: `write:nproc:${action}` } });
+    expect(r.code).not.toBe(0);
+    if (action === "enospc") expect(r.stderr).toContain(`${h.cfg(g)}/rlimits/nproc: no space left`);
+    // The old value, whole; no temporary file read as a setting.
+    expect(readFileSync(`${h.cfg(g)}/rlimits/nproc`, "utf8")).toBe("300\n");
+    expect(vs(g, "stop").code).toBe(0);
+    usable(g);
+    expect(vs(g, "delete", "--force").code).toBe(0);
+  });
+
   test("enter: exec.before-runtime", async () => {
     const g = `fs${n++}`;
     busyboxGuest(h, g);

@@ -5,7 +5,7 @@
 // probe is broken); the programs and their cgroup go with the guest, also after a kill -9 of start.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { REPO, TestHost, busyboxGuest } from "../helpers/host";
 import { startHostSockets, type HostSockets } from "../helpers/host-sockets";
 import { hostStackPrograms, lbackAddress, sharedPrograms } from "../../src/pure/bpf/host-stack-programs";
@@ -13,6 +13,7 @@ import { parseBindAddress } from "../../src/pure/bpf/addresses";
 import { hostAddresses } from "../../src/drivers/net/ip";
 import { unixHookFacts } from "../../src/drivers/bpf/kernel-btf";
 import { createSocketCgroup } from "../../src/drivers/net/socket-cgroup";
+import { abstractUnixScopeAvailable } from "../../src/drivers/landlock";
 
 const h = new TestHost("hoststack");
 const CG2 = `/sys/fs/cgroup/unified/${h.cgroupParent}`;
@@ -82,6 +83,46 @@ describe("a guest on the host's stack", () => {
     const cross = h.vserver("two", "exec", "nc", "-w", "2", lbackOf("one"), "5555");
     expect(cross.stderr).toContain("Operation not permitted");
     expect(h.vserver("two", "exec", "nc", "-w", "2", "127.0.0.1", "5555").stdout).toBe("second\n");
+  });
+
+  test("by default a guest's own processes cannot talk over an abstract socket either (the programs see only the name)", () => {
+    expect(h.vserver("one", "exec", "/escape", "abstract-self").stdout).toMatch(/^abstract_self blocked .*Operation not permitted/);
+  });
+
+  test("security/abstract-sockets scoped: the guest's processes talk over abstract sockets, the host's stay out of reach", () => {
+    // Linux 6.12's Landlock scope; this machine has it, and this test says so if it stops having it.
+    expect(abstractUnixScopeAvailable()).toBe(true);
+    busyboxGuest(h, "scoped", { "security/abstract-sockets": "scoped\n" });
+    copyFileSync(ESC, `${h.vdir("scoped")}/escape`);
+    chmodSync(`${h.vdir("scoped")}/escape`, 0o755);
+    // What the boot scripts start runs in the guest init's domain.
+    writeFileSync(`${h.vdir("scoped")}/etc/init.d/probe`, `#!/bin/sh\n[ "$1" = start ] && ESC_ABSTRACT=${hs.abstract} /escape host_abstract > /boot-probe 2>&1\n[ "$1" = start ] && /escape abstract-self >> /boot-probe 2>&1\nexit 0\n`);
+    chmodSync(`${h.vdir("scoped")}/etc/init.d/probe`, 0o755);
+    symlinkSync("../init.d/probe", `${h.vdir("scoped")}/etc/rc3.d/S30probe`);
+    h.ok("scoped", "start");
+    expect(readFileSync(`/proc/${JSON.parse(readFileSync(`${h.runDir}/scoped`, "utf8")).pid}/cmdline`, "utf8")).toContain("\0scope-abstract-unix\0");
+    const boot = readFileSync(`${h.vdir("scoped")}/boot-probe`, "utf8");
+    expect(boot).toContain(`host_abstract blocked connect @${hs.abstract}: Operation not permitted`);
+    expect(boot).toContain("abstract_self escaped a child connected");
+    // exec, and suexec as another user, go through the same confining step.
+    expect(h.vserver("scoped", "exec", "/escape", "abstract-self").stdout).toStartWith("abstract_self escaped a child connected");
+    expect(escapeIn("scoped")).toContain(`host_abstract blocked connect @${hs.abstract}: Operation not permitted`);
+    const asNobody = h.run("vserver", ["scoped", "suexec", "nobody", "/usr/bin/env", `ESC_ABSTRACT=${hs.abstract}`, "/escape", "host_abstract"]).stdout;
+    expect(asNobody).toContain(`host_abstract blocked connect @${hs.abstract}: Operation not permitted`);
+    // The 127.0.0.1 rules are the programs', and still hold.
+    expect(escapeIn("scoped")).toContain(`host_loopback blocked 127.0.0.1:${hs.port}: Connection refused`);
+    h.ok("scoped", "stop");
+  });
+
+  test("scoped where not every process could be put in the scope is refused, naming the file, and leaves nothing", () => {
+    busyboxGuest(h, "nnp", { "security/abstract-sockets": "scoped\n", "security/allow-new-privileges": "" });
+    const r = h.vserver("nnp", "start");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toBe(`vserver: ${h.cfg("nnp")}/security/abstract-sockets: 'scoped' needs no_new_privs, which security/allow-new-privileges turns off.\n`);
+    busyboxGuest(h, "plain", { "security/abstract-sockets": "scoped\n", "apps/init/style": "plain\n" });
+    expect(h.vserver("plain", "start").stderr).toContain(`${h.cfg("plain")}/security/abstract-sockets: 'scoped' needs the guest init as PID 1`);
+    expect(h.vserver("nnp", "status").code).toBe(3);
+    expect(existsSync(`${h.runDir}/nnp`)).toBe(false);
   });
 
   test("stop removes the programs' cgroup; after a kill -9 of start the next start clears the leftover and works", () => {

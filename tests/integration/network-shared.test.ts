@@ -2,11 +2,12 @@
 // guests stay on the host's stack, their addresses are labelled aliases on the uplink, binds land
 // on their own addresses, outgoing TCP and UDP leave from them, two guests serve one port, the
 // host's 127.0.0.1 stays out of reach, and addresses and programs go at stop and after a killed
-// start. A chbind'ed host command serves the same port beside them. Benchmarking ranges only.
+// start. The host's abstract sockets stay out of reach. A chbind'ed host command serves the same
+// port beside them. Benchmarking ranges only.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { BIN, TestHost, busyboxGuest } from "../helpers/host";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { BIN, REPO, TestHost, busyboxGuest } from "../helpers/host";
 import { TestNet, sh } from "../helpers/testnet";
 import { startHostSockets, type HostSockets } from "../helpers/host-sockets";
 
@@ -28,6 +29,18 @@ const PEER_PORT = 47000 + Math.floor(Math.random() * 1000);
 const addrs = () => sh(["ip", "-o", "addr", "show", "dev", up]).out;
 const context = (name: string) => JSON.parse(readFileSync(`${h.runDir}/${name}`, "utf8")).context as number;
 const listening = (port: number) => sh(["ss", "-ltnH", `sport = :${port}`]).out;
+
+/** The escape program (tests/escape/escape.c), built once, copied into the guest's root. */
+function escapeIn(guest: string): string {
+  const bin = `${h.root}/escape-bin`;
+  if (!existsSync(bin)) {
+    const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", bin, `${REPO}/tests/escape/escape.c`], { stderr: "pipe" });
+    if (cc.exitCode !== 0) throw new Error(`gcc: ${cc.stderr}`);
+  }
+  copyFileSync(bin, `${h.vdir(guest)}/escape`);
+  chmodSync(`${h.vdir(guest)}/escape`, 0o755);
+  return bin;
+}
 
 function webGuest(name: string, files: Record<string, string>): void {
   busyboxGuest(h, name, { "interfaces/mode": "shared\n", "interfaces/dev": up + "\n", ...files });
@@ -105,6 +118,15 @@ describe("shared mode", () => {
     expect(other.stderr).toContain("bind: Operation not permitted");
   });
 
+  test("binds to :: land on the first address (an IPv4 one mapped, so a dual-stack server answers IPv4); the host's IPv6 address is refused", () => {
+    h.ok("sa", "exec", "sh", "-c", "(nc -l -p 7005 :: >/dev/null 2>&1 &); (nc -l -p 7007 2001:db8:52::10 >/dev/null 2>&1 &); sleep 0.3");
+    expect(listening(7005)).toContain("[::ffff:198.18.52.10]:7005");
+    expect(listening(7007)).toContain("[2001:db8:52::10]:7007");
+    const host = h.vserver("sa", "exec", "nc", "-l", "-p", "7006", "2001:db8:52::1");
+    expect(host.code).not.toBe(0);
+    expect(host.stderr).toContain("bind: Operation not permitted");
+  });
+
   test("outgoing TCP and UDP leave from the guest's address", () => {
     expect(h.vserver("sa", "exec", "nc", "-w", "3", "198.18.52.100", String(PEER_PORT)).stdout).toMatch(/^(::ffff:)?198\.18\.52\.10\n$/);
     expect(h.vserver("sb", "exec", "nc", "-w", "3", "198.18.52.100", String(PEER_PORT)).stdout).toMatch(/^(::ffff:)?198\.18\.52\.11\n$/);
@@ -117,6 +139,20 @@ describe("shared mode", () => {
     expect(fromHost).toMatch(/198\.18\.52\.1\n$/);
   });
 
+  test("a datagram with an explicit source (IP_PKTINFO) leaves only from one of the guest's own addresses", async () => {
+    escapeIn("sa");
+    const spoof = (src: string) => h.vserver("sa", "exec", "/escape", "spoof", src, "198.18.52.100", String(PEER_PORT)).stdout.trim();
+    expect(spoof("198.18.52.1")).toBe("spoof_source blocked sendmsg from 198.18.52.1: Operation not permitted");
+    expect(spoof("198.18.52.11")).toBe("spoof_source blocked sendmsg from 198.18.52.11: Operation not permitted");
+    expect(spoof("198.18.52.20")).toBe("spoof_source escaped sent a datagram from 198.18.52.20");
+    // The same from the host, not bound, gets through: the refusals above are the guest's programs.
+    expect(Bun.spawnSync([`${h.root}/escape-bin`, "spoof", "198.18.52.11", "198.18.52.100", String(PEER_PORT)]).stdout.toString().trim()).toStartWith("spoof_source escaped");
+    // The peer saw the allowed one, and none from the host's address.
+    for (let i = 0; i < 40 && !/^udp (::ffff:)?198\.18\.52\.20$/m.test(readFileSync(PEER_LOG, "utf8")); i++) await Bun.sleep(50);
+    expect(readFileSync(PEER_LOG, "utf8")).toMatch(/^udp (::ffff:)?198\.18\.52\.20$/m);
+    expect(readFileSync(PEER_LOG, "utf8")).not.toMatch(/^udp (::ffff:)?198\.18\.52\.1$/m);
+  });
+
   test("the host's 127.0.0.1 service stays out of reach; the guest's own loopback works", () => {
     const r = h.vserver("sb", "exec", "nc", "-w", "2", "127.0.0.1", String(hs.port));
     expect(r.stdout).not.toContain("host-loopback");
@@ -124,6 +160,29 @@ describe("shared mode", () => {
     const lb = `127.1.${context("sb") >> 8}.${context("sb") & 255}`;
     expect(listening(7010)).toContain(`${lb}:7010`);
     expect(h.vserver("sb", "exec", "nc", "-w", "2", "127.0.0.1", "7010").stdout).toBe("mine\n");
+  });
+
+  test("the host's abstract unix sockets stay out of reach; the host itself still reaches them", () => {
+    const bin = escapeIn("sb");
+    const inGuest = h.vserver("sb", "exec", "/usr/bin/env", `ESC_ABSTRACT=${hs.abstract}`, "/escape", "host_abstract").stdout;
+    expect(inGuest).toMatch(/^host_abstract blocked connect @\S+: Operation not permitted; sendto @\S+-dgram: Operation not permitted/m);
+    const onHost = Bun.spawnSync([bin, "host_abstract"], { env: { ...process.env, ESC_ABSTRACT: hs.abstract } }).stdout.toString();
+    expect(onHost).toMatch(/^host_abstract escaped/m);
+  });
+
+  test("with security/abstract-sockets scoped, a shared-mode guest's own abstract sockets work and the host's stay out of reach", () => {
+    webGuest("sf", { "interfaces/00/ip": "198.18.52.40\n", "security/abstract-sockets": "scoped\n" });
+    escapeIn("sf");
+    h.ok("sf", "start");
+    try {
+      expect(h.vserver("sf", "exec", "/escape", "abstract-self").stdout).toStartWith("abstract_self escaped a child connected");
+      expect(h.vserver("sf", "exec", "/usr/bin/env", `ESC_ABSTRACT=${hs.abstract}`, "/escape", "host_abstract").stdout).toContain(`host_abstract blocked connect @${hs.abstract}: Operation not permitted`);
+      // Its addresses are still its only ones.
+      expect(h.vserver("sf", "exec", "nc", "-w", "3", "198.18.52.100", String(PEER_PORT)).stdout).toMatch(/^(::ffff:)?198\.18\.52\.40\n$/);
+    } finally {
+      h.ok("sf", "stop");
+    }
+    expect(addrs()).not.toContain("198.18.52.40");
   });
 
   test("a chbind'ed host command serves the same port on the host's address beside the guests", async () => {

@@ -4,7 +4,7 @@
 // garbled, as a maker killed between create and write leaves it) does not block for ever.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { TestHost, busyboxGuest } from "../helpers/host";
 
 const h = new TestHost("disk");
@@ -68,6 +68,90 @@ test("stop stops a running guest on a full disk", () => {
   } finally {
     unfill();
   }
+});
+
+test("a full disk never leaves half a line in the journal or the guest's log", () => {
+  h.ok("full", "start");
+  // Each file ends 24 bytes short of a page: the next line crosses into a page the full tmpfs
+  // cannot give, so without care its first 24 bytes would land and the rest be lost.
+  const journal = `${h.logDir}/events.log`;
+  const files = [journal, `${h.logDir}/full.log`];
+  const pad = (f: string) => {
+    const size = readFileSync(f).length;
+    const want = 4096 - 24 - (size % 4096) + (size % 4096 > 4096 - 24 - 20 ? 4096 : 0);
+    appendFileSync(f, `{"pad":"${"x".repeat(want - 11)}"}\n`);
+    return readFileSync(f).length;
+  };
+  const sizes = files.map(pad);
+  fill();
+  try {
+    // A start of a running guest writes its journal line only, and frees nothing first.
+    expect(h.vserver("full", "start").stderr).toMatch(/already running/);
+    expect(readFileSync(journal).length).toBe(sizes[0]!);
+    // Stop writes its first log line before it frees anything.
+    expect(h.vserver("full", "stop").code).toBe(0);
+    for (const f of files) expect(readFileSync(f, "utf8").endsWith("\n")).toBe(true);
+    for (const line of readFileSync(journal, "utf8").trim().split("\n")) JSON.parse(line);
+    expect(readFileSync(files[1]!, "utf8")).not.toContain("=== \n");
+  } finally {
+    unfill();
+  }
+  // With space again, lines are written as before.
+  h.ok("full", "start");
+  h.ok("full", "stop");
+  expect(readFileSync(journal, "utf8").trim().split("\n").pop()).toMatch(/"op":"stop","guest":"full"/);
+});
+
+test("settings saved on a full disk keep their old value, and the file is named", () => {
+  const cfg = h.cfg("full");
+  mkdirSync(`${cfg}/rlimits`, { recursive: true });
+  writeFileSync(`${cfg}/rlimits/nproc`, "300\n");
+  writeFileSync(`${cfg}/cflags`, "\n");
+  h.ok("full", "start");
+  fill();
+  try {
+    const cases: Array<[string, string[], string]> = [
+      ["vlimit", ["-c", "full", "--nproc", "200", "--save"], `${cfg}/rlimits/nproc`],
+      ["vattribute", ["--xid", "full", "--set", "--flag", "private"], `${cfg}/cflags`],
+      ["vuname", ["-s", "--xid", "full", "-t", "nodename=elsewhere", "--save"], `${cfg}/uts/nodename`],
+    ];
+    // A setting that was not there yet must not be left behind empty.
+    const fresh = h.run("vlimit", ["-c", "full", "--nofile", "1000", "--save"]);
+    expect(fresh.stderr).toContain(`${cfg}/ulimits/nofile: no space left`);
+    expect(existsSync(`${cfg}/ulimits/nofile`)).toBe(false);
+    for (const [cmd, args, file] of cases) {
+      const before = readFileSync(file, "utf8");
+      const r = h.run(cmd, args);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`${file}: no space left`);
+      expect(r.stderr.trim().split("\n").length).toBe(1);
+      expect(readFileSync(file, "utf8")).toBe(before);
+      expect(readdirSync(file.slice(0, file.lastIndexOf("/"))).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    }
+  } finally {
+    unfill();
+  }
+  expect(h.run("vlimit", ["-c", "full", "--nproc", "200", "--save"]).code).toBe(0);
+  expect(readFileSync(`${cfg}/rlimits/nproc`, "utf8").trim()).toBe("200");
+  h.ok("full", "stop");
+  rmSync(`${cfg}/rlimits`, { recursive: true });
+  rmSync(`${cfg}/cflags`);
+});
+
+test("chcontext on a full disk names the label it could not write, and leaves none", () => {
+  h.ok("--list"); // the run directory exists, as on any used installation
+  fill();
+  try {
+    const r = h.run("chcontext", ["true"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`cannot write ${h.runDir}/\\.contexts/\\d+: no space left`));
+    expect(r.stderr.trim().split("\n").length).toBe(1);
+    expect(existsSync(`${h.runDir}/.contexts`)).toBe(false);
+  } finally {
+    unfill();
+  }
+  expect(h.run("chcontext", ["true"]).code).toBe(0);
+  expect(existsSync(`${h.runDir}/.contexts`)).toBe(false);
 });
 
 test("start on a full disk fails naming the file, and leaves nothing behind", () => {

@@ -225,3 +225,106 @@ describe("a kill -9 of the service in the middle of an operation", () => {
     });
   }
 });
+
+describe("the service killed at each of its named steps (VSERVER_FAULT)", () => {
+  // The points are in drivers/fault.ts's list (docs/architecture.md): the supervisor's read the
+  // service's own environment, a worker's read the service's until it takes its caller's.
+  beforeAll(() => {
+    busyboxGuest(h, "sf");
+    h.ok("sf", "start");
+  });
+
+  async function stopService(): Promise<void> {
+    h.run("vserverd", ["--stop"]);
+    await until(() => servicePid() === undefined);
+  }
+
+  function serviceWith(fault: string) {
+    return Bun.spawn([`${BIN}/vserverd`], { env: { ...h.env, VSERVER_FAULT: fault }, stdout: "ignore", stderr: "pipe" });
+  }
+
+  /** Run `vserver sf exec echo ok`; say whether the service ran it (its journal line names the PID that did). */
+  async function execOk(env: Record<string, string> = {}): Promise<{ code: number; stderr: string; served: boolean }> {
+    const p = Bun.spawn([`${BIN}/vserver`, "sf", "exec", "echo", "ok"], { env: { ...h.env, ...env }, stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    expect(out).toBe("ok\n");
+    const last = readFileSync(`${h.logDir}/events.log`, "utf8").trim().split("\n").reverse().map((l) => JSON.parse(l)).find((e) => e.op === "exec" && e.guest === "sf");
+    // A direct run is the client's own process (it execs the runtime); a served one is a worker.
+    return { code, stderr: err, served: last.pid !== p.pid };
+  }
+
+  /** Whatever happened, the next calls work and are served by a service the client started again. */
+  async function recovered(): Promise<void> {
+    const first = await execOk();
+    expect(first.code).toBe(0);
+    await until(serviceUp);
+    const next = await execOk();
+    expect(next.code).toBe(0);
+    expect(next.served).toBe(true);
+  }
+
+  for (const point of ["service.after-lock", "service.after-listen"]) {
+    test(`the supervisor killed at ${point}: the next command runs directly and starts it again`, async () => {
+      await stopService();
+      const p = serviceWith(`${point}:kill`);
+      await p.exited;
+      expect(p.signalCode).toBe("SIGKILL");
+      // Its lock names a dead process, and after-listen left a socket nobody listens on.
+      expect(servicePid()).toBeUndefined();
+      expect(existsSync(socket())).toBe(point === "service.after-listen");
+      const r = await execOk();
+      expect(r.code).toBe(0);
+      expect(r.served).toBe(false);
+      await recovered();
+    });
+  }
+
+  test("a service that cannot make its socket (full disk) says so naming it, and holds nothing", async () => {
+    await stopService();
+    const p = serviceWith("service.after-lock:enospc");
+    const err = await new Response(p.stderr).text();
+    expect(await p.exited).not.toBe(0);
+    expect(err).toContain(`no space left on device, write '${socket()}'`);
+    expect(err.trim().split("\n").length).toBe(1);
+    expect(existsSync(`${h.root}/run/vservers/.service/service.lock`)).toBe(false);
+    expect(existsSync(socket())).toBe(false);
+    await recovered();
+  });
+
+  test("a worker killed when it took the connection: the client runs the command itself", async () => {
+    await stopService();
+    const p = serviceWith("service.accepted:kill");
+    try {
+      await until(serviceUp);
+      for (let i = 0; i < 3; i++) {
+        const r = await execOk();
+        expect(r.code).toBe(0);
+        expect(r.stderr).toBe("");
+        expect(r.served).toBe(false);
+      }
+    } finally {
+      await stopService();
+      await p.exited;
+    }
+    await recovered();
+  });
+
+  test("a worker killed after it took the caller's environment, before the command: the client runs it itself", async () => {
+    await recovered();
+    const r = await execOk({ VSERVER_FAULT: "service.before-command:kill" });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(r.served).toBe(false);
+    await recovered();
+  });
+
+  test("a worker killed after the command, before its exit status: the client says so plainly", async () => {
+    await recovered();
+    const r = await execOk({ VSERVER_FAULT: "service.after-command:kill" });
+    // The command ran (its output came), but its status is lost: not 0, and one sentence why.
+    expect(r.served).toBe(true);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toMatch(/^vserver: the host service's worker died before it reported the command's exit status; .*\n$/);
+    await recovered();
+  });
+});

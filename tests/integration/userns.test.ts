@@ -50,7 +50,10 @@ beforeAll(() => {
   busyboxGuest(h, "u2", { context: "41001\n" });
   busyboxGuest(h, "priv", { context: "41002\n", "security/privileged": "" });
   busyboxGuest(h, "ns", { context: "41003\n", "interfaces/mode": "none\n" });
-  for (const g of ["u1", "u2", "priv", "ns"]) h.ok(g, "start");
+  // NET_ADMIN given: over a namespace of its own (spaces/net), and on the host's stack.
+  busyboxGuest(h, "na", { context: "41004\n", bcapabilities: "NET_ADMIN\n", "spaces/net": "" });
+  busyboxGuest(h, "nh", { context: "41005\n", bcapabilities: "NET_ADMIN\n" });
+  for (const g of ["u1", "u2", "priv", "ns", "na", "nh"]) h.ok(g, "start");
 });
 
 afterAll(() => {
@@ -117,6 +120,22 @@ describe("user namespaces", () => {
     // shows a guest without NET_BIND_SERVICE refused). Its own loopback only: no host port is taken.
     const bindLo = "nc -l -p 80 127.0.0.1 & p=$!; sleep 0.5; if kill $p 2>/dev/null; then echo bound; else echo refused; fi";
     expect(h.inGuest("u2", "sh", "-c", bindLo).stdout.trim()).toBe("bound");
+  });
+
+  test("NET_ADMIN, where a guest is given it, reaches its own network namespace only", () => {
+    const hostLo = Bun.spawnSync(["ip", "-o", "addr", "show", "dev", "lo"]).stdout.toString();
+    // Its own namespace (spaces/net: made inside its user namespace): its links are its to change.
+    const own = h.inGuest("na", "sh", "-c", "ip addr add 198.18.99.4/32 dev lo && ip -o addr show dev lo");
+    expect(own.code).toBe(0);
+    expect(own.stdout).toContain("198.18.99.4/32");
+    // The host's stack belongs to the host's user namespace: the capability means nothing there.
+    const host = h.inGuest("nh", "ip", "addr", "add", "198.18.99.5/32", "dev", "lo");
+    expect(host.code).not.toBe(0);
+    expect(host.stderr).toMatch(/Operation not permitted/);
+    // ... though it holds it (CAP_NET_ADMIN is bit 12): the refusal is the namespace's.
+    const eff = /CapEff:\s+([0-9a-f]+)/.exec(h.inGuest("nh", "cat", "/proc/self/status").stdout)![1]!;
+    expect((BigInt(`0x${eff}`) >> 12n) & 1n).toBe(1n);
+    expect(Bun.spawnSync(["ip", "-o", "addr", "show", "dev", "lo"]).stdout.toString()).toBe(hostLo);
   });
 
   test("security/privileged opts out: no user namespace, guest root is the host's root", () => {

@@ -54,7 +54,7 @@ const KEYS = [
   "context", "name", "nice", "bcapabilities", "cflags", "fstab", "shell", "uts/nodename", "uts/domainname",
   "rlimits/nproc", "rlimits/rss", "rlimits/as", "ulimits/nofile", "cgroup/cpu.shares", "spaces/net", "apps/init/style",
   "apps/init/runlevel", "apps/init/killseq", "apps/init/cmd.start", "apps/init/environment", "apps/init/mark",
-  "apps/init/depends", "security/seccomp", "sched/priority-bias",
+  "apps/init/depends", "security/seccomp", "security/abstract-sockets", "sched/priority-bias",
 ];
 
 // Not a regular file: refused for every key that holds a value.
@@ -120,6 +120,11 @@ describe("values with one meaning", () => {
   });
   test("a vdir link to / is the root /, not an empty path", () => {
     expect(load("vdir", (p) => symlinkSync("/", p)).g!.vdir).toBe("/");
+  });
+  test("security/abstract-sockets: refused by default, scoped when asked, anything else named", () => {
+    expect(load("nice", text("0\n")).g!.abstractSockets.mode).toBe("refused");
+    expect(load("security/abstract-sockets", text("scoped\n")).g!.abstractSockets.mode).toBe("scoped");
+    refusedNaming(load("security/abstract-sockets", text("allowed\n")), /not an abstract-socket setting \(refused or scoped\)/);
   });
   test("context 0 and context 1 are refused", () => {
     refusedNaming(load("context", text("0\n")), /below the smallest/);

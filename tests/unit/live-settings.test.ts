@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { capsFromMask } from "../../src/pure/cap-mask";
 import {
-  capsFromMask, editConfigList, formatLimitRow, memoryBytesToPages, parseLimitValue, parseProcLimits,
+  editConfigList, formatLimitRow, memoryBytesToPages, parseLimitValue, parseProcLimits,
   parseUtsTag, sharesToWeight, utsRefusal, utsValueProblem, weightToShares,
 } from "../../src/pure/live-settings";
 

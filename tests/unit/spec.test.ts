@@ -94,6 +94,12 @@ describe("OCI spec", () => {
     expect(spec({}).linux.seccomp.defaultAction).toBe("SCMP_ACT_ALLOW");
     expect(spec({ "security/seccomp": "unconfined\n" }).linux.seccomp).toBeUndefined();
   });
+
+  test("packet sockets are refused on the host's stack only", () => {
+    const packet = (s: any) => s.linux.seccomp.syscalls.some((r: any) => r.names[0] === "socket" && r.args?.[0]?.index === 0 && r.args[0].value === 17);
+    expect(packet(spec({}))).toBe(true);
+    expect(packet(spec({ "spaces/net": "" }))).toBe(false);
+  });
 });
 
 describe("seccomp profile", () => {

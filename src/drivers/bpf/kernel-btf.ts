@@ -43,7 +43,10 @@ export function unixHookFacts(cacheFile?: string): UnixHookFacts | undefined {
     } catch {}
   }
   const facts = readFacts();
-  if (cacheFile) writeFileAtomic(cacheFile, JSON.stringify({ boot, facts: facts ?? null }) + "\n");
+  if (cacheFile) {
+    // A cache: a full disk costs the next start the 25 ms again, never this start.
+    try { writeFileAtomic(cacheFile, JSON.stringify({ boot, facts: facts ?? null }) + "\n"); } catch {}
+  }
   return facts;
 }
 

@@ -148,8 +148,8 @@ function niced(argv: string[], nice?: number): string[] {
 }
 
 /** The runtime's run/create command without the view or nice prefix. */
-export function launchArgv(rt: Runtime, how: "run" | "create", id: string, bundle: string, statusPipe: boolean): string[] {
-  const args = [how, ...(how === "run" ? ["--detach"] : []), ...(statusPipe ? ["--preserve-fds=1"] : []), "--pid-file", `${bundle}/pid`, "--bundle", bundle, id];
+export function launchArgv(rt: Runtime, how: "run" | "create", id: string, bundle: string, preservedFds: number): string[] {
+  const args = [how, ...(how === "run" ? ["--detach"] : []), ...(preservedFds ? [`--preserve-fds=${preservedFds}`] : []), "--pid-file", `${bundle}/pid`, "--bundle", bundle, id];
   return bareLogged(rt, `${bundle}/runtime.log`, args);
 }
 
@@ -162,21 +162,23 @@ export function deleteArgv(rt: Runtime, id: string): string[] {
  * Start a container detached (`run`), or only create it (`create`, for settings the OCI spec
  * cannot carry; `startContainer` follows). Its stdout and stderr (and those of PID 1) go to
  * logFd. With `statusPipe`, PID 1 gets the write end of a new pipe as fd 3 and the read end
- * (non-blocking) is returned: our guest init reports its start command there.
+ * (non-blocking) is returned: our guest init reports its start command there. With `execSocket`
+ * too, PID 1 gets that listening socket as fd 4 (pure/guest-exec-protocol.ts).
  *
  * With `joinCgroup2`, the container is created, its PID 1 moved into that directory while it
  * still waits for `start` (so before anything of the guest's runs), and then started. Joining
  * the runtime itself instead would put its helper processes there too, whose zombies count as
  * the guest's processes on hosts whose init is slow to reap them.
  */
-export async function launchContainer(rt: Runtime, how: "run" | "create", id: string, bundle: string, logFd: number, o: { nice?: number; statusPipe?: boolean } = {}): Promise<number | undefined> {
+export async function launchContainer(rt: Runtime, how: "run" | "create", id: string, bundle: string, logFd: number, o: { nice?: number; statusPipe?: boolean; execSocket?: number } = {}): Promise<number | undefined> {
   const errLog = `${bundle}/runtime.log`;
   rmSync(errLog, { force: true });
   const step = rt.joinCgroup2 ? "create" : how;
-  const argv = niced([...prefix(rt, true), ...launchArgv(rt, step, id, bundle, !!o.statusPipe)], o.nice);
+  const argv = niced([...prefix(rt, true), ...launchArgv(rt, step, id, bundle, o.statusPipe ? (o.execSocket !== undefined ? 2 : 1) : 0)], o.nice);
   // stdin is an empty pipe, never the host's /dev/null: the runtime hands PID 1 its stdio as they
   // are, and in a user namespace even chowns them to the guest's root.
-  const p = Bun.spawn(argv, { stdio: ["pipe", logFd, logFd, ...(o.statusPipe ? ["pipe" as const] : [])] });
+  const extra = o.statusPipe ? ["pipe" as const, ...(o.execSocket !== undefined ? [o.execSocket] : [])] : [];
+  const p = Bun.spawn(argv, { stdio: ["pipe", logFd, logFd, ...extra] });
   (p.stdin as import("bun").FileSink).end();
   const code = await p.exited;
   const fd = o.statusPipe ? (p.stdio[3] as number) : undefined;

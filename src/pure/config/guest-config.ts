@@ -10,6 +10,7 @@ import { unsupportedWarnings, type ConfigWarning } from "./known-keys";
 import { biasToShares, cpuShareOf } from "../sched";
 import { ccapMeaning } from "./ccaps";
 import { parsePersonality, type MachineSetting, type PersonalitySetting } from "./personality";
+import { readSetting } from "./settings";
 import { parseKillSeq, type KillStep } from "./killseq";
 import { parseCflags, SUPPORTED_CFLAGS } from "./cflags";
 import { isValidGuestName } from "../paths";
@@ -72,6 +73,11 @@ export interface GuestConfig {
   /** `personality` and `uts/machine`: applied at start as the runtime's personality (pure/config/personality.ts). */
   personality?: PersonalitySetting;
   utsMachine?: MachineSetting;
+  /**
+   * security/abstract-sockets, for a guest on the host's stack: `refused` (no abstract unix
+   * socket at all) or `scoped` (its own processes' only, through Landlock); docs/networking.md.
+   */
+  abstractSockets: { mode: "refused" | "scoped"; file: string };
   warnings: ConfigWarning[];
 }
 
@@ -113,9 +119,6 @@ const RLIMIT_RANGE: Record<string, { max: number; what: string }> = {
   as: { max: 2 ** 40, what: "pages of 4 KiB" },
 };
 
-/** Keys that describe one guest's identity: never taken from .defaults. */
-const NO_DEFAULTS = new Set(["name", "context", "vdir", "uts/nodename", "uts/domainname"]);
-
 export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const { guest, defaults, cfgDir } = src;
   const file = (rel: string) => `${cfgDir}/${rel}`;
@@ -124,13 +127,16 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const lookup = (rel: string): { content: string; path: string } | undefined => {
     const g = settingText(guest, rel, file(rel));
     if (g !== undefined) return { content: g, path: file(rel) };
-    if (NO_DEFAULTS.has(rel)) return undefined;
+    if (!readSetting(rel).fromDefaults) return undefined;
     const d = settingText(defaults, rel, defFile(rel));
     if (d !== undefined) return { content: d, path: defFile(rel) };
     return undefined;
   };
   /** A setting of this guest alone (never from .defaults). */
-  const own = (rel: string) => settingText(guest, rel, file(rel));
+  const own = (rel: string) => {
+    if (readSetting(rel).fromDefaults) throw new Error(`internal: '${rel}' is read as the guest's own, but settings.ts lets it come from .defaults`);
+    return settingText(guest, rel, file(rel));
+  };
   const sc = (rel: string) => {
     const f = lookup(rel);
     return f ? { value: scalar(f.content), path: f.path } : undefined;
@@ -282,8 +288,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const fstabSrc = lookup("fstab");
   const fstab = parseFstab(fstabSrc?.content ?? DEFAULT_FSTAB, fstabSrc?.path ?? file("fstab"));
 
-  const netSrc = sc("spaces/net");
-  const netNamespace = guest.has("spaces/net") && netSrc?.value !== "0";
+  const netNamespace = guest.has("spaces/net") && scalar(own("spaces/net")) !== "0";
 
   const shellSrc = sc("shell");
   const shell = shellSrc?.value ? shellSrc.value.split(/\s+/) : undefined;
@@ -298,6 +303,11 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const pers = persSrc ? parsePersonality(persSrc.content, persSrc.path) : undefined;
   const machineSrc = sc("uts/machine");
   const persWarnings: ConfigWarning[] = pers?.flagsIgnored ? [{ file: persSrc!.path, message: "not supported: personality flags are not applied (only the type is)" }] : [];
+  const absSrc = sc("security/abstract-sockets");
+  const absMode = absSrc?.value ?? "refused";
+  if (absMode !== "refused" && absMode !== "scoped") {
+    throw new ConfigError(`${absSrc!.path}: '${absMode}' is not an abstract-socket setting (refused or scoped).`, { file: absSrc!.path });
+  }
 
   return {
     name,
@@ -334,6 +344,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     seccomp: seccompRaw,
     noNewPrivileges: !guest.has("security/allow-new-privileges"),
     userNamespace: !guest.has("security/privileged"),
+    abstractSockets: { mode: absMode, file: absSrc?.path ?? file("security/abstract-sockets") },
     warnings: [...ccapWarnings, ...persWarnings, ...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
   };
 }

@@ -156,7 +156,7 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
   const personality = personalityDomain(g.personality, g.utsMachine, facts.arch);
   if (personality) linux.personality = { domain: personality };
   if (g.seccomp === "default") {
-    linux.seccomp = defaultSeccomp({ sysAdmin, lock: g.cflags.has("lock"), arch: facts.arch });
+    linux.seccomp = defaultSeccomp({ sysAdmin, lock: g.cflags.has("lock"), arch: facts.arch, hostNetwork: !g.netNamespace && !facts.netnsPath });
   }
 
   return {
@@ -165,7 +165,7 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
       terminal: false,
       user: { uid: 0, gid: 0 },
       args: facts.args,
-      env: [...g.environment, "container=vserver", `VSERVER_NAME=${g.name}`],
+      env: guestEnvironment(g),
       cwd: "/",
       capabilities: { bounding: caps, effective: caps, permitted: caps },
       rlimits: g.ulimits.map((u) => ({ type: u.type, hard: u.hard, soft: u.soft })),
@@ -176,4 +176,9 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
     mounts,
     linux,
   };
+}
+
+/** The environment of the guest's processes: its init's, and every exec's. */
+export function guestEnvironment(g: GuestConfig): string[] {
+  return [...g.environment, "container=vserver", `VSERVER_NAME=${g.name}`];
 }

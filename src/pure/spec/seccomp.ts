@@ -11,6 +11,8 @@ export interface SeccompOptions {
   lock: boolean;
   /** uname -m of the host, to name the syscall ABIs. */
   arch: string;
+  /** The guest shares the host's network namespace (no interfaces/, or mode shared). */
+  hostNetwork?: boolean;
 }
 
 interface Rule {
@@ -35,6 +37,7 @@ export const CLONE_NS_FLAGS: Record<string, number> = {
   CLONE_NEWTIME: 0x00000080,
 };
 
+const AF_PACKET = 17;
 const TIOCSTI = 0x5412;
 const TIOCLINUX = 0x541c;
 const ADDR_NO_RANDOMIZE = 0x0040000;
@@ -100,6 +103,16 @@ export function defaultSeccomp(opts: SeccompOptions): object {
     rules.push(deny(["clone3"], ENOSYS));
     rules.push(...denyWithBits("unshare", 0, bits));
     rules.push(...denyWithBits("clone", 0, bits.filter((b) => b !== CLONE_NS_FLAGS.CLONE_NEWTIME)));
+  }
+
+  if (opts.hostNetwork) {
+    // A packet socket on the host's stack reads and sends every frame of every host link, the
+    // host's and other guests' traffic, and no cgroup socket hook sees it (sock_create runs for
+    // inet sockets only). Only a privileged guest given NET_RAW could open one: in a user
+    // namespace the kernel refuses it, since the host's network namespace is not the guest's.
+    // 32-bit programs that make sockets through socketcall(2) pass the family in memory, which
+    // seccomp cannot read: that path stays open to such a guest (docs/security.md).
+    rules.push({ names: ["socket"], action: "SCMP_ACT_ERRNO", errnoRet: EPERM, args: [{ index: 0, value: AF_PACKET, op: "SCMP_CMP_EQ" }] });
   }
 
   return {

@@ -1,0 +1,123 @@
+// exec has two ways into a guest (control/exec.ts): through the guest's own init, which forks the
+// command inside (native/guest-exec.c), and through the runtime's exec. Both must give the same
+// command the same policy; each is chosen when it should be; and the init's way falls back to the
+// runtime's when the guest's init cannot give the policy or does not answer.
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { TestHost, busyboxGuest, BIN } from "../helpers/host";
+
+const h = new TestHost("execpath");
+afterAll(() => h.cleanup());
+
+const RUNTIME = { VSERVER_EXEC: "runtime" };
+
+/** Which way the command came in: a child of the init's exec handler, or of a process outside. */
+const WAY = "cat /proc/$PPID/comm 2>/dev/null || echo outside";
+
+/** What a command sees of its policy, in one text. */
+const POLICY = [
+  "id", "ulimit -n", "ulimit -Hu", "grep -E '^(Cap(Prm|Eff|Bnd|Amb|Inh)|NoNewPrivs|Seccomp):' /proc/self/status",
+  "env | grep -v '^PWD=\\|^SHLVL=\\|^_=' | sort", "pwd", "cut -d' ' -f19 /proc/self/stat", "cat /proc/self/cgroup | sort | md5sum",
+  "for n in pid mnt net uts ipc user cgroup; do readlink /proc/self/ns/$n; done",
+].join("; ");
+
+describe("exec through the guest's init and through the runtime", () => {
+  beforeAll(() => {
+    busyboxGuest(h, "ep", { "ulimits/nofile": "256\n", "ulimits/nproc.hard": "400\n", nice: "3\n" });
+    h.ok("ep", "start");
+  });
+
+  test("by default a command with pipes on its stdio comes in through the init", () => {
+    expect(h.inGuest("ep", "sh", "-c", WAY).stdout).toBe("vserver-exec\n");
+    expect(h.run("vserver", ["ep", "exec", "sh", "-c", WAY], { env: RUNTIME }).stdout).toBe("outside\n");
+  });
+
+  test("both ways give the same user, limits, nice, capabilities, seccomp, environment, cgroups and namespaces", () => {
+    const byInit = h.inGuest("ep", "sh", "-c", POLICY);
+    const byRuntime = h.run("vserver", ["ep", "exec", "sh", "-c", POLICY], { env: RUNTIME });
+    expect(byInit.stderr).toBe("");
+    expect(byInit.code).toBe(0);
+    expect(byInit.stdout).toContain("256\n400\n");
+    expect(byInit.stdout).toContain("NoNewPrivs:\t1");
+    expect(byInit.stdout).toContain("HOME=/root");
+    expect(byInit.stdout).toBe(byRuntime.stdout);
+  });
+
+  test("suexec: a user other than root gets no capabilities either way", () => {
+    const q = "id -u; grep -E '^Cap(Prm|Eff):' /proc/self/status";
+    const byInit = h.vserver("ep", "suexec", "1000", "sh", "-c", q);
+    const byRuntime = h.run("vserver", ["ep", "suexec", "1000", "sh", "-c", q], { env: RUNTIME });
+    expect(byInit.stdout).toBe("1000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\n");
+    expect(byInit.stdout).toBe(byRuntime.stdout);
+  });
+
+  test("stdin, stdout, stderr and the exit status are the caller's", () => {
+    const r = h.run("vserver", ["ep", "exec", "sh", "-c", "tr a-z A-Z; echo err >&2; exit 7"], { input: "hello\n" });
+    expect(r.code).toBe(7);
+    expect(r.stdout).toBe("HELLO\n");
+    expect(r.stderr).toBe("err\n");
+    expect(h.inGuest("ep", "sh", "-c", "kill -9 $$").code).toBe(137);
+  });
+
+  test("a command that does not exist fails with one line and a non-zero status", () => {
+    const r = h.inGuest("ep", "no-such-command");
+    expect(r.code).toBe(127);
+    expect(r.stderr).toBe("vserver: cannot run no-such-command in the guest: No such file or directory\n");
+  });
+
+  test("a host file on stdout is never handed in: the runtime's way relays it", () => {
+    const out = `${h.root}/way.out`;
+    const r = Bun.spawnSync(["sh", "-c", `${BIN}/vserver ep exec sh -c '${WAY}; ls -l /proc/self/fd/1' > ${out}`], { env: h.env });
+    expect(r.exitCode).toBe(0);
+    const text = readFileSync(out, "utf8");
+    expect(text).toStartWith("outside\n");
+    // What stands for the file is the host's relay (a pipe or a socket pair), never the file.
+    expect(text).toMatch(/-> (pipe|socket):\[\d+\]\n$/);
+  });
+
+  test("a signal to exec reaches the command, which the init started", async () => {
+    const p = Bun.spawn([`${BIN}/vserver`, "ep", "exec", "sh", "-c", `trap 'echo got-term; exit 9' TERM; ${WAY}; while :; do sleep 0.1; done`], { env: h.env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(first).toBe("vserver-exec\n");
+    p.kill("SIGTERM");
+    expect(await p.exited).toBe(9);
+    let rest = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += new TextDecoder().decode(value);
+    }
+    expect(rest).toBe("got-term\n");
+  });
+
+  test("when the init cannot give the policy (the guest reniced it), exec falls back to the runtime", () => {
+    h.inGuest("ep", "renice", "-n", "19", "-p", "1");
+    try {
+      const r = h.inGuest("ep", "sh", "-c", `${WAY}; cut -d' ' -f19 /proc/self/stat`);
+      expect(r.stdout).toBe("outside\n3\n");
+    } finally {
+      // Back to the guest's nice: only the host can raise PID 1's priority again.
+      Bun.spawnSync(["renice", "-n", "3", "-p", String(JSON.parse(readFileSync(`${h.root}/run/vservers/ep`, "utf8")).pid)]);
+    }
+    expect(h.inGuest("ep", "sh", "-c", WAY).stdout).toBe("vserver-exec\n");
+  });
+
+  test("the exec socket is not in the guest, and nothing of the guest can connect to it", () => {
+    const r = h.inGuest("ep", "sh", "-c", "ls -l /proc/1/fd/ 2>&1; find / -xdev -name exec.sock 2>/dev/null; echo done");
+    expect(r.stdout).not.toContain("exec.sock");
+    expect(r.stdout).toEndWith("done\n");
+  });
+
+  test("a guest whose PID 1 is its own (plain) is reached through the runtime", () => {
+    busyboxGuest(h, "pl", { "apps/init/style": "plain\n" });
+    h.ok("pl", "start");
+    try {
+      expect(h.inGuest("pl", "sh", "-c", WAY).stdout).toBe("outside\n");
+      expect(h.inGuest("pl", "sh", "-c", "ulimit -n").code).toBe(0);
+    } finally {
+      h.ok("pl", "stop");
+    }
+  });
+});
