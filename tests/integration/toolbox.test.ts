@@ -234,7 +234,9 @@ describe("util-vserver's other verbs and flags: honoured, or refused with the re
     expect(info(String(rec.context), "CANONIFY").stdout).toBe("g\n");
     const sleeper = h.inGuest("g", "sh", "-c", "sleep 30 >/dev/null 2>&1 & echo ok");
     expect(sleeper.code).toBe(0);
-    const child = readFileSync(`/sys/fs/cgroup/pids${rec.cgroupPath}/cgroup.procs`, "utf8").trim().split("\n").map(Number).find((p) => p !== rec.pid)!;
+    const comm = (p: number) => { try { return readFileSync(`/proc/${p}/comm`, "utf8").trim(); } catch { return ""; } };
+    const child = readFileSync(`/sys/fs/cgroup/pids${rec.cgroupPath}/cgroup.procs`, "utf8").trim().split("\n").map(Number).find((p) => comm(p) === "sleep")!;
+    expect(child).toBeGreaterThan(0);
     expect(info(String(child), "INITPID_PID").stdout).toBe(`${rec.pid}\n`);
     expect(info(String(child), "PXID").stdout).toBe("0\n");
     one(info("g", "APIVER"), "APIVER: ");
