@@ -10,9 +10,9 @@ BUN := $(CURDIR)/node_modules/.bin/bun
 COMMANDS = $(shell $(BUN) src/cli/commands.ts 2>/dev/null)
 CFLAGS_HARDENED := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 CFLAGS_CLIENT := $(CFLAGS_HARDENED) -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"' -Ibuild
-DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3 xfsprogs python3-prometheus-client chromium
+DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3 xfsprogs python3-prometheus-client chromium systemd help2man
 
-.PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install uninstall typecheck clean bench docs
+.PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install install-boot install-man uninstall typecheck clean bench docs
 
 all: build
 
@@ -47,6 +47,8 @@ build: deps
 	@gcc $(CFLAGS_HARDENED) -Ibuild -o dist/vserver-init.tmp src/native/guest-init.c src/native/guest-exec.c && mv dist/vserver-init.tmp dist/vserver-init
 	@# The idmapped mount of a guest's root (the runtime cannot idmap a root file system itself).
 	@gcc $(CFLAGS_HARDENED) -o dist/vserver-idmap.tmp src/native/idmap-mount.c && mv dist/vserver-idmap.tmp dist/vserver-idmap
+	@# vmount's attach inside a running guest's mount namespace (needs a single-threaded process).
+	@gcc $(CFLAGS_HARDENED) -o dist/vserver-mount-into.tmp src/native/mount-into.c && mv dist/vserver-mount-into.tmp dist/vserver-mount-into
 
 # The generated parts of the docs (the settings table of docs/configuration.md).
 docs: npm-deps
@@ -72,11 +74,40 @@ test-long: build
 demo: build
 	demo/run
 
-install: build
+# Boot integration (boot/): systemd units and generator where systemd looks for local ones, and
+# the sysv script for hosts without systemd. @SBINDIR@ and @UNITDIR@ are filled in here.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+GENERATORDIR ?= $(PREFIX)/lib/systemd/system-generators
+INITDIR ?= /etc/init.d
+BOOT_UNITS := vservers.service vserver@.service vservers.target vserver-mark@.target
+SUBST = sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@UNITDIR@|$(UNITDIR)|g'
+
+# Manual pages: each command's --help, formatted by help2man, with its line in src/cli/descriptions.ts.
+MANDIR ?= $(PREFIX)/share/man
+VERSION := $(shell sed -n 's/^  "version": "\(.*\)",/\1/p' package.json)
+
+install: build install-boot install-man
+	@install -d $(DESTDIR)$(PREFIX)/sbin
 	@for c in $(COMMANDS); do install -m 755 bin/$$c $(DESTDIR)$(PREFIX)/sbin/$$c; done
+
+install-boot:
+	@install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(GENERATORDIR) $(DESTDIR)$(INITDIR)
+	@for u in $(BOOT_UNITS); do $(SUBST) boot/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	@$(SUBST) boot/systemd/vserver-generator > $(DESTDIR)$(GENERATORDIR)/vserver-generator && chmod 755 $(DESTDIR)$(GENERATORDIR)/vserver-generator
+	@$(SUBST) boot/sysv/vservers > $(DESTDIR)$(INITDIR)/vservers && chmod 755 $(DESTDIR)$(INITDIR)/vservers
+
+install-man:
+	@install -d $(DESTDIR)$(MANDIR)/man8
+	@for c in $(COMMANDS) vserverd; do \
+	  VSERVER_SERVICE=off help2man --no-info --no-discard-stderr --section=8 --version-string="$(VERSION)" \
+	    --name="$$($(BUN) src/cli/descriptions.ts $$c)" --output=$(DESTDIR)$(MANDIR)/man8/$$c.8 $(CURDIR)/bin/$$c || exit 1; \
+	done
 
 uninstall:
 	@for c in $(COMMANDS); do rm -f $(DESTDIR)$(PREFIX)/sbin/$$c; done
+	@for u in $(BOOT_UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	@rm -f $(DESTDIR)$(GENERATORDIR)/vserver-generator $(DESTDIR)$(INITDIR)/vservers
+	@for c in $(COMMANDS) vserverd; do rm -f $(DESTDIR)$(MANDIR)/man8/$$c.8; done
 
 bench: build
 	bench/run $(if $(QUICK),--quick,)

@@ -11,10 +11,11 @@ import { warn } from "./main";
 const SELECTORS = `  GUEST...             these guests (util-vserver's ALL: every guest)
   --all                every guest; those not running are skipped
   --running            the guests that run
-  --marked MARK        the guests whose apps/init/mark is MARK
+  --marked MARK        the guests whose apps/init/mark is MARK (--mark MARK too)
   --unmarked           the guests without apps/init/mark
   -j, --jobs N         guests at a time (default 1, at most 64)
-  -q, --quiet          no summary line`;
+  -q, --quiet          no summary line
+  --debug              on an error, where it happened`;
 
 function help(prog: string, tool: string | undefined): string {
   const usage = tool
@@ -59,7 +60,9 @@ export async function acrossMain(prog: string, tool: string | undefined, argv: s
     } else if (a === "--all") sets.push({ kind: "all" });
     else if (a === "--running") sets.push({ kind: "running" });
     else if (a === "--unmarked") sets.push({ kind: "unmarked" });
-    else if (a === "--marked") sets.push({ kind: "marked", mark: value() });
+    else if (a === "--marked" || a === "--mark") sets.push({ kind: "marked", mark: value() });
+    else if (a === "--debug") process.env.VSERVER_DEBUG = "1";
+    else if (a === "--stopped") throw new UsageError("--stopped: a command runs inside running guests only; a stopped guest has nothing to run it in.");
     else if (a.startsWith("-")) throw new UsageError(`unknown option '${a}'; see '${prog} --help'.`);
     else positionals.push(a);
   }

@@ -5,7 +5,7 @@
 import { UsageError } from "../errors";
 import { parseBindAddresses } from "../pure/bpf/addresses";
 import { pathsFor } from "../pure/paths";
-import { chbind } from "../control/chbind";
+import { chbind, expandDeviceNames } from "../control/chbind";
 import { runMain } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
 
@@ -19,10 +19,22 @@ Run CMD on the host, bound to the given IPv4 and IPv6 addresses, for it and ever
   - connections and unconnected UDP sends leave from the first address of their family;
     a family with no address given cannot be used
   - CMD runs without CAP_NET_RAW
-  --ip ADDR     an address CMD may use (repeatable; the prefix is accepted and ignored)
+  --secure      accepted: the command never has CAP_NET_RAW anyway
+  --ip ADDR     an address CMD may use (repeatable; the prefix is accepted and ignored); a
+                device name (--ip eth0) stands for that device's addresses
   --silent      do not print the bound addresses
 Exit status: CMD's, or 128+N if signal N ended it.
 `;
+
+/** util-vserver's other chbind options, and why they have no meaning here. */
+const REFUSED: Record<string, string> = {
+  "--nid": "network contexts have no numbers here; each chbind command gets a cgroup of its own that carries the address rules.",
+  "--lback": "a chbind command keeps the host's loopback; a loopback address of its own is for guests on the host's stack (interfaces/lback).",
+  "--bcast": "a broadcast address belongs to an address on a device; chbind only restricts which addresses the command may use.",
+  "--ncap": "network capabilities are gone; the command runs without CAP_NET_RAW, and that is all chbind changes.",
+  "--flag": "network context flags are gone; the address rules are the only thing chbind sets.",
+  "--disconnect": "chbind waits for its command and returns its exit status; detach it with setsid or nohup instead.",
+};
 
 export async function main(argv: string[]): Promise<number> {
   const ips: string[] = [];
@@ -44,12 +56,14 @@ export async function main(argv: string[]): Promise<number> {
       if (v === undefined || v === "") throw new UsageError("--ip needs an address, as in --ip 192.0.2.10.");
       ips.push(v);
     } else if (a.startsWith("--ip=")) ips.push(a.slice(5));
+    else if (a === "--secure") continue; // always: the command never has CAP_NET_RAW
+    else if (REFUSED[a.split("=")[0]!]) throw new UsageError(`${a.split("=")[0]}: ${REFUSED[a.split("=")[0]!]}`);
     else if (a.startsWith("-")) throw new UsageError(`unknown option '${a}'. See 'chbind --help'.`);
     else break;
   }
   const cmd = argv.slice(i);
   if (!ips.length) throw new UsageError("--ip is required: give at least one address for the command.");
-  const addresses = parseBindAddresses(ips);
+  const addresses = parseBindAddresses(expandDeviceNames(ips));
   if (!cmd.length) throw new UsageError("no command given; usage: chbind --ip ADDR -- CMD.");
   return chbind({
     addresses,

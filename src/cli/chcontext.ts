@@ -1,6 +1,7 @@
 // chcontext [--ctx N] [--secure] [--cap [!]CAP]... [--hostname H] [--domainname D] [--flag F]...
 //           [--silent] [--] CMD...          (reference §1.2; design in docs/host-views.md)
 
+import { UsageError } from "../errors";
 import { makeEnv } from "../control/env";
 import { chcontext } from "../control/chcontext";
 import { enterNewContext } from "../control/new-context";
@@ -36,6 +37,9 @@ const VALUE_OPTIONS = new Set(["--ctx", "--xid", "--cap", "--hostname", "--domai
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === "--inner") return enterNewContext(argv.slice(1));
   const { own, cmd } = splitAtCommand(argv, VALUE_OPTIONS);
+  if (own.some((a) => a === "--spaces" || a.startsWith("--spaces="))) {
+    throw new UsageError("--spaces: a new context always gets its own PID, mount, UTS, IPC and cgroup namespaces (and a user namespace for an ordinary user); there is no mask to choose.");
+  }
   const { values: v } = await parseOptions("chcontext", own, {
     ctx: { type: "string" }, xid: { type: "string" }, secure: { type: "boolean" }, cap: { type: "string", multiple: true },
     hostname: { type: "string" }, domainname: { type: "string" }, flag: { type: "string", multiple: true },

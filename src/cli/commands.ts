@@ -31,13 +31,18 @@ import { main as vdlimit } from "./vdlimit";
 import { main as setattr } from "./setattr";
 import { main as showattr } from "./showattr";
 import { main as vserverEvents } from "./vserver-events";
+import { main as vmount } from "./vmount";
+import { main as vspace } from "./vspace";
+import { main as vnamespace } from "./vnamespace";
+import { main as execCd } from "./exec-cd";
+import { main as vsched } from "./vsched";
 
 export type CommandMain = (argv: string[]) => Promise<number | void> | number | void;
 
 export const COMMANDS: Record<string, CommandMain> = {
   vserver, "vserver-stat": vserverStat, vps, vpstree, vtop, vkill, vwait, "vserver-info": vserverInfo,
   chcontext, reducecap, chbind, vuname, vlimit, vattribute, "start-vservers": startVservers,
-  vreboot, vhalt, vsomething, "vapt-get": vaptGet, vrpm, vyum, vhashify, vunify, vdu, vdlimit, setattr, showattr, "vserver-events": vserverEvents,
+  vreboot, vhalt, vsomething, "vapt-get": vaptGet, vrpm, vyum, vhashify, vunify, vdu, vdlimit, setattr, showattr, "vserver-events": vserverEvents, vmount, vspace, vnamespace, "exec-cd": execCd, vsched,
 };
 
 if (import.meta.main) console.log([...Object.keys(COMMANDS), "vserverd"].join(" "));

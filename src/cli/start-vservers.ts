@@ -8,11 +8,14 @@ import type { Selection } from "../pure/boot-order";
 import { runMain } from "./main";
 import { writeOut } from "../drivers/output";
 import { parseOptions } from "./options";
+import { list } from "../control/plane";
+import { formatBootStatus } from "../pure/format/guest-status";
 
 const PROG = "start-vservers";
 
 const HELP = `Usage: start-vservers [--start|--stop] [-j N] [--test] [-m MARK]
                       (--all | --marked | --unmarked | --running | --stopped | [--] NAME...)
+       start-vservers --status [--json]
 
 Start (default) or stop many guests. A guest starts only after the guests named in its
 apps/init/depends run, and stops before them; up to N guests (default 1) are started or stopped
@@ -26,6 +29,8 @@ NAME: started|stopped|skipped|failed[: why]. Exit 1 if any guest failed.
   -m, --mark MARK      the mark for --marked
   -j, --jobs N         guests at a time (1 to 64)
   --test               print the order (one line per wave of guests done together), do nothing
+  --status             every guest at once: context, state, mark, processes, uptime (--json:
+                       the same as objects); changes nothing
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,12 +38,20 @@ export async function main(argv: string[]): Promise<number> {
     start: { type: "boolean" }, stop: { type: "boolean" }, jobs: { type: "string", short: "j" },
     test: { type: "boolean" }, mark: { type: "string", short: "m" }, all: { type: "boolean" },
     marked: { type: "boolean" }, unmarked: { type: "boolean" }, running: { type: "boolean" },
-    stopped: { type: "boolean" }, help: { type: "boolean", short: "h" },
+    stopped: { type: "boolean" }, help: { type: "boolean", short: "h" }, status: { type: "boolean" }, json: { type: "boolean" },
   });
   if (values.help) {
     writeOut(HELP);
     return 0;
   }
+  if (values.status) {
+    const extra = Object.keys(values).filter((k) => k !== "status" && k !== "json");
+    if (extra.length || positionals.length) throw new UsageError(`--status shows every guest and goes with --json only${extra.length ? ` (not --${extra[0]})` : ""}.`);
+    const all = await list(makeEnv());
+    writeOut(values.json ? JSON.stringify(all, null, 2) + "\n" : formatBootStatus(all));
+    return 0;
+  }
+  if (values.json) throw new UsageError("--json goes with --status.");
   if (values.start && values.stop) throw new UsageError("--start and --stop exclude each other.");
   const selectors = (["all", "marked", "unmarked", "running", "stopped"] as const).filter((k) => values[k]);
   if (selectors.length + (positionals.length ? 1 : 0) !== 1) {

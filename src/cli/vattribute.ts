@@ -9,11 +9,12 @@ import { readAttributes, saveAttributes, type AttributeEdits } from "../control/
 import { runMain, warn } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
 import { splitInline } from "./options";
+import { ccapMeaning } from "../pure/config/ccaps";
 
 const PROG = "vattribute";
 
 const HELP = `Usage: vattribute --xid N|NAME --get
-       vattribute --xid N|NAME --set [--bcap [~!]CAP]... [--flag [~!]FLAG]...
+       vattribute --xid N|NAME --set [--bcap [~!]CAP]... [--ccap [~!]CCAP]... [--flag [~!]FLAG]...
 
 --get prints the bounding set the guest runs with now, what its config gives at the next start
 (when that differs) and its context flags.
@@ -21,8 +22,10 @@ const HELP = `Usage: vattribute --xid N|NAME --get
 set of running processes from outside (a capability is never added back, and only a process can
 drop one from its own set), so nothing changes in the running guest, except the 'private' flag,
 which host tools read from the config every time.
---ccap and --umask have no kernel equivalent today and are refused; --secure changes nothing,
-since every guest starts from the secure default.
+--ccap takes the context capabilities a Linux capability covers in the guest's user namespace:
+set_rlimit and oom_adjust (SYS_RESOURCE), raw_icmp (NET_RAW); the others are refused with the
+reason. --umask has no kernel equivalent and is refused; --secure changes nothing, since every
+guest starts from the secure default.
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -30,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   let mode: "get" | "set" = "set";
   let modeGiven = false;
   const edits: AttributeEdits = { bcaps: [], flags: [] };
+  const notes: string[] = [];
   const item = (raw: string) => {
     const negate = raw.startsWith("~") || raw.startsWith("!");
     return { name: negate ? raw.slice(1) : raw, negate };
@@ -52,7 +56,14 @@ export async function main(argv: string[]): Promise<number> {
       case "--bcap": edits.bcaps.push(...many(value())); break;
       case "--flag": edits.flags.push(...many(value())); break;
       case "--ccap":
-        throw new UsageError("--ccap: context capabilities have no kernel equivalent today; grant the Linux capability with --bcap instead (it takes effect at the next start).");
+        for (const c of many(value())) {
+          const m = ccapMeaning(c.name);
+          if (!m) throw new UsageError(`--ccap: '${c.name}' is not a context capability.`);
+          if ("refused" in m.meaning) throw new UsageError(`--ccap ${m.name}: ${m.meaning.refused}.`);
+          edits.bcaps.push({ name: m.meaning.cap, negate: c.negate });
+          notes.push(`--ccap ${c.negate ? "~" : ""}${m.name} is the Linux capability ${m.meaning.cap} here (bcapabilities).`);
+        }
+        break;
       case "--umask":
         throw new UsageError("--umask: unshare masks are not applied; the 'lock' flag (--flag lock) decides whether a guest may make new namespaces.");
       case "--secure":
@@ -80,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const r = saveAttributes(env, t, edits);
+  for (const n of notes) writeErr(`${PROG}: ${n}\n`);
   for (const f of r.saved) writeErr(`${PROG}: saved ${f}\n`);
   for (const n of r.notes) writeErr(`${PROG}: ${n}\n`);
   return 0;

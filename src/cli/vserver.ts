@@ -46,7 +46,7 @@ Commands:
   exec CMD [ARGS...]     run CMD as root in the guest; its exit status is returned
   suexec USER CMD [ARGS...]  run CMD as USER (name or uid) in the guest
   service SVC ACTION     run /etc/init.d/SVC ACTION in the guest
-  apt-get|apt-cache|apt-config|rpm|yum|dnf ARGS...
+  chkconfig|apt-get|apt-cache|apt-config|rpm|yum|dnf ARGS...
                          the guest's own package tool in the guest (vapt-get, vrpm, vyum and
                          vsomething do this for many guests)
   pkg install|remove PKG...  install or remove packages with whichever tool the guest has
@@ -103,6 +103,8 @@ Options:
 
 Example: vserver kea build -m debootstrap --context 10 --interface eth0:192.168.0.44/32 -- -d bookworm
   --force              replace an existing stopped guest of that name
+  --keep               on failure, keep the half-made root and config for inspection (the
+                       error names them; the next build of NAME removes them)
   --quiet              no progress output
 `;
 
@@ -157,6 +159,9 @@ async function buildCommand(name: string, args: string[], defaultsDir: string) {
       rootdir: { type: "string" },
       force: { type: "boolean" },
       unified: { type: "boolean" },
+      keep: { type: "boolean" },
+      "i-know-its-there": { type: "boolean" },
+      pkgbase: { type: "string" },
       quiet: { type: "boolean", short: "q" },
       help: { type: "boolean", short: "h" },
     },
@@ -165,6 +170,8 @@ async function buildCommand(name: string, args: string[], defaultsDir: string) {
     writeOut(BUILD_HELP);
     return null;
   }
+  if (values["i-know-its-there"]) throw new UsageError("build: --i-know-its-there is not supported: a guest's root is built aside and renamed into place, so an existing directory is not built into; move it away, or replace it with --force.");
+  if (values.pkgbase !== undefined) throw new UsageError("build: --pkgbase is not supported: a guest's package database stays inside the guest.");
   if (!values.method) throw new UsageError(`build: -m METHOD is required (one of ${BUILD_METHODS.join(", ")}).`);
   return {
     name,
@@ -178,6 +185,7 @@ async function buildCommand(name: string, args: string[], defaultsDir: string) {
     rootdir: values.rootdir,
     force: !!values.force,
     unified: !!values.unified,
+    keep: !!values.keep,
     quiet: !!values.quiet,
     methodArgs,
   };
@@ -296,6 +304,7 @@ export async function main(argv: string[]): Promise<number> {
       if (!/^[A-Za-z0-9_.@-]+$/.test(svc)) throw new UsageError(`service: '${svc}' is not a service name.`);
       return plane.exec(env, name, { argv: [`/etc/init.d/${svc}`, action, ...more] });
     }
+    case "chkconfig":
     case "apt-get":
     case "apt-cache":
     case "apt-config":
@@ -343,6 +352,8 @@ export async function main(argv: string[]): Promise<number> {
       await unifyOne(env, name, args.includes("-R"), silent);
       return 0;
     }
+    case "pkgmgmt":
+      throw new UsageError("pkgmgmt: a guest's package database stays inside it; 'vserver NAME apt-get|rpm|yum ...' and vapt-get, vrpm, vyum run the guest's own tools.");
     default:
       throw new UsageError(`unknown command '${verb}'; see 'vserver --help'.`);
   }

@@ -26,8 +26,9 @@ TAG is one of: ${UTS_TAGS.join(" ")}.
   --missingok   with --dir: a missing DIR is not an error
   --save        also write the value into the guest's config (uts/<tag>)
 Only nodename and domainname belong to a guest (its UTS namespace); they change live. sysname,
-release, version and machine are the host kernel's and cannot differ per guest. 'context' is the
-guest's config directory.
+release and version are the host kernel's and cannot differ per guest; machine can be the host's
+32-bit one through the guest's uts/machine file, applied at its start. 'context' is the guest's
+config directory.
 `;
 
 export async function main(argv: string[]): Promise<number> {

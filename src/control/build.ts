@@ -48,6 +48,8 @@ export interface BuildRequest {
   /** --rootdir: the directory the guest's root is made in, instead of /vservers. */
   rootdir?: string;
   force: boolean;
+  /** --keep: a failed build leaves its half-made root and config where they are, and says where. */
+  keep?: boolean;
   quiet: boolean;
   /** --unified: the new guest's files go into the shared store (docs/unification.md). */
   unified?: boolean;
@@ -321,8 +323,13 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
     }
     return { name: req.name, context, vdir, cfgDir };
   } catch (e) {
-    cleanup();
-    throw noSpaceNamed(e, tmpRoot);
+    if (!req.keep) {
+      cleanup();
+      throw noSpaceNamed(e, tmpRoot);
+    }
+    const err = noSpaceNamed(e, tmpRoot) as Error;
+    err.message = `${err.message.replace(/\.$/, "")}; kept for inspection (--keep): ${tmpRoot} and ${tmpCfg}, which the next build of '${req.name}' removes.`;
+    throw err;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

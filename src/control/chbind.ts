@@ -9,7 +9,27 @@ import { sockAddrPrograms } from "../pure/bpf/sock-addr-programs";
 import { loadAndAttach } from "../drivers/bpf/loader";
 import { cgroup2Mount, createOwn, moveSelfTo, ownCgroup2Path, removeOwn, sweepStale } from "../drivers/cgroup/chbind-cgroups";
 import { signalNumber } from "../drivers/process";
-import { ForbiddenError } from "../errors";
+import { ForbiddenError, UsageError } from "../errors";
+import { deviceAddresses } from "../drivers/net/ip";
+import { isIPv4, isIPv6 } from "../pure/config/interfaces";
+
+/** A network device's name as the kernel allows it, with a letter in it: '10.0.0.300' is a mistyped address, not a device. */
+const DEVICE_NAME = /^(?=[^/]*[A-Za-z])[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$/;
+
+/**
+ * `--ip eth0`, as util-vserver's examples write it: a value that is no address but names a host
+ * device stands for that device's addresses, in the order the kernel lists them.
+ */
+export function expandDeviceNames(values: readonly string[]): string[] {
+  return values.flatMap((v) => {
+    const addr = v.split("/")[0]!;
+    if (isIPv4(addr) || isIPv6(addr) || !DEVICE_NAME.test(v)) return [v];
+    const found = deviceAddresses(v);
+    if (found === undefined) throw new UsageError(`--ip: '${v}' is neither an address nor a network device of this host.`);
+    if (!found.length) throw new UsageError(`--ip: the device '${v}' has no address to bind to.`);
+    return found;
+  });
+}
 
 export interface ChbindRequest {
   addresses: BindAddress[];

@@ -2,7 +2,22 @@
 // exited or called reboot(2)) leaves its run record, cgroups, runtime state and network behind:
 // no host process waits for a guest. The host's next look at the guest (any command on it, the
 // guest list, vserver-stat, start-vservers) removes them, runs the post-stop hooks and journals
-// the exit, as util-vserver's vshelper did when the kernel called it.
+// the exit, as util-vserver's vshelper did when the kernel called it. A plain guest whose init
+// rebooted its PID namespace (reboot(2), restart) is started again here, as vshelper's default
+// action `restart` did; the kernel's reboot watch (drivers/bpf/reboot-watch.ts) says which it was.
+
+const SIGHUP = 1;
+const SIGINT = 2;
+
+type ExitHow = "halt" | "reboot" | "exit";
+
+/** How the guest ended, in the guest's own words: our init's last log line, or what its namespace's reboot(2) left. */
+function howItEnded(env: Env, rec: RunRecord): ExitHow {
+  if (rec.guestInit) return lastInitWord(rec.log) === "halted" ? "halt" : "exit";
+  if (!rec.rebootWatch) return "exit";
+  const sig = takeRebootSignal(env.paths, rec.pid);
+  return sig === SIGHUP ? "reboot" : sig === SIGINT ? "halt" : "exit";
+}
 
 import { closeSync, openSync, readSync, fstatSync } from "node:fs";
 import { appendLog } from "../drivers/log-file";
@@ -10,12 +25,13 @@ import { BusyError } from "../errors";
 import { acquireLock } from "../drivers/lock";
 import { record } from "../drivers/journal";
 import { runHooks } from "../drivers/hooks";
-import { allRunRecords, isAlive, readRunRecord } from "../drivers/run-state";
+import { allRunRecords, isAlive, readRunRecord, type RunRecord } from "../drivers/run-state";
 import type { Paths } from "../pure/paths";
 import type { Env } from "./env";
 import { guestExists, loadGuest } from "./guests";
 import { logFileOf } from "./guest-commands";
-import { hookContext } from "./start";
+import { hookContext, startGuest } from "./start";
+import { takeRebootSignal } from "../drivers/bpf/reboot-watch";
 import { teardownGuest } from "./teardown";
 import { faultPoint } from "../drivers/fault";
 
@@ -62,7 +78,7 @@ export async function settleExited(env: Env, name: string, locked: boolean): Pro
   try {
     const rec = readRunRecord(env.paths, name);
     if (!rec || isAlive(rec)) return false;
-    const how = rec.guestInit ? (lastInitWord(rec.log) === "halted" ? "halt" : "exit") : "exit";
+    const how = howItEnded(env, rec);
     faultPoint("exited.before-teardown");
     await teardownGuest(env, name, rec.context);
     faultPoint("exited.after-teardown");
@@ -78,6 +94,7 @@ export async function settleExited(env: Env, name: string, locked: boolean): Pro
     }
     appendLog(logFileOf(env, name), `=== ${new Date().toISOString()} the guest ended by itself (${how}); its leftovers were removed\n`);
     record(env.paths.logDir, { op: "exit", guest: name, context: rec.context, ok: !hookError, how, ...(hookError ? { error: hookError } : {}) });
+    if (how === "reboot" && !hookError && guestExists(env, name)) await restartAfterReboot(env, name);
     return true;
   } finally {
     lock?.release();
@@ -96,4 +113,15 @@ export async function settleAllExited(env: Env): Promise<string[]> {
     if (!isAlive(r) && (await settleExited(env, r.name, false))) done.push(r.name);
   }
   return done;
+}
+
+/** Start a guest again after its init rebooted; a failure is journalled and logged, not thrown: the look that found it was about something else. */
+async function restartAfterReboot(env: Env, name: string): Promise<void> {
+  try {
+    const r = await startGuest(env, loadGuest(env, name));
+    record(env.paths.logDir, { op: "start", guest: name, ok: true, context: r.context, after: "reboot" });
+  } catch (e) {
+    record(env.paths.logDir, { op: "start", guest: name, ok: false, after: "reboot", error: (e as Error).message, kind: (e as Error).name });
+    env.warn(`guest '${name}' rebooted itself, and starting it again failed: ${(e as Error).message}`);
+  }
 }

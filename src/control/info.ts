@@ -14,6 +14,8 @@ export interface GuestStatus {
   running: boolean;
   context: number | undefined;
   initStyle: string;
+  /** apps/init/mark, the group start-vservers --marked takes. */
+  mark?: string;
   vdir: string;
   cfgDir: string;
   pid?: number;
@@ -31,7 +33,7 @@ export function liveRecord(env: Env, name: string): RunRecord | undefined {
 export function guestStatus(env: Env, g: GuestConfig): GuestStatus {
   const rec = liveRecord(env, g.name);
   const s: GuestStatus = {
-    name: g.name, running: !!rec, context: rec?.context ?? g.context, initStyle: g.initStyle,
+    name: g.name, running: !!rec, context: rec?.context ?? g.context, initStyle: g.initStyle, ...(g.mark ? { mark: g.mark } : {}),
     vdir: g.vdir, cfgDir: g.cfgDir, log: logFileOf(env, g.name),
   };
   // Processes without a record are a killed command's leftovers, unless a command working on the

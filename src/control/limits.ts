@@ -14,6 +14,7 @@ import {
   sharesToWeight, weightToShares, type LimitRow, type ResourceInfo,
 } from "../pure/live-settings";
 import type { Env } from "./env";
+import { CPU_PERIOD_US, cpuQuotaUs } from "../pure/sched";
 import { cfgDirOf } from "./guests";
 import { journal, requireGuest, writeConfigFile, type LiveTarget } from "./live-target";
 
@@ -230,4 +231,45 @@ export function limitsFromDir(dir: string, missingOk: boolean, already: Set<stri
     }
   }
   return out;
+}
+
+/** The guest's CPU cap now, as a share of each CPU; undefined when it has none. */
+export function readCpuCap(t: LiveTarget, cpus: number): number | undefined {
+  if (isV2("cpu")) {
+    const [quota, period] = readCg(cgFile("cpu", "cpu.max", t)).split(/\s+/);
+    return quota === "max" ? undefined : Number(quota) / Number(period) / cpus;
+  }
+  const quota = Number(readCg(cgFile("cpu", "cpu.cfs_quota_us", t)));
+  return quota < 0 ? undefined : quota / Number(readCg(cgFile("cpu", "cpu.cfs_period_us", t))) / cpus;
+}
+
+/**
+ * vsched: cap the running guest at `share` of each CPU (undefined lifts the cap), and with save
+ * write sched/fill-rate and sched/interval. The ratio is what counts: it is saved as given.
+ */
+export function setCpuCap(env: Env, t: LiveTarget, cap: { share: number; fillRate: number; interval: number } | undefined, cpus: number, save: boolean): string[] {
+  if (save) requireGuest(t, "--save");
+  try {
+    const quota = cap ? cpuQuotaUs(cap.share, cpus) : undefined;
+    if (isV2("cpu")) {
+      writeCg(cgFile("cpu", "cpu.max", t), `${quota ?? "max"} ${CPU_PERIOD_US}`, `a CPU cap of ${quota ?? "max"}/${CPU_PERIOD_US} µs`, t);
+    } else {
+      writeCg(cgFile("cpu", "cpu.cfs_period_us", t), String(CPU_PERIOD_US), `a CPU period of ${CPU_PERIOD_US} µs`, t);
+      writeCg(cgFile("cpu", "cpu.cfs_quota_us", t), String(quota ?? -1), `a CPU quota of ${quota ?? -1} µs`, t);
+    }
+    const saved: string[] = [];
+    if (save) {
+      const dir = cfgDirOf(env, t.name!);
+      if (cap) {
+        saved.push(writeConfigFile(env, t.name!, "sched/fill-rate", `${cap.fillRate}\n`), writeConfigFile(env, t.name!, "sched/interval", `${cap.interval}\n`));
+      } else {
+        for (const f of ["fill-rate", "interval"]) rmSync(`${dir}/sched/${f}`, { force: true });
+      }
+    }
+    journal(env, t, "sched", true, { cpuShare: cap?.share ?? "inf", quotaUs: quota ?? "max", saved });
+    return saved;
+  } catch (e) {
+    journal(env, t, "sched", false, { error: (e as Error).message });
+    throw e;
+  }
 }

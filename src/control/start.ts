@@ -2,6 +2,7 @@
 // guest's mounts, limits and namespaces through the OCI runtime, its services started by its
 // init style, and on any failure everything removed again.
 
+import { availableParallelism } from "node:os";
 import { closeSync, fchmodSync, fchownSync, mkdirSync, openSync, existsSync, statSync } from "node:fs";
 import { appendLog } from "../drivers/log-file";
 import { writeFileAtomic } from "../drivers/atomic-file";
@@ -36,6 +37,7 @@ import { openLowPorts } from "../drivers/net/low-ports";
 import { mountForUserns, usernsMountPaths } from "../drivers/userns-mounts";
 import { settleUnify, unifyPathsOf } from "./unify";
 import { warnDiskLimits } from "./disk-limits";
+import { ensureRebootWatch } from "../drivers/bpf/reboot-watch";
 
 export interface StartResult {
   context: number;
@@ -130,6 +132,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
       guestInitPath: plan.guestInit ? guestInitBinary() : "",
       hostMemoryBytes: hostMemoryBytes(),
       arch: unameMachine(),
+      cpus: availableParallelism(),
       netnsPath: net.netnsPath,
       args: pid1,
       ids,
@@ -141,6 +144,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     writeFileAtomic(`${bundle}/config.json`, JSON.stringify(spec, null, 1));
 
     runHooks(hooks, "pre-start");
+    const rebootWatch = !opts.plan && (await watchReboots(env, g, plan));
     // A unified guest's mount points are made by the runtime in its upper, which keeps them.
     if (!unified) newMountPoints = missingMountPoints(g.vdir, ((spec.mounts ?? []) as Array<{ destination: string }>).map((m) => m.destination));
     faultPoint("start.before-runtime");
@@ -179,6 +183,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     const record: RunRecord = {
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
+      ...(rebootWatch ? { rebootWatch } : {}),
       ...(execSocket !== undefined ? { initExec: true } : {}),
       ...(opts.plan ? { rescue: true } : {}),
     };
@@ -204,6 +209,22 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     if (logFd >= 0) closeSync(logFd);
     if (statusFd !== undefined) closeSync(statusFd);
     if (execSocket !== undefined) closeSync(execSocket);
+  }
+}
+
+/**
+ * A guest whose own init is PID 1 and may call reboot(2) (SYS_BOOT): the kernel's reboot watch
+ * must be in place before it runs, so that its restart is told from its halt at the host's next
+ * look. A kernel that refuses the watch only costs that distinction: the guest starts, warned.
+ */
+async function watchReboots(env: Env, g: GuestConfig, plan: InitPlan): Promise<boolean> {
+  if (plan.guestInit || !g.capabilities.includes("SYS_BOOT")) return false;
+  try {
+    await ensureRebootWatch(env.paths);
+    return true;
+  } catch (e) {
+    env.warn(`guest '${g.name}': a reboot(2) of its init will stop it instead of restarting it (${(e as Error).message})`);
+    return false;
   }
 }
 

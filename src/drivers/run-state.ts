@@ -41,6 +41,8 @@ export interface RunRecord {
   exec?: ExecPolicy;
   /** PID 1 is our guest init, which runs the stop command when asked (absent in older records). */
   guestInit?: boolean;
+  /** The kernel's reboot watch (drivers/bpf/reboot-watch.ts) records how its PID 1's namespace was rebooted. */
+  rebootWatch?: boolean;
   /** Started with `start --rescue`: the guest's own stop command must not run. */
   rescue?: boolean;
   /** Our guest init serves exec on GuestPaths.execSocket (pure/guest-exec-protocol.ts). */

@@ -74,6 +74,8 @@ export class TestHost {
     for (const n of names) this.run("vserver", ["--silent", n, "delete", "--force"], { timeout: 60 });
     // The host service this root's commands started (if any) goes too.
     this.run("vserverd", ["--stop"], { timeout: 30 });
+    // The kernel's reboot watch lives in this root's bpf file system: unmounting it detaches it.
+    if (existsSync(`${this.runDir}/.bpf/fs`)) Bun.spawnSync(["umount", `${this.runDir}/.bpf/fs`], { stdout: "ignore", stderr: "ignore" });
     const left = this.leftovers();
     rmSync(this.root, { recursive: true, force: true });
     if (left.length) throw new Error(`test host ${this.root} left behind: ${left.join("; ")}`);

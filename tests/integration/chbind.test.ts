@@ -210,7 +210,17 @@ describe("exit status and cleanup", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe("chbind: --ip: '10.0.0.300' is not an IPv4 or IPv6 address.\n");
     expect(h.run("chbind", ["--", "true"]).code).toBe(2);
+    const nodev = h.run("chbind", ["--ip", "vstnodev0", "--", "true"]);
+    expect(nodev.code).toBe(2);
+    expect(nodev.stderr).toBe("chbind: --ip: 'vstnodev0' is neither an address nor a network device of this host.\n");
     expect(existsSync(CG)).toBe(false);
+  });
+
+  test("--ip DEVICE (util-vserver's --ip eth0) stands for that device's addresses", async () => {
+    const loud = h.run("chbind", ["--ip", "lo", "--", "true"]);
+    expect(loud.code).toBe(0);
+    expect(loud.stderr).toBe("Bound to 127.0.0.1 ::1\n");
+    expect(await probe([["bind", "0.0.0.0", 0], ["bind", "::", 0], ["bind", "127.0.0.77", 0]], ["lo"])).toEqual(["127.0.0.1", "::ffff:127.0.0.1", "EPERM"]);
   });
 
   test("after kill -9 of chbind, the next chbind removes the leftover once it is empty, and not before", async () => {

@@ -167,6 +167,14 @@ describe("vlimit", () => {
     expect(cg("memory", "memory.limit_in_bytes")).toBe(String(20000 * 4096));
   });
 
+  test("--ccap raw_icmp is CAP_NET_RAW in bcapabilities, saved for the next start", () => {
+    const r = h.run("vattribute", ["--xid", G, "--set", "--ccap", "~raw_icmp"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("--ccap ~raw_icmp is the Linux capability NET_RAW here");
+    expect(readFileSync(`${h.cfg(G)}/bcapabilities`, "utf8")).toContain("~NET_RAW\n");
+    expect(h.run("vattribute", ["--xid", G, "--get"]).stdout).not.toMatch(/^bcapabilities-next-start .*NET_RAW/m);
+  });
+
   test("refusals and bad arguments: one line each", () => {
     oneLineError(h.run("vlimit", ["--xid", G, "--nsock", "5"]), /^vlimit: --nsock: .*no kernel today has a per-guest 'nsock' limit/);
     oneLineError(h.run("vlimit", ["--xid", G, "-S", "--nproc", "5"]), /whole-guest limit is one cgroup value/);
@@ -210,8 +218,17 @@ describe("vattribute", () => {
     expect(h.inGuest(G, "true").code).toBe(0);
   });
 
+  test("--ccap raw_icmp is CAP_NET_RAW in bcapabilities, saved for the next start", () => {
+    const r = h.run("vattribute", ["--xid", G, "--set", "--ccap", "~raw_icmp"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("--ccap ~raw_icmp is the Linux capability NET_RAW here");
+    expect(readFileSync(`${h.cfg(G)}/bcapabilities`, "utf8")).toContain("~NET_RAW\n");
+    expect(h.run("vattribute", ["--xid", G, "--get"]).stdout).not.toMatch(/^bcapabilities-next-start .*NET_RAW/m);
+  });
+
   test("refusals and bad arguments: one line each", () => {
-    oneLineError(h.run("vattribute", ["--xid", G, "--set", "--ccap", "mount"]), /^vattribute: --ccap: context capabilities have no kernel equivalent/);
+    oneLineError(h.run("vattribute", ["--xid", G, "--set", "--ccap", "mount"]), /^vattribute: --ccap secure_mount: mounting: it needs CAP_SYS_ADMIN/);
+    oneLineError(h.run("vattribute", ["--xid", G, "--set", "--ccap", "fly"]), /'fly' is not a context capability/);
     oneLineError(h.run("vattribute", ["--xid", G, "--set", "--bcap", "FLY"]), /'FLY' is not a capability name/);
     oneLineError(h.run("vattribute", ["--xid", G, "--set", "--flag", "fly"]), /'fly' is not a context flag/);
     oneLineError(h.run("vattribute", ["--xid", G]), /say --get or --set/);

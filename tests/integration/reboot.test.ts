@@ -177,24 +177,41 @@ describe("reboot, halt and poweroff inside a guest", () => {
 describe("a plain guest whose own init calls reboot(2) in its PID namespace", () => {
   // busybox init as PID 1 runs its shutdown actions, kills everything and calls reboot(2); with
   // CAP_SYS_BOOT in the guest's own user namespace that ends the PID namespace, and the kernel
-  // reports its init as killed by SIGHUP (reboot) or SIGINT (halt, poweroff).
-  for (const [cmd, code] of [["halt", 130], ["reboot", 129]] as const) {
-    test(`${cmd}: vwait sees ${code}, the next command cleans up and journals the exit`, async () => {
+  // reports its init as killed by SIGHUP (reboot) or SIGINT (halt, poweroff). Nothing of ours is
+  // its parent: the kernel's reboot watch keeps which it was for the host's next look, which
+  // starts a rebooted guest again and only cleans up after a halted one.
+  for (const [cmd, code, how] of [["halt", 130, "halt"], ["reboot", 129, "reboot"]] as const) {
+    test(`${cmd}: vwait sees ${code}, the next command sees a ${how} and ${how === "reboot" ? "starts the guest again" : "cleans up"}`, async () => {
       const name = `pl${cmd}`;
       busyboxGuest(h, name, { "apps/init/style": "plain\n", bcapabilities: "SYS_BOOT\n" });
-      writeFileSync(`${h.vdir(name)}/etc/inittab`, "::respawn:/bin/sleep 1000\n::shutdown:/bin/sh -c 'echo down >> /boots'\n");
+      writeFileSync(`${h.vdir(name)}/etc/inittab`, "::sysinit:/bin/sh -c 'echo up >> /boots'\n::respawn:/bin/sleep 1000\n::shutdown:/bin/sh -c 'echo down >> /boots'\n");
       h.ok(name, "start");
       const rec = runRecord(name)!;
+      expect(await until(() => boots(name).length === 1)).toBe(true);
       const w = Bun.spawn([`${BIN}/vwait`, "--timeout", "60", name], { env: h.env, stdout: "pipe", stderr: "pipe" });
       await Bun.sleep(500);
       expect(h.inGuest(name, cmd).code).toBe(0);
       expect(await w.exited).toBe(0);
       expect(await new Response(w.stdout).text()).toBe(`FINISHED ${code}\n`);
       expect(alive(rec.pid)).toBe(false);
-      expect(boots(name)).toEqual(["down"]);
-      expect(h.vserver(name, "running").code).toBe(1);
-      expect(existsSync(`${h.runDir}/${name}`)).toBe(false);
-      expect(journal().filter((e) => e.op === "exit" && e.guest === name)).toHaveLength(1);
+      expect(boots(name)).toEqual(["up", "down"]);
+      // Nothing happened on the host since: this command is the next look.
+      const running = h.vserver(name, "running").code;
+      const exits = journal().filter((e) => e.op === "exit" && e.guest === name);
+      expect(exits).toHaveLength(1);
+      expect(exits[0]!.how).toBe(how);
+      if (how === "reboot") {
+        expect(running).toBe(0);
+        const again = runRecord(name)!;
+        expect(again.pid).not.toBe(rec.pid);
+        expect(await until(() => boots(name).length === 3)).toBe(true);
+        expect(boots(name)).toEqual(["up", "down", "up"]);
+        expect(journal().some((e) => e.op === "start" && e.guest === name && e.after === "reboot" && e.ok === true)).toBe(true);
+        h.ok(name, "stop");
+      } else {
+        expect(running).toBe(1);
+        expect(existsSync(`${h.runDir}/${name}`)).toBe(false);
+      }
     });
   }
 });

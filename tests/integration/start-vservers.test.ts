@@ -91,5 +91,26 @@ describe("start-vservers", () => {
     expect(sv("--start", "--stop", "--all").stderr).toContain("exclude each other");
     expect(sv("--all", "-m", "x").stderr).toContain("-m MARK goes with --marked.");
     expect(sv("ghost").stderr).toContain("no guest named 'ghost'.");
+    expect(sv("--status", "--all").stderr).toContain("--status shows every guest");
+    expect(sv("--all", "--json").stderr).toContain("--json goes with --status.");
+  });
+
+  test("--status shows every guest at once: context, state, mark, processes, uptime", () => {
+    h.ok("db", "start");
+    try {
+      const r = sv("--status");
+      expect(r.code).toBe(0);
+      const rows = r.stdout.trim().split("\n").map((l) => l.split(/\s+/));
+      expect(rows[0]).toEqual(["NAME", "CTX", "STATE", "MARK", "PROCS", "UPTIME"]);
+      const byName = new Map(rows.slice(1).map((c) => [c[0], c]));
+      expect([...byName.keys()].sort()).toEqual(["app", "db", "other", "web"]);
+      expect(byName.get("db")!.slice(2, 4)).toEqual(["running", "default"]);
+      expect(Number(byName.get("db")![4])).toBeGreaterThan(0);
+      expect(byName.get("other")!.slice(2, 6)).toEqual(["stopped", "-", "-", "-"]);
+      const json = JSON.parse(sv("--status", "--json").stdout) as Array<{ name: string; running: boolean; mark?: string }>;
+      expect(json.find((g) => g.name === "db")).toMatchObject({ running: true, mark: "default" });
+    } finally {
+      h.ok("db", "stop");
+    }
   });
 });

@@ -124,7 +124,7 @@ describe("guest config", () => {
   }
 
   test("unsupported settings are reported with their file", () => {
-    const g = guest({ ccapabilities: "set_utsname\n", "cpuset/cpus": "0\n", "sched/fill-rate": "1\n", "wibble": "1\n" });
+    const g = guest({ ccapabilities: "set_utsname\n", "cpuset/cpus": "0\n", "sched/tokens-max": "1\n", "wibble": "1\n" });
     const files = g.warnings.map((w) => w.file);
     expect(files).toContain("/etc/vservers/web/ccapabilities");
     expect(files.some((f) => f.includes("cpuset"))).toBe(true);
@@ -148,5 +148,47 @@ describe("killseq and fstab", () => {
   });
   test("fstab bind entries", () => {
     expect(parseFstab("/srv/data /data none bind,ro 0 0\n", "f")).toEqual([{ source: "/srv/data", target: "/data", type: "none", options: ["bind", "ro"], file: "f", line: 1 }]);
+  });
+});
+
+describe("personality and uts/machine", () => {
+  const { parsePersonality, personalityDomain } = require("../../src/pure/config/personality");
+  test("linux32 (or linux_32bit, per_linux32) is LINUX32; flags are reported as not applied", () => {
+    expect(parsePersonality("linux32\n", "/c/personality")).toEqual({ setting: { domain: "LINUX32", file: "/c/personality" }, flagsIgnored: false });
+    expect(parsePersonality("LINUX_32BIT\nADDR_LIMIT_3GB\n", "/c/personality").flagsIgnored).toBe(true);
+    expect(parsePersonality("PER_LINUX32\n", "/c/personality").setting.domain).toBe("LINUX32");
+    expect(() => parsePersonality("irix64\n", "/c/personality")).toThrow("/c/personality: 'irix64' is not a personality");
+  });
+  test("uts/machine: the host's own machine, or its 32-bit one through LINUX32; nothing else", () => {
+    const m = (value: string) => ({ value, file: "/c/uts/machine" });
+    expect(personalityDomain(undefined, m("i686"), "x86_64")).toBe("LINUX32");
+    expect(personalityDomain(undefined, m("i386"), "x86_64")).toBe("LINUX32");
+    expect(personalityDomain(undefined, m("x86_64"), "x86_64")).toBeUndefined();
+    expect(personalityDomain(undefined, m("armv8l"), "aarch64")).toBe("LINUX32");
+    expect(() => personalityDomain(undefined, m("sparc64"), "x86_64")).toThrow("/c/uts/machine: a guest on this host can show the machine x86_64 or i686, not 'sparc64'.");
+    expect(() => personalityDomain({ domain: "LINUX32", file: "/c/personality" }, m("x86_64"), "x86_64")).toThrow("contradicts /c/personality");
+    expect(personalityDomain({ domain: "LINUX32", file: "/c/personality" }, undefined, "x86_64")).toBe("LINUX32");
+  });
+});
+
+describe("sched/ as CPU control", () => {
+  test("fill-rate over interval is a CPU cap; alone, or more than a CPU, it is refused naming the file", () => {
+    expect(guest({ "sched/fill-rate": "1\n", "sched/interval": "4\n" }).cpuShare).toBe(0.25);
+    expect(() => guest({ "sched/fill-rate": "1\n" })).toThrow("/etc/vservers/web/sched/fill-rate: sched/fill-rate and sched/interval go together");
+    expect(() => guest({ "sched/fill-rate": "8\n", "sched/interval": "4\n" })).toThrow("more than all of a CPU");
+    expect(guest({ "sched/tokens-max": "9\n" }).warnings.some((w) => w.file.endsWith("sched/tokens-max"))).toBe(true);
+  });
+});
+
+describe("ccapabilities", () => {
+  test("a ccap a Linux capability covers is read as it; the others are reported with the reason", () => {
+    const g = guest({ ccapabilities: "raw_icmp\nVXC_SET_RLIMIT\nsecure_mount\n" });
+    expect(g.capabilities).toContain("NET_RAW");
+    expect(g.capabilities).toContain("SYS_RESOURCE");
+    expect(g.capabilities).not.toContain("SYS_ADMIN");
+    const w = g.warnings.filter((x) => x.file.endsWith("/ccapabilities"));
+    expect(w).toHaveLength(1);
+    expect(w[0]!.message).toContain("secure_mount");
+    expect(() => guest({ ccapabilities: "fly\n" })).toThrow("'fly' is not a context capability");
   });
 });

@@ -27,7 +27,8 @@ describe("settings table", () => {
     expect(settingFor("rlimits/nproc.soft")?.status).toBe("read");
     expect(settingFor("rlimits/nofile")?.status).toBe("unsupported");
     expect(settingFor("sched/priority-bias")?.status).toBe("read");
-    expect(settingFor("sched/fill-rate")?.status).toBe("unsupported");
+    expect(settingFor("sched/fill-rate")?.status).toBe("read");
+    expect(settingFor("sched/tokens-max")?.status).toBe("unsupported");
     expect(settingFor("nothing-known")).toBeUndefined();
     expect(() => readSetting("nothing-known")).toThrow(/no row in pure\/config\/settings.ts/);
   });
@@ -43,8 +44,8 @@ describe("settings table", () => {
   });
 
   test("files util-vserver knows but we do not apply are reported with the table's reason", () => {
-    const w = parse({ personality: "linux32", "sched/fill-rate": "1", "cpuset/cpus": "1" }).warnings;
-    expect(w.map((x) => x.file).sort()).toEqual(["/etc/vservers/g/cpuset/cpus", "/etc/vservers/g/personality", "/etc/vservers/g/sched/fill-rate"]);
-    expect(w.find((x) => x.file.endsWith("personality"))?.message).toMatch(/^not supported: /);
+    const w = parse({ badness: "5", "sched/tokens-max": "1", "cpuset/cpus": "1" }).warnings;
+    expect(w.map((x) => x.file).sort()).toEqual(["/etc/vservers/g/badness", "/etc/vservers/g/cpuset/cpus", "/etc/vservers/g/sched/tokens-max"]);
+    expect(w.find((x) => x.file.endsWith("badness"))?.message).toMatch(/^not supported: /);
   });
 });

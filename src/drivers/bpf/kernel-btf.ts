@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { Btf, BtfError } from "../../pure/bpf/btf";
 import type { UnixHookFacts } from "../../pure/bpf/host-stack-programs";
+import type { RebootWatchOffsets } from "../../pure/bpf/reboot-watch-program";
 import { writeFileAtomic } from "../atomic-file";
 
 const VMLINUX_BTF = "/sys/kernel/btf/vmlinux";
@@ -47,4 +48,28 @@ export function unixHookFacts(cacheFile?: string): UnixHookFacts | undefined {
     try { writeFileAtomic(cacheFile, JSON.stringify({ boot, facts: facts ?? null }) + "\n"); } catch {}
   }
   return facts;
+}
+
+/** Where the reboot watch (pure/bpf/reboot-watch-program.ts) reads; undefined without BTF. */
+export function rebootWatchOffsets(): RebootWatchOffsets | undefined {
+  let btf: Btf;
+  try {
+    btf = new Btf(new Uint8Array(readFileSync(VMLINUX_BTF)));
+  } catch {
+    return undefined;
+  }
+  try {
+    return {
+      taskThreadPid: btf.memberOffset("task_struct", "thread_pid"),
+      taskTgid: btf.memberOffset("task_struct", "tgid"),
+      pidLevel: btf.memberOffset("pid", "level"),
+      pidNumbers: btf.memberOffset("pid", "numbers"),
+      upidSize: btf.structSize("upid"),
+      upidNs: btf.memberOffset("upid", "ns"),
+      pidNsReboot: btf.memberOffset("pid_namespace", "reboot"),
+    };
+  } catch (e) {
+    if (!(e instanceof BtfError)) throw e;
+    return undefined;
+  }
 }

@@ -7,8 +7,14 @@ import { ToolError } from "../../errors";
 import { libc } from "../libc";
 
 const SYS_bpf = process.arch === "arm64" ? 280 : 321;
+const BPF_MAP_CREATE = 0;
+const BPF_MAP_LOOKUP_ELEM = 1;
+const BPF_MAP_DELETE_ELEM = 3;
 const BPF_PROG_LOAD = 5;
+const BPF_OBJ_PIN = 6;
+const BPF_OBJ_GET = 7;
 const BPF_PROG_ATTACH = 8;
+const BPF_RAW_TRACEPOINT_OPEN = 17;
 const BPF_F_ALLOW_MULTI = 2;
 const ATTR_SIZE = 144;
 const O_DIRECTORY = 0o200000;
@@ -91,4 +97,69 @@ export function loadAndAttach(cgroupDir: string, programs: readonly LoadableProg
       closeSync(fd);
     }
   }
+}
+
+/** A new map; its fd is the caller's to close. */
+export function createMap(mapType: number, keySize: number, valueSize: number, maxEntries: number, name: string): number {
+  const attr = Buffer.alloc(ATTR_SIZE);
+  attr.writeUInt32LE(mapType, 0);
+  attr.writeUInt32LE(keySize, 4);
+  attr.writeUInt32LE(valueSize, 8);
+  attr.writeUInt32LE(maxEntries, 12);
+  attr.write(name.slice(0, 15), 28, "latin1");
+  const r = bpf(BPF_MAP_CREATE, attr);
+  if (r.ret < 0) throw new ToolError(`the kernel refused the ${name} map: ${ERRNO[r.errno] ?? `errno ${r.errno}`}.`);
+  return r.ret;
+}
+
+/** Attach a raw tracepoint program; the returned link fd keeps it attached (pin it to outlive us). */
+export function openRawTracepoint(progFd: number, tracepoint: string): number {
+  const { address } = lib();
+  const name = Buffer.from(tracepoint + "\0");
+  const attr = Buffer.alloc(ATTR_SIZE);
+  attr.writeBigUInt64LE(address(name), 0);
+  attr.writeUInt32LE(progFd, 8);
+  const r = bpf(BPF_RAW_TRACEPOINT_OPEN, attr);
+  if (r.ret < 0) throw new ToolError(`cannot attach a program to the tracepoint ${tracepoint}: ${ERRNO[r.errno] ?? `errno ${r.errno}`}.`);
+  return r.ret;
+}
+
+/** Pin a map, program or link at `path` in a bpf file system, where it lives without any process. */
+export function pinObject(fd: number, path: string): void {
+  const { address } = lib();
+  const p = Buffer.from(path + "\0");
+  const attr = Buffer.alloc(ATTR_SIZE);
+  attr.writeBigUInt64LE(address(p), 0);
+  attr.writeUInt32LE(fd, 8);
+  const r = bpf(BPF_OBJ_PIN, attr);
+  if (r.ret < 0) throw new ToolError(`cannot pin a bpf object at ${path}: ${ERRNO[r.errno] ?? `errno ${r.errno}`}.`);
+}
+
+/** An fd for what is pinned at `path`, or undefined when nothing is. */
+export function openPinned(path: string): number | undefined {
+  const { address } = lib();
+  const p = Buffer.from(path + "\0");
+  const attr = Buffer.alloc(ATTR_SIZE);
+  attr.writeBigUInt64LE(address(p), 0);
+  const r = bpf(BPF_OBJ_GET, attr);
+  return r.ret < 0 ? undefined : r.ret;
+}
+
+/** The value stored under `key`, or undefined. */
+export function mapLookup(mapFd: number, key: Uint8Array, valueSize: number): Buffer | undefined {
+  const { address } = lib();
+  const value = Buffer.alloc(valueSize);
+  const attr = Buffer.alloc(ATTR_SIZE);
+  attr.writeUInt32LE(mapFd, 0);
+  attr.writeBigUInt64LE(address(key), 8);
+  attr.writeBigUInt64LE(address(value), 16);
+  return bpf(BPF_MAP_LOOKUP_ELEM, attr).ret < 0 ? undefined : value;
+}
+
+export function mapDelete(mapFd: number, key: Uint8Array): void {
+  const { address } = lib();
+  const attr = Buffer.alloc(ATTR_SIZE);
+  attr.writeUInt32LE(mapFd, 0);
+  attr.writeBigUInt64LE(address(key), 8);
+  bpf(BPF_MAP_DELETE_ELEM, attr);
 }

@@ -32,3 +32,14 @@ export function hostAddresses(): string[] {
   const links = JSON.parse(r.stdout || "[]") as Array<{ addr_info?: Array<{ local?: string }> }>;
   return links.flatMap((l) => (l.addr_info ?? []).flatMap((a) => (a.local ? [a.local] : [])));
 }
+
+/**
+ * The addresses of one host device (global and site scope: link-local ones need a zone to be
+ * used), or undefined when there is no such device.
+ */
+export function deviceAddresses(dev: string): string[] | undefined {
+  const r = run(["ip", "-j", "address", "show", "dev", dev], { timeout: TIMEOUT });
+  if (r.code !== 0) return undefined;
+  const links = JSON.parse(r.stdout || "[]") as Array<{ addr_info?: Array<{ local?: string; scope?: string }> }>;
+  return links.flatMap((l) => (l.addr_info ?? []).flatMap((a) => (a.local && a.scope !== "link" ? [a.local] : [])));
+}

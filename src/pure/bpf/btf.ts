@@ -97,6 +97,11 @@ export class Btf {
     return this.find(KIND.func, name).id;
   }
 
+  /** The size in bytes of a struct. */
+  structSize(struct: string): number {
+    return this.view.getUint32(this.find(KIND.struct, struct).extra - 4, true);
+  }
+
   /** The byte offset of a (non-bitfield) member of a struct. */
   memberOffset(struct: string, member: string): number {
     const t = this.find(KIND.struct, struct);

@@ -23,10 +23,13 @@ export type Item = Insn | Label;
 const BPF_LDX = 0x01, BPF_ST = 0x02, BPF_STX = 0x03, BPF_ALU = 0x04, BPF_JMP = 0x05, BPF_JMP32 = 0x06, BPF_ALU64 = 0x07;
 const BPF_W = 0x00, BPF_H = 0x08, BPF_B = 0x10, BPF_DW = 0x18, BPF_MEM = 0x60;
 const BPF_K = 0x00, BPF_X = 0x08;
-const BPF_ADD = 0x00, BPF_AND = 0x50, BPF_MOV = 0xb0;
+const BPF_ADD = 0x00, BPF_AND = 0x50, BPF_LSH = 0x60, BPF_MOV = 0xb0;
+const BPF_LD = 0x00, BPF_IMM = 0x00;
 const BPF_JA = 0x00, BPF_JEQ = 0x10, BPF_JGT = 0x20, BPF_JNE = 0x50, BPF_CALL = 0x80, BPF_EXIT = 0x90;
 /** src_reg of a call to a kernel function named by its BTF id (a kfunc) instead of a helper number. */
 const BPF_PSEUDO_KFUNC_CALL = 2;
+/** src_reg of a 64-bit immediate load whose immediate is a map's file descriptor. */
+const BPF_PSEUDO_MAP_FD = 1;
 
 export type Size = "b" | "w" | "h" | "dw";
 const SIZE: Record<Size, number> = { b: BPF_B, w: BPF_W, h: BPF_H, dw: BPF_DW };
@@ -51,6 +54,15 @@ export const mov64Reg = (dst: number, src: number) => insn(BPF_ALU64 | BPF_MOV |
 /** wdst = imm: 32-bit, upper half zeroed, so any 32-bit pattern is loaded as is. */
 export const mov32Imm = (dst: number, imm: number) => insn(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, imm);
 export const add64Imm = (dst: number, imm: number) => insn(BPF_ALU64 | BPF_ADD | BPF_K, dst, 0, 0, imm);
+/** dst += src (64-bit). */
+export const add64Reg = (dst: number, src: number) => insn(BPF_ALU64 | BPF_ADD | BPF_X, dst, src, 0, 0);
+/** dst <<= imm (64-bit). */
+export const lsh64Imm = (dst: number, imm: number) => insn(BPF_ALU64 | BPF_LSH | BPF_K, dst, 0, 0, imm);
+/** dst = the map whose fd is `mapFd` (a two-slot instruction; the kernel swaps in the map). */
+export const ldMapFd = (dst: number, mapFd: number): Insn[] => [
+  insn(BPF_LD | BPF_DW | BPF_IMM, dst, BPF_PSEUDO_MAP_FD, 0, mapFd),
+  insn(0, 0, 0, 0, 0),
+];
 /** wdst &= imm (32-bit). */
 export const and32Imm = (dst: number, imm: number) => insn(BPF_ALU | BPF_AND | BPF_K, dst, 0, 0, imm);
 /** dst = *(size *)(src + off) */

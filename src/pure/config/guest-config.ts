@@ -7,6 +7,9 @@ import { parseFstab, DEFAULT_FSTAB, type FstabEntry } from "./fstab";
 import { childrenOf, settingText, type ConfigTree } from "./tree";
 import { argv, hash, integer, limit, list, scalar } from "./values";
 import { unsupportedWarnings, type ConfigWarning } from "./known-keys";
+import { biasToShares, cpuShareOf } from "../sched";
+import { ccapMeaning } from "./ccaps";
+import { parsePersonality, type MachineSetting, type PersonalitySetting } from "./personality";
 import { readSetting } from "./settings";
 import { parseKillSeq, type KillStep } from "./killseq";
 import { parseCflags, SUPPORTED_CFLAGS } from "./cflags";
@@ -46,6 +49,8 @@ export interface GuestConfig {
   cflags: Set<string>;
   nice: number | undefined;
   cpuShares: number | undefined;
+  /** sched/fill-rate / sched/interval: a hard cap, this share of every CPU (pure/sched.ts). */
+  cpuShare: number | undefined;
   /** Whole-guest process limit (cgroup pids.max); undefined = no limit. */
   pidsLimit: number | undefined;
   /** Whole-guest memory limit in bytes; undefined = the built-in default, null = explicitly none. */
@@ -67,6 +72,9 @@ export interface GuestConfig {
    * config has `security/privileged`, which makes guest root the host's root (docs/security.md).
    */
   userNamespace: boolean;
+  /** `personality` and `uts/machine`: applied at start as the runtime's personality (pure/config/personality.ts). */
+  personality?: PersonalitySetting;
+  utsMachine?: MachineSetting;
   /**
    * security/abstract-sockets, for a guest on the host's stack: `refused` (no abstract unix
    * socket at all) or `scoped` (its own processes' only, through Landlock); docs/networking.md.
@@ -181,7 +189,18 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     : ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
 
   const bcapSrc = lookup("bcapabilities");
-  const capabilities = applyCapabilityList(DEFAULT_CAPABILITIES, list(bcapSrc?.content), bcapSrc?.path ?? file("bcapabilities"));
+  const ccapSrc = lookup("ccapabilities");
+  const ccapWarnings: ConfigWarning[] = [];
+  const fromCcaps: string[] = [];
+  for (const raw of list(ccapSrc?.content)) {
+    const negate = raw.startsWith("~") || raw.startsWith("!");
+    const c = ccapMeaning(negate ? raw.slice(1) : raw);
+    if (!c) throw new ConfigError(`${ccapSrc!.path}: '${raw}' is not a context capability.`, { file: ccapSrc!.path });
+    if ("cap" in c.meaning) fromCcaps.push(`${negate ? "~" : ""}${c.meaning.cap}`);
+    else ccapWarnings.push({ file: ccapSrc!.path, message: `not supported: ${c.name}: ${c.meaning.refused}` });
+  }
+  // Context capabilities that a Linux capability covers are read as it, after bcapabilities.
+  const capabilities = applyCapabilityList(DEFAULT_CAPABILITIES, [...list(bcapSrc?.content), ...fromCcaps], bcapSrc?.path ?? file("bcapabilities"));
 
   const cflagSrc = lookup("cflags") ?? lookup("flags");
   const cflags = parseCflags(list(cflagSrc?.content), cflagSrc?.path ?? file("cflags"));
@@ -211,8 +230,23 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const sched = sc("sched/priority-bias");
   if (cpuShares === undefined && sched?.value !== undefined) {
     // A negative bias meant "more CPU" in the token-bucket scheduler; map it onto a weight.
-    const bias = Math.max(-20, Math.min(19, integer(sched.value, sched.path)));
-    cpuShares = Math.round(1024 * Math.pow(1.25, -bias));
+    cpuShares = biasToShares(integer(sched.value, sched.path));
+  }
+  const fillRate = sc("sched/fill-rate");
+  const interval = sc("sched/interval");
+  let cpuShare: number | undefined;
+  if ((fillRate?.value === undefined) !== (interval?.value === undefined)) {
+    const has = fillRate?.value !== undefined ? fillRate : interval!;
+    throw new ConfigError(`${has.path}: sched/fill-rate and sched/interval go together (the guest's share of each CPU is their ratio).`, { file: has.path });
+  }
+  if (fillRate?.value !== undefined && interval?.value !== undefined) {
+    const fr = integer(fillRate.value, fillRate.path, { min: 1 });
+    const iv = integer(interval.value, interval.path, { min: 1 });
+    try {
+      cpuShare = cpuShareOf(fr, iv, `${fillRate.path}, ${interval.path}`);
+    } catch (e) {
+      throw new ConfigError((e as Error).message, { file: fillRate.path });
+    }
   }
   if (cpuShares === undefined && nice !== undefined) cpuShares = Math.round(1024 * Math.pow(1.25, -nice));
 
@@ -267,6 +301,10 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     throw new ConfigError(`${secSrc!.path}: '${seccompRaw}' is not a seccomp setting (default or unconfined).`, { file: secSrc!.path });
   }
 
+  const persSrc = lookup("personality");
+  const pers = persSrc ? parsePersonality(persSrc.content, persSrc.path) : undefined;
+  const machineSrc = sc("uts/machine");
+  const persWarnings: ConfigWarning[] = pers?.flagsIgnored ? [{ file: persSrc!.path, message: "not supported: personality flags are not applied (only the type is)" }] : [];
   const absSrc = sc("security/abstract-sockets");
   const absMode = absSrc?.value ?? "refused";
   if (absMode !== "refused" && absMode !== "scoped") {
@@ -276,6 +314,8 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   return {
     name,
     cfgDir,
+    ...(pers ? { personality: pers.setting } : {}),
+    ...(machineSrc?.value ? { utsMachine: { value: machineSrc.value, file: machineSrc.path } } : {}),
     vdir: vdir.replace(/\/+$/, "") || "/",
     context,
     nodename,
@@ -294,6 +334,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     cflags,
     nice,
     cpuShares,
+    cpuShare,
     pidsLimit,
     memoryLimit,
     ulimits,
@@ -307,7 +348,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     noNewPrivileges: !guest.has("security/allow-new-privileges"),
     userNamespace: !guest.has("security/privileged"),
     abstractSockets: { mode: absMode, file: absSrc?.path ?? file("security/abstract-sockets") },
-    warnings: [...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
+    warnings: [...ccapWarnings, ...persWarnings, ...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
   };
 }
 

@@ -5,6 +5,7 @@ export interface StatusView {
   running: boolean;
   context: number | undefined;
   initStyle: string;
+  mark?: string;
   vdir: string;
   processes?: number;
   uptimeSeconds?: number;
@@ -46,4 +47,16 @@ export function formatGuestList(rows: Array<StatusView | { name: string; error: 
   }
   const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
   return lines.map((l) => l.map((f, c) => (c === l.length - 1 ? f : f.padEnd(widths[c]!))).join("  ")).join("\n") + "\n";
+}
+
+/** `start-vservers --status`: every guest at once, with what a boot would do with it. */
+export function formatBootStatus(rows: Array<StatusView | { name: string; error: string }>): string {
+  const lines = [["NAME", "CTX", "STATE", "MARK", "PROCS", "UPTIME"]];
+  for (const r of rows) {
+    if ("error" in r) lines.push([r.name, "-", "broken", "-", "-", r.error]);
+    else lines.push([r.name, r.context === undefined ? "-" : String(r.context), r.running ? "running" : r.leftovers ? "stopped*" : "stopped", r.mark ?? "-", r.running ? String(r.processes ?? 0) : "-", r.running ? formatDuration(r.uptimeSeconds ?? 0) : "-"]);
+  }
+  const widths = lines[0]!.map((_, c) => Math.max(...lines.map((l) => l[c]!.length)));
+  const out = lines.map((l) => l.map((f, c) => (c === l.length - 1 ? f : f.padEnd(widths[c]!))).join("  ")).join("\n") + "\n";
+  return rows.some((r) => !("error" in r) && r.leftovers) ? out + "* processes left by a killed command remain; 'vserver NAME start' or 'stop' removes them\n" : out;
 }

@@ -5,6 +5,8 @@ import { toOciNames } from "../config/capabilities";
 import type { GuestConfig } from "../config/guest-config";
 import type { FstabEntry } from "../config/fstab";
 import { defaultSeccomp } from "./seccomp";
+import { personalityDomain } from "../config/personality";
+import { CPU_PERIOD_US, cpuQuotaUs } from "../sched";
 import { GUEST_INIT_PATH } from "../guest-init";
 import type { IdRange } from "../id-range";
 
@@ -17,6 +19,8 @@ export interface RuntimeFacts {
   hostMemoryBytes: number;
   /** uname -m. */
   arch: string;
+  /** The host's CPUs, for a CPU cap given per CPU (sched/fill-rate); 1 when absent. */
+  cpus?: number;
   /** Path of a network namespace prepared for the guest, if it has its own. */
   netnsPath?: string;
   /** PID 1's argv. */
@@ -129,7 +133,7 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
       ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2]].map(([major, minor]) => ({ allow: true, type: "c", major, minor, access: "rwm" })),
       { allow: true, type: "c", major: 136, access: "rwm" },
     ],
-    cpu: { shares: g.cpuShares ?? 1024 },
+    cpu: { shares: g.cpuShares ?? 1024, ...(g.cpuShare !== undefined ? { quota: cpuQuotaUs(g.cpuShare, facts.cpus ?? 1), period: CPU_PERIOD_US } : {}) },
   };
   if (g.pidsLimit !== undefined) resources.pids = { limit: g.pidsLimit };
   if (memory !== null && memory !== undefined && Number.isFinite(memory)) resources.memory = { limit: memory };
@@ -151,6 +155,8 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
     linux.uidMappings = map;
     linux.gidMappings = map;
   }
+  const personality = personalityDomain(g.personality, g.utsMachine, facts.arch);
+  if (personality) linux.personality = { domain: personality };
   if (g.seccomp === "default") {
     linux.seccomp = defaultSeccomp({ sysAdmin, lock: g.cflags.has("lock"), arch: facts.arch, hostNetwork: !g.netNamespace && !facts.netnsPath });
   }
