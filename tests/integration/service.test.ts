@@ -296,7 +296,8 @@ describe("the service killed at each of its named steps (VSERVER_FAULT)", () => 
     await stopService();
     const p = serviceWith("service.accepted:kill");
     try {
-      await until(serviceUp);
+      // A whole service starting (its workers too) on a loaded machine: more than a command's wait.
+      await until(serviceUp, 30000);
       for (let i = 0; i < 3; i++) {
         const r = await execOk();
         expect(r.code).toBe(0);
