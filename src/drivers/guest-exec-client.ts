@@ -79,7 +79,14 @@ export async function execThroughInit(socketPath: string, req: GuestExecRequest,
   const handlers = PASSED_SIGNALS.map((s) => [s, pass(s)] as const);
   for (const [s, h] of handlers) process.on(s, h);
   try {
-    sendWithFds(fd, encodeExecRequest(req), stdio);
+    try {
+      sendWithFds(fd, encodeExecRequest(req), stdio);
+    } catch {
+      // The init closed the connection before taking the request (it could not fork a handler):
+      // nothing ran.
+      if (signalled !== undefined) return { ran: true, status: 128 + signalled };
+      return { ran: false, why: "the guest's init dropped the request" };
+    }
     const lines = new LineReader(fd);
     const first = await lines.next(START_TIMEOUT_MS);
     const reply = first === undefined ? undefined : parseExecReply(first);

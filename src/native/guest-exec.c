@@ -346,6 +346,9 @@ void guest_exec_accept(const sigset_t *child_mask) {
       prctl(PR_SET_NAME, "vserver-exec");
       handle(conn, child_mask);
     }
-    close(conn); /* a failed fork drops the connection: the host falls back to the runtime */
+    /* A failed fork (the guest at its process limit, say) drops the connection: nothing ran, and
+     * the host falls back to the runtime, whose own error then says what the guest lacks. */
+    if (pid < 0) dprintf(conn, EXEC_REPLY_REFUSED " fork: %s\n", strerror(errno));
+    close(conn);
   }
 }
