@@ -257,8 +257,17 @@ describe("the service killed at each of its named steps (VSERVER_FAULT)", () => 
     throw new Error("the service of this root does not stay stopped");
   }
 
-  function serviceWith(fault: string) {
-    return Bun.spawn([`${BIN}/vserverd`], { env: { ...h.env, VSERVER_FAULT: fault }, stdout: "ignore", stderr: "pipe" });
+  /**
+   * A service with a fault armed that holds this root's lock. One a client was still starting may
+   * take the lock first; ours then leaves quietly (exit 0, as a second service does): stop and retry.
+   */
+  async function serviceWith(fault: string) {
+    for (let i = 0; ; i++) {
+      const p = Bun.spawn([`${BIN}/vserverd`], { env: { ...h.env, VSERVER_FAULT: fault }, stdout: "ignore", stderr: "pipe" });
+      while (p.exitCode === null && p.signalCode === null && servicePid() !== p.pid) await Bun.sleep(10);
+      if (i >= 5 || !(p.exitCode === 0 && servicePid() !== p.pid)) return p;
+      await stopService();
+    }
   }
 
   /** Run `vserver sf exec echo ok`; say whether the service ran it (its journal line names the PID that did). */
@@ -284,7 +293,7 @@ describe("the service killed at each of its named steps (VSERVER_FAULT)", () => 
   for (const point of ["service.after-lock", "service.after-listen"]) {
     test(`the supervisor killed at ${point}: the next command runs directly and starts it again`, async () => {
       await stopService();
-      const p = serviceWith(`${point}:kill`);
+      const p = await serviceWith(`${point}:kill`);
       await p.exited;
       expect(p.signalCode).toBe("SIGKILL");
       // Its lock names a dead process, and after-listen left a socket nobody listens on.
@@ -298,17 +307,10 @@ describe("the service killed at each of its named steps (VSERVER_FAULT)", () => 
   }
 
   test("a service that cannot make its socket (full disk) says so naming it, and holds nothing", async () => {
-    // A service that finds the lock taken (one a client was still starting) leaves quietly,
-    // exit 0 and not a word: then stop again and retry, since this test is about the one that runs.
-    let p: ReturnType<typeof serviceWith> | undefined;
-    let err = "";
-    for (let i = 0; i < 5; i++) {
-      await stopService();
-      p = serviceWith("service.after-lock:enospc");
-      err = await new Response(p.stderr).text();
-      if ((await p.exited) !== 0 || err !== "") break;
-    }
-    expect(await p!.exited).not.toBe(0);
+    await stopService();
+    const p = await serviceWith("service.after-lock:enospc");
+    const err = await new Response(p.stderr).text();
+    expect(await p.exited).not.toBe(0);
     expect(err).toContain(`no space left on device, write '${socket()}'`);
     expect(err.trim().split("\n").length).toBe(1);
     expect(existsSync(`${h.root}/run/vservers/.service/service.lock`)).toBe(false);
@@ -318,7 +320,7 @@ describe("the service killed at each of its named steps (VSERVER_FAULT)", () => 
 
   test("a worker killed when it took the connection: the client runs the command itself", async () => {
     await stopService();
-    const p = serviceWith("service.accepted:kill");
+    const p = await serviceWith("service.accepted:kill");
     try {
       // A whole service starting (its workers too) on a loaded machine: more than a command's wait.
       await until(serviceUp, 30000);
