@@ -6,20 +6,11 @@ import { objectRelPath } from "../pure/unify/objects";
 import { currentGeneration } from "../drivers/unify/guest-layers";
 import { objectsOf } from "../drivers/unify/meta-walk";
 import type { Env } from "./env";
+import type { DiskUseView } from "../pure/format/unify";
 import { unifyPathsOf } from "./unify";
 
-export interface DiskUse {
-  unified: boolean;
-  /** What the guest itself holds: its upper (unified), or its whole tree. */
-  ownBytes: number;
-  ownInodes: number;
-  /** Its metadata tree: inodes and almost no blocks. */
-  metaInodes: number;
-  /** Objects of the store it refers to, their bytes, and how many of them other guests use too. */
-  sharedObjects: number;
-  sharedBytes: number;
-  alsoUsedByOthers: number;
-}
+/** What vdu shows: defined with its format (pure/format/unify.ts), so the two cannot drift. */
+export type DiskUse = DiskUseView;
 
 /** Blocks and inodes of a tree, each inode once. */
 function walkUsage(top: string): { bytes: number; inodes: number } {

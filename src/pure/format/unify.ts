@@ -18,8 +18,10 @@ export function formatGc(r: { referenced: number; removed: number; freedBytes: n
   return `store: ${r.referenced} objects in use, ${r.removed} removed (${mib(r.freedBytes)} freed)\n`;
 }
 
+/** A guest's disk use for vdu (control/unify-du.ts measures it). */
 export interface DiskUseView {
   unified: boolean;
+  /** What the guest itself holds: its upper (unified), or its whole tree. */
   ownBytes: number;
   ownInodes: number;
   metaInodes: number;
