@@ -102,18 +102,24 @@ export class Btf {
     return this.view.getUint32(this.find(KIND.struct, struct).extra - 4, true);
   }
 
-  /** The byte offset of a (non-bitfield) member of a struct. */
-  memberOffset(struct: string, member: string): number {
+  /** The bit offset of a member of a struct, bit fields included. */
+  memberBitOffset(struct: string, member: string): number {
     const t = this.find(KIND.struct, struct);
     for (let i = 0; i < t.vlen; i++) {
       const m = t.extra + 12 * i;
       if (this.str(this.view.getUint32(m, true)) !== member) continue;
       const bits = this.view.getUint32(m + 8, true);
-      const bitOffset = t.kflag ? bits & 0xffffff : bits;
-      if (bitOffset % 8) throw new BtfError(`${struct}.${member} is a bit field`);
-      return bitOffset / 8;
+      // With kind_flag set, the low 24 bits are the offset and the high 8 the bit-field size.
+      return t.kflag ? bits & 0xffffff : bits;
     }
     throw new BtfError(`the kernel's struct ${struct} has no member '${member}'`);
+  }
+
+  /** The byte offset of a (non-bitfield) member of a struct. */
+  memberOffset(struct: string, member: string): number {
+    const bitOffset = this.memberBitOffset(struct, member);
+    if (bitOffset % 8) throw new BtfError(`${struct}.${member} is a bit field`);
+    return bitOffset / 8;
   }
 
   /** The value of one enumerator of a named enum, or undefined if this kernel lacks it. */
