@@ -15,7 +15,8 @@ const HELP = `Usage: chbind [--silent] --ip ADDR[/PREFIX] [--ip ADDR]... [--] CM
 
 Run CMD on the host, bound to the given IPv4 and IPv6 addresses, for it and every process it starts:
   - a bind to 0.0.0.0 gets the first IPv4 address, a bind to :: the first address given
-    (an IPv4 one as ::ffff:A.B.C.D); a bind to any other address fails (EPERM), 127.0.0.1 included
+    (an IPv4 one as ::ffff:A.B.C.D), or on a v6-only socket (IPV6_V6ONLY) the first IPv6
+    one; a bind to any other address fails (EPERM), 127.0.0.1 included
   - connections and unconnected UDP sends leave from the first address of their family;
     a family with no address given cannot be used
   - CMD runs without CAP_NET_RAW
@@ -65,10 +66,12 @@ export async function main(argv: string[]): Promise<number> {
   if (!ips.length) throw new UsageError("--ip is required: give at least one address for the command.");
   const addresses = parseBindAddresses(expandDeviceNames(ips));
   if (!cmd.length) throw new UsageError("no command given; usage: chbind --ip ADDR -- CMD.");
+  const paths = pathsFor(process.env);
   return chbind({
     addresses,
     argv: cmd,
-    cgroupParent: pathsFor(process.env).cgroupParent,
+    cgroupParent: paths.cgroupParent,
+    factsCache: `${paths.runDir}/.bpf/socket-facts.json`,
     announce: silent ? undefined : (a) => writeErr(`Bound to ${a.map((x) => x.text).join(" ")}\n`),
   });
 }

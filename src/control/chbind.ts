@@ -7,6 +7,7 @@
 import type { BindAddress } from "../pure/bpf/addresses";
 import { sockAddrPrograms } from "../pure/bpf/sock-addr-programs";
 import { loadAndAttach } from "../drivers/bpf/loader";
+import { socketProgramFacts } from "../drivers/bpf/kernel-btf";
 import { cgroup2Mount, createOwn, moveSelfTo, ownCgroup2Path, removeOwn, sweepStale } from "../drivers/cgroup/chbind-cgroups";
 import { signalNumber } from "../drivers/process";
 import { ForbiddenError, UsageError } from "../errors";
@@ -35,6 +36,8 @@ export interface ChbindRequest {
   addresses: BindAddress[];
   argv: string[];
   cgroupParent: string;
+  /** Where the kernel's BTF facts are kept for this boot (drivers/bpf/kernel-btf.ts). */
+  factsCache?: string;
   /** Called once the programs are attached, before the command starts. */
   announce?: (addresses: BindAddress[]) => void;
 }
@@ -52,7 +55,7 @@ export async function chbind(req: ChbindRequest): Promise<number> {
   sweepStale(parentDir);
   const dir = createOwn(parentDir);
   try {
-    loadAndAttach(dir, sockAddrPrograms(req.addresses));
+    loadAndAttach(dir, sockAddrPrograms(req.addresses, { v6onlyBit: socketProgramFacts(req.factsCache).v6onlyBit }));
     req.announce?.(req.addresses);
     const home = `${mount}${ownCgroup2Path()}`.replace(/\/$/, "");
     let child: ReturnType<typeof Bun.spawn>;

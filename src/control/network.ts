@@ -12,7 +12,7 @@ import { hostAddresses, ipBatch, ipTry } from "../drivers/net/ip";
 import { bridgePorts, isBridge, linkExists, linksWithPrefix } from "../drivers/net/links";
 import { createMacvlan } from "../drivers/net/macvlan";
 import { createSocketCgroup, socketCgroupDir } from "../drivers/net/socket-cgroup";
-import { unixHookFacts } from "../drivers/bpf/kernel-btf";
+import { socketProgramFacts } from "../drivers/bpf/kernel-btf";
 import { abstractUnixScopeAvailable, landlockAbi } from "../drivers/landlock";
 import { hostStackPrograms, lbackAddress, sharedPrograms } from "../pure/bpf/host-stack-programs";
 import { parseBindAddress } from "../pure/bpf/addresses";
@@ -132,9 +132,13 @@ function lowPortsFor(g: GuestConfig): boolean {
   return g.userNamespace && g.capabilities.includes("NET_BIND_SERVICE");
 }
 
+function socketFacts(env: Env) {
+  return socketProgramFacts(`${env.paths.runDir}/.bpf/socket-facts.json`);
+}
+
 /** The kernel lacks the unix hooks: say so once per start, and go on without them. */
 function unixFactsOrWarn(env: Env, g: GuestConfig) {
-  const unix = unixHookFacts(`${env.paths.runDir}/.bpf/unix-hook-facts.json`);
+  const unix = socketFacts(env).unix;
   if (!unix) env.warn(`this kernel has no cgroup unix-socket hooks (Linux 6.7 or later, with BTF): guest '${g.name}' can connect to the host's abstract unix sockets.`);
   return unix;
 }
@@ -171,7 +175,7 @@ async function setupShared(env: Env, g: GuestConfig, net: GuestNetConfig, contex
     lock.release();
   }
   const bound = net.addresses.map((a) => parseBindAddress(a.ip, `${a.dir}/ip`));
-  createSocketCgroup(dir, sharedPrograms(bound, lbackAddress(context), scoped ? undefined : unixFactsOrWarn(env, g), { lowPorts: lowPortsFor(g) }));
+  createSocketCgroup(dir, sharedPrograms(bound, lbackAddress(context), scoped ? undefined : unixFactsOrWarn(env, g), { lowPorts: lowPortsFor(g), v6onlyBit: socketFacts(env).v6onlyBit }));
   return { socketCgroup: dir, ...(scoped ? { scopedUnix: true } : {}) };
 }
 

@@ -126,3 +126,14 @@ export function killRecordedPid(file: string, program: string): void {
     process.kill(pid, "SIGKILL");
   } catch {}
 }
+
+/**
+ * A test program (tests/escape/*.c, tests/helpers/*.c), built static so that it runs in a busybox
+ * guest, once per path. gcc and libc6-dev are in the Makefile's DEB_PACKAGES.
+ */
+export function compileStatic(source: string, out: string): string {
+  if (existsSync(out)) return out;
+  const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", out, source], { stderr: "pipe" });
+  if (cc.exitCode !== 0) throw new Error(`compiling ${source} failed: ${cc.stderr}`);
+  return out;
+}

@@ -5,7 +5,7 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { TestHost, BIN } from "../helpers/host";
+import { TestHost, BIN, REPO, compileStatic } from "../helpers/host";
 
 const h = new TestHost("chbind");
 const PY = "/usr/bin/python3";
@@ -184,6 +184,16 @@ describe("chbind with several addresses and IPv6", () => {
     expect(await probe(ops, ["::1"])).toEqual(["::1", "EPERM", "EPERM", "::1"]);
   });
 
+  test(":: on a v6-only socket gets the first IPv6 address, on a dual-stack one the first address given", () => {
+    const bin = compileStatic(`${REPO}/tests/helpers/bind-probe.c`, `${h.root}/bind-probe`);
+    const pair = ["tcp", "0.0.0.0", "0", "tcp6only", "::", "0", "udp6only", "::", "0", "tcp", "::", "0", "udp", "::", "0"];
+    const run = (ips: string[]) => Bun.spawnSync(ips.length ? chbindArgs(ips, [bin, ...pair]) : [bin, ...pair], { env: h.env, stdout: "pipe", timeout: 60_000 }).stdout.toString();
+    expect(run([])).toBe("0.0.0.0\n::\n::\n::\n::\n");
+    expect(run(["127.0.0.77", "::1"])).toBe("127.0.0.77\n::1\n::1\n::ffff:127.0.0.77\n::ffff:127.0.0.77\n");
+    expect(run(["::1", "127.0.0.77"])).toBe("127.0.0.77\n::1\n::1\n::1\n::1\n");
+    expect(run(["127.0.0.77"])).toBe("127.0.0.77\nInvalid argument\nInvalid argument\n::ffff:127.0.0.77\n::ffff:127.0.0.77\n");
+  });
+
   test("each given address may be bound; wildcards get the first of their family", async () => {
     const ops: Array<[string, string, number]> = [["bind", "127.0.0.78", 0], ["bind", "127.0.0.77", 0], ["bind", "0.0.0.0", 0], ["bind", "::", 0], ["bind", "127.0.0.79", 0]];
     expect(await probe(ops, ["127.0.0.78", "127.0.0.77"])).toEqual(["127.0.0.78", "127.0.0.77", "127.0.0.78", "::ffff:127.0.0.78", "EPERM"]);
@@ -227,13 +237,17 @@ describe("exit status and cleanup", () => {
     const p = Bun.spawn(chbindArgs(["127.0.0.77"], [PY, LISTEN, "0.0.0.0", String(BASE + 2)]), { env: h.env, stdout: "pipe", stderr: "pipe" });
     started.push(p);
     expect(await firstLine(p)).toBe("127.0.0.77");
-    const dir = `chbind-${p.pid}`;
-    expect(chbindDirs()).toEqual([dir]);
+    // chbind names its directory by its own pid: the client's when it runs directly, the
+    // service worker's when the host service runs it. That process is the one to kill.
+    const dirs = chbindDirs();
+    expect(dirs).toHaveLength(1);
+    const dir = dirs[0]!;
+    const chbindPid = Number(dir.slice("chbind-".length));
     const inside = procsOf(dir);
     expect(inside.length).toBe(1);
     // Killed in afterAll if the test fails before it does, and only while it is still in our cgroup.
     started.push({ kill: () => procsOf(dir).includes(inside[0]!) && process.kill(inside[0]!, "SIGKILL") });
-    p.kill("SIGKILL");
+    process.kill(chbindPid, "SIGKILL");
     await p.exited;
     // The command outlives chbind and keeps its binding: its directory must stay.
     expect(h.run("chbind", ["--silent", "--ip", "127.0.0.77", "--", "true"]).code).toBe(0);

@@ -11,7 +11,7 @@ import { startHostSockets, type HostSockets } from "../helpers/host-sockets";
 import { hostStackPrograms, lbackAddress, sharedPrograms } from "../../src/pure/bpf/host-stack-programs";
 import { parseBindAddress } from "../../src/pure/bpf/addresses";
 import { hostAddresses } from "../../src/drivers/net/ip";
-import { unixHookFacts } from "../../src/drivers/bpf/kernel-btf";
+import { socketProgramFacts } from "../../src/drivers/bpf/kernel-btf";
 import { createSocketCgroup } from "../../src/drivers/net/socket-cgroup";
 import { abstractUnixScopeAvailable } from "../../src/drivers/landlock";
 
@@ -222,7 +222,7 @@ describe("each hook, against the same calls without the programs", () => {
 
   beforeAll(() => {
     mkdirSync(CG2, { recursive: true });
-    createSocketCgroup(dir, hostStackPrograms(lbackAddress(77), unixHookFacts()));
+    createSocketCgroup(dir, hostStackPrograms(lbackAddress(77), socketProgramFacts().unix));
     try {
       withProgs = probe(true);
     } finally {

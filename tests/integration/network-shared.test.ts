@@ -7,7 +7,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { BIN, REPO, TestHost, busyboxGuest } from "../helpers/host";
+import { BIN, REPO, TestHost, busyboxGuest, compileStatic } from "../helpers/host";
 import { TestNet, sh } from "../helpers/testnet";
 import { startHostSockets, type HostSockets } from "../helpers/host-sockets";
 
@@ -32,11 +32,7 @@ const listening = (port: number) => sh(["ss", "-ltnH", `sport = :${port}`]).out;
 
 /** The escape program (tests/escape/escape.c), built once, copied into the guest's root. */
 function escapeIn(guest: string): string {
-  const bin = `${h.root}/escape-bin`;
-  if (!existsSync(bin)) {
-    const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", bin, `${REPO}/tests/escape/escape.c`], { stderr: "pipe" });
-    if (cc.exitCode !== 0) throw new Error(`gcc: ${cc.stderr}`);
-  }
+  const bin = compileStatic(`${REPO}/tests/escape/escape.c`, `${h.root}/escape-bin`);
   copyFileSync(bin, `${h.vdir(guest)}/escape`);
   chmodSync(`${h.vdir(guest)}/escape`, 0o755);
   return bin;
@@ -125,6 +121,17 @@ describe("shared mode", () => {
     const host = h.vserver("sa", "exec", "nc", "-l", "-p", "7006", "2001:db8:52::1");
     expect(host.code).not.toBe(0);
     expect(host.stderr).toContain("bind: Operation not permitted");
+  });
+
+  test("a v6-only :: socket (nginx's listen [::]:80) lands on the first IPv6 address beside the 0.0.0.0 one; with no IPv6 address it fails", () => {
+    const bin = compileStatic(`${REPO}/tests/helpers/bind-probe.c`, `${h.root}/bind-probe`);
+    for (const g of ["sa", "sb"]) {
+      copyFileSync(bin, `${h.vdir(g)}/bind-probe`);
+      chmodSync(`${h.vdir(g)}/bind-probe`, 0o755);
+    }
+    const nginx = ["tcp", "0.0.0.0", "7020", "tcp6only", "::", "7020", "udp", "0.0.0.0", "7021", "udp6only", "::", "7021", "tcp", "::", "7022"];
+    expect(h.vserver("sa", "exec", "/bind-probe", ...nginx).stdout).toBe("198.18.52.10\n2001:db8:52::10\n198.18.52.10\n2001:db8:52::10\n::ffff:198.18.52.10\n");
+    expect(h.vserver("sb", "exec", "/bind-probe", ...nginx).stdout).toBe("198.18.52.11\nInvalid argument\n198.18.52.11\nInvalid argument\n::ffff:198.18.52.11\n");
   });
 
   test("outgoing TCP and UDP leave from the guest's address", () => {

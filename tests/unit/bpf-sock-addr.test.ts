@@ -83,6 +83,19 @@ describe("sock_addr programs", () => {
     expect(v6first).not.toContain("b40200007f00004d");
   });
 
+  test("bind6 with the v6-only bit known sends a v6-only socket's :: to the first IPv6 address", () => {
+    const v6only = (ips: string[]) => hex(sockAddrPrograms(parseBindAddresses(ips), { v6onlyBit: 157 }).find((p) => p.name === "bind6")!.code).split(" ");
+    const code = v6only(["127.0.0.77", "::1"]);
+    expect(code).toContain("8500000088000000"); // call bpf_skc_to_tcp6_sock (136)
+    expect(code).toContain("850000008c000000"); // call bpf_skc_to_udp6_sock (140)
+    expect(code).toContain("7102130000000000"); // w2 = *(u8 *)(r0 + 19): bit 157 is in byte 19
+    expect(code).toContain("5402000020000000"); // w2 &= 1 << 5
+    expect(code).toContain("b402000000000001"); // ::1 for a v6-only socket
+    expect(code).toContain("b40200007f00004d"); // ::ffff:127.0.0.77 for a dual-stack one
+    // No IPv6 address, or an IPv6 one first: nothing to tell apart, no socket read.
+    for (const ips of [["127.0.0.77"], ["::1", "127.0.0.77"]]) expect(v6only(ips)).not.toContain("8500000088000000");
+  });
+
   test("connect4 binds the source with bpf_bind on a zeroed sockaddr_in", () => {
     const code = hex(prog(["127.0.0.77"], "connect4").code).split(" ");
     expect(code).toContain("b407000002000000"); // w7 = AF_INET

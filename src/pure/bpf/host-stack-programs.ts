@@ -158,7 +158,7 @@ export type SharedProgram = HostStackProgram | (Omit<HostStackProgram, "name"> &
  * A guest in shared mode: chbind's programs bind it to its addresses (each preceded by the
  * loopback rule), and the rest of the host-stack set (replies from lback, unix, raw) as above.
  */
-export function sharedPrograms(addrs: readonly BindAddress[], lback: Uint8Array, unix?: UnixHookFacts, opts: { lowPorts?: boolean } = {}): SharedProgram[] {
-  const bound = sockAddrPrograms(addrs, { lback, lowPorts: opts.lowPorts });
+export function sharedPrograms(addrs: readonly BindAddress[], lback: Uint8Array, unix?: UnixHookFacts, opts: { lowPorts?: boolean; v6onlyBit?: number } = {}): SharedProgram[] {
+  const bound = sockAddrPrograms(addrs, { lback, lowPorts: opts.lowPorts, v6onlyBit: opts.v6onlyBit });
   return [...hostStackPrograms(lback, unix).filter((p) => !(p.name in ATTACH)), ...bound];
 }

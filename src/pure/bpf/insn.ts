@@ -79,6 +79,9 @@ export const jeq32 = (dst: number, imm: number, target: string) => insn(BPF_JMP3
 export const jne32 = (dst: number, imm: number, target: string) => insn(BPF_JMP32 | BPF_JNE | BPF_K, dst, 0, 0, imm, target);
 /** Unsigned 32-bit "greater than". */
 export const jgt32 = (dst: number, imm: number, target: string) => insn(BPF_JMP32 | BPF_JGT | BPF_K, dst, 0, 0, imm, target);
+/** 64-bit compare with 0: how the verifier learns a helper's returned pointer is not NULL. */
+export const jeqNull = (dst: number, target: string) => insn(BPF_JMP | BPF_JEQ | BPF_K, dst, 0, 0, 0, target);
+export const jneNull = (dst: number, target: string) => insn(BPF_JMP | BPF_JNE | BPF_K, dst, 0, 0, 0, target);
 export const ja = (target: string) => insn(BPF_JMP | BPF_JA, 0, 0, 0, 0, target);
 export const call = (helper: number) => insn(BPF_JMP | BPF_CALL, 0, 0, 0, helper);
 /** Call a kernel function by its BTF id in the running kernel's BTF (src/pure/bpf/btf.ts). */

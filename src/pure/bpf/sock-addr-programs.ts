@@ -6,7 +6,7 @@
 
 import type { BindAddress } from "./addresses";
 import {
-  assemble, call, exit, jeq32, ja, jne32, label, ldx, mov32Imm, mov64Imm, mov64Reg, add64Imm, stx,
+  assemble, call, exit, jeq32, jeqNull, ja, jne32, jneNull, label, ldx, mov32Imm, mov64Imm, mov64Reg, add64Imm, and32Imm, stx,
   R0, R1, R2, R3, R4, R5, R6, R7, R10, type Item,
 } from "./insn";
 import { loopback4, loopback6, word } from "./loopback";
@@ -34,7 +34,9 @@ export interface Program {
 
 // struct bpf_sock_addr (linux/bpf.h): every field a __u32.
 const USER_IP4 = 4, USER_IP6 = 8, MSG_SRC_IP4 = 40, MSG_SRC_IP6 = 44;
-const BPF_FUNC_bind = 64;
+/** struct bpf_sock_addr's `sk` (a __bpf_md_ptr, 8-byte aligned after msg_src_ip6). */
+const SOCK_ADDR_SK = 64;
+const BPF_FUNC_bind = 64, BPF_FUNC_skc_to_tcp6_sock = 136, BPF_FUNC_skc_to_udp6_sock = 140;
 const AF_INET = 2, AF_INET6 = 10;
 
 /** The 32-bit word a little-endian load of these network-order bytes gives. */
@@ -90,9 +92,8 @@ function check4(field: number, list: BindAddress[]): Item[] {
   ];
 }
 
-/** The same for a 16-byte field, loaded into w2..w5. */
-function check6(field: number, list: Uint8Array[]): Item[] {
-  if (!list.length) return DENY_ALL;
+/** w2..w5 = the 16-byte field; one of the addresses → allow; not all zero → deny; else fall through. */
+function compare6(field: number, list: Uint8Array[]): Item[] {
   const regs = [R2, R3, R4, R5];
   const out: Item[] = [mov64Reg(R6, R1), ...regs.map((r, k) => ldx("w", r, R6, field + 4 * k))];
   list.forEach((b, i) => {
@@ -100,9 +101,57 @@ function check6(field: number, list: Uint8Array[]): Item[] {
     out.push(jne32(R2, w[0]!, `next${i}`), jne32(R3, w[1]!, `next${i}`), jne32(R4, w[2]!, `next${i}`), jeq32(R5, w[3]!, "allow"), label(`next${i}`));
   });
   out.push(...regs.map((r) => jne32(r, 0, "deny")));
-  words(list[0]!).forEach((w, k) => out.push(mov32Imm(R2, w), stx("w", R6, field + 4 * k, R2)));
+  return out;
+}
+
+/** Store these 16 bytes in the field (of the context in r6) and allow. */
+function rewrite6(field: number, bytes: Uint8Array): Item[] {
+  const out: Item[] = [];
+  words(bytes).forEach((w, k) => out.push(mov32Imm(R2, w), stx("w", R6, field + 4 * k, R2)));
   out.push(ja("allow"));
   return out;
+}
+
+/** The same as check4 for a 16-byte field. */
+function check6(field: number, list: Uint8Array[]): Item[] {
+  if (!list.length) return DENY_ALL;
+  return [...compare6(field, list), ...rewrite6(field, list[0]!)];
+}
+
+/**
+ * bind6: a listed address (IPv4 ones mapped) is allowed, any other refused, and `::` rewritten
+ * to the first address given, of either family. A dual-stack socket bound to ::ffff:a.b.c.d
+ * answers IPv4, which is what a server with one `::` socket (Apache, Go, Node, busybox) needs
+ * when the guest's first address is IPv4. A v6-only socket (IPV6_V6ONLY: nginx's `listen [::]:80`
+ * and sshd set it, beside their IPv4 socket) cannot take a mapped address (EINVAL), so it gets
+ * the first IPv6 address instead. There is no helper that reads the flag, so with `v6onlyBit`
+ * (where skc_ipv6only sits in struct sock_common, from the kernel's BTF) the program reads it
+ * from the socket itself:
+ *   sk = bpf_skc_to_tcp6_sock(ctx->sk) ?: bpf_skc_to_udp6_sock(ctx->sk);
+ *   if (sk && sk->__sk_common.skc_ipv6only) { ctx->user_ip6 = FIRST_V6; return 1; }
+ *   ctx->user_ip6 = FIRST; return 1;
+ * tcp6_sock and udp6_sock both begin with their struct sock, so the offset serves both.
+ */
+function bind6(addrs: readonly BindAddress[], v6: BindAddress[], v6onlyBit?: number): Item[] {
+  if (!addrs.length) return DENY_ALL;
+  const first = mapped(addrs[0]!);
+  if (v6onlyBit === undefined || !v6.length || addrs[0]!.family === 6) return check6(USER_IP6, addrs.map(mapped));
+  return [
+    ...compare6(USER_IP6, addrs.map(mapped)),
+    ldx("dw", R1, R6, SOCK_ADDR_SK),
+    call(BPF_FUNC_skc_to_tcp6_sock),
+    jneNull(R0, "sk6"),
+    ldx("dw", R1, R6, SOCK_ADDR_SK),
+    call(BPF_FUNC_skc_to_udp6_sock),
+    jeqNull(R0, "dual"),
+    label("sk6"),
+    ldx("b", R2, R0, v6onlyBit >> 3),
+    and32Imm(R2, 1 << (v6onlyBit & 7)),
+    jeq32(R2, 0, "dual"),
+    ...rewrite6(USER_IP6, v6[0]!.bytes),
+    label("dual"),
+    ...rewrite6(USER_IP6, first),
+  ];
 }
 
 /** bpf_bind(ctx, sockaddr on the stack, len): the socket's source before connect. */
@@ -145,7 +194,8 @@ function connect6(v4: BindAddress[], v6: BindAddress[]): Item[] {
 /**
  * The programs for these addresses, in the order given on the command line. A wildcard IPv4
  * bind gets the first IPv4 address; an IPv6 `::` bind gets the first address of either family
- * (an IPv4 one as ::ffff:a.b.c.d, which a dual-stack socket accepts).
+ * (an IPv4 one as ::ffff:a.b.c.d, which a dual-stack socket accepts), or on a v6-only socket
+ * the first IPv6 address when `v6onlyBit` is known (bind6 above).
  *
  * With `lback` (a guest in shared mode), each program first applies the loopback rule
  * (loopback.ts) to the address a bind or connect names, or a sendmsg sends to: 127.0.0.1 is the
@@ -156,14 +206,14 @@ function connect6(v4: BindAddress[], v6: BindAddress[]): Item[] {
  * on the host's stack), an allowed bind also lifts the kernel's check for ports below 1024: only
  * for this cgroup's sockets and only on the addresses the program allowed.
  */
-export function sockAddrPrograms(addrs: readonly BindAddress[], opts: { lback?: Uint8Array; lowPorts?: boolean } = {}): Program[] {
+export function sockAddrPrograms(addrs: readonly BindAddress[], opts: { lback?: Uint8Array; lowPorts?: boolean; v6onlyBit?: number } = {}): Program[] {
   const v4 = addrs.filter((a) => a.family === 4);
   const v6 = addrs.filter((a) => a.family === 6);
   // Sends to ::ffff:a.b.c.d go through the IPv4 path and its sendmsg4 hook; sendmsg6 sees only
   // native IPv6 destinations, so only IPv6 sources are allowed there.
   const bodies: Record<HookName, Item[]> = {
     bind4: check4(USER_IP4, v4),
-    bind6: check6(USER_IP6, addrs.map(mapped)),
+    bind6: bind6(addrs, v6, opts.v6onlyBit),
     connect4: connect4(v4),
     connect6: connect6(v4, v6),
     sendmsg4: check4(MSG_SRC_IP4, v4),
