@@ -67,7 +67,8 @@ unit: build
 integration: build
 	$(BUN) test --timeout 600000 tests/integration
 
-# 1000 start/stop cycles and mixed parallel operations on 50 guests (tests/long): hours, not in `make test`.
+# 1000 start/stop cycles and mixed parallel operations on 50 guests (tests/long), alone; `make test`
+# runs them too, after the integration suite.
 test-long: build
 	$(BUN) test --timeout 86400000 tests/long
 
