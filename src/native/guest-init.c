@@ -6,7 +6,10 @@
  * It runs inside the guest, with the guest's capabilities, seccomp filter and no_new_privs, from
  * a read-only bind mount of the host's binary; it is static because the guest may have no libc.
  * Nothing it reports is trusted by the host beyond "what the guest says of itself": guest root
- * can ptrace or signal it like any of its own processes.
+ * can signal it like any of its own processes. It makes itself non-dumpable, so tracing it or
+ * taking its descriptors (pidfd_getfd of the exec socket) needs CAP_SYS_PTRACE, which the
+ * default capability set lacks; the children it forks for exec requests inherit that, and the
+ * programs they execute are dumpable again, as usual after execve.
  *
  * Usage (argv is written by control/init-style.ts, never by a user):
  *   vserver-init [scope-abstract-unix] [start N ARG...]... [stop N ARG...]... [run N ARG...]...
@@ -324,6 +327,8 @@ int main(int argc, char **argv) {
     dprintf(2, "vserver-init: bad arguments (this program is started by 'vserver start' only)\n");
     return 2;
   }
+  /* Before the exec socket is served: guest root must not take it from us (see the header). */
+  prctl(PR_SET_DUMPABLE, 0);
   /* Before the first child: nothing of the guest may run outside the domain. */
   if (scoped && scope_abstract_unix() != 0) {
     dprintf(1, "=== vserver-init: cannot confine the guest's abstract unix sockets (Landlock): %s\n", strerror(errno));

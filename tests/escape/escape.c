@@ -392,6 +392,21 @@ static void signal_host_proc(void) {
   BLOCKED("pidfd_send_signal on %s: %m (outside the guest's PID namespace)", p);
 }
 
+/* The guest init's exec socket (fd 4): holding it, guest root could answer the host's `exec`
+ * requests in place of the init and get the descriptors the host hands in. The init is not
+ * dumpable, so pidfd_getfd (and ptrace) of it needs CAP_SYS_PTRACE. */
+static void init_exec_socket(void) {
+  const char *NAME = "init_exec_socket";
+  int pfd = syscall(SYS_pidfd_open, 1, 0);
+  if (pfd < 0) BLOCKED("pidfd_open 1: %m");
+  int fd = syscall(SYS_pidfd_getfd, pfd, 4, 0);
+  if (fd >= 0) ESCAPED("took fd 4 of the guest's init with pidfd_getfd");
+  /* EBADF comes after the permission check: the init was open to us, it only lacks fd 4. */
+  if (errno == EBADF) ESCAPED("pidfd_getfd on the guest's init was allowed (it has no fd 4)");
+  if (ptrace(PTRACE_SEIZE, 1, 0, 0) == 0) { ptrace(PTRACE_DETACH, 1, 0, 0); ESCAPED("seized the guest's init with ptrace"); }
+  BLOCKED("pidfd_getfd of the init's fd 4 and PTRACE_SEIZE of the init: %m");
+}
+
 static void ptrace_host_proc(void) {
   const char *NAME = "ptrace_host_proc";
   struct target t;
@@ -923,11 +938,17 @@ static void host_fds(void) {
     DIR *fds = opendir(dir);
     if (!fds) continue;
     struct dirent *fe;
+    int refused = 0;
     while ((fe = readdir(fds))) {
       if (fe->d_name[0] == '.') continue;
       char p[600], l[512] = "";
       snprintf(p, sizeof p, "%s/%s", dir, fe->d_name);
       ssize_t r = readlink(p, l, sizeof l - 1);
+      /* Our guest init is not dumpable: its descriptors are out of reach, which is a defence too. */
+      if (r < 0 && errno == EACCES && !refused++) {
+        size_t n = strlen(seen);
+        snprintf(seen + n, sizeof seen - n, "%s%s:fd refused", n ? ", " : "", pe->d_name);
+      }
       if (r <= 0) continue;
       l[r] = 0;
       if (!strncmp(l, "pipe:", 5) || !strncmp(l, "socket:", 7) || !strncmp(l, "anon_inode:", 11) || !strncmp(l, "/dev/pts/", 9)) continue;
@@ -976,7 +997,7 @@ static const struct attack ATTACKS[] = {
   {"cgroup_release_agent", cgroup_release_agent}, {"setns_host", setns_host}, {"state_visible", state_visible},
   {"reaper_write", reaper_write}, {"host_fds", host_fds}, {"pids_limit", pids_limit}, {"memory_limit", memory_limit},
   {"host_loopback", host_loopback}, {"host_abstract", host_abstract}, {"packet_socket", packet_socket},
-  {"net_admin_host", net_admin_host},
+  {"net_admin_host", net_admin_host}, {"init_exec_socket", init_exec_socket},
   {NULL, NULL},
 };
 
