@@ -18,7 +18,7 @@
 // reaches them.
 
 import { chmodSync, chownSync, existsSync, mkdirSync, rmdirSync, statSync } from "node:fs";
-import { ToolError } from "../errors";
+import { ForbiddenError, ToolError } from "../errors";
 import type { IdRange } from "../pure/id-range";
 import type { Paths } from "../pure/paths";
 import { rootOptions } from "../pure/unify/overlay-options";
@@ -61,12 +61,28 @@ function letThrough(dir: string, top: string): void {
   }
 }
 
+/**
+ * Above the state root nothing is ours to change, but a directory there that other users cannot
+ * pass (a `mktemp -d` parent, 0700) keeps the guest's root id from its mounts: the runtime would
+ * fail with a bare EACCES. Say which directory instead.
+ */
+function checkPassable(from: string, name: string): void {
+  for (let d = from; d !== "/" && d !== ""; d = d.slice(0, d.lastIndexOf("/")) || "/") {
+    const mode = statSync(d).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      throw new ForbiddenError(`guest '${name}' runs in a user namespace, and its id cannot pass through '${d}' (mode ${mode.toString(8).padStart(4, "0")}) to reach its root below the state root: give that directory search permission for others (chmod o+x), or put the state root elsewhere.`);
+    }
+  }
+}
+
 function prepareGuestDir(paths: Paths, m: UsernsMountPaths, range: IdRange | undefined): void {
   const roots = m.dir.slice(0, m.dir.lastIndexOf("/"));
-  mkdirSync(roots, { recursive: true, mode: 0o711 });
   // The host's own /run is left as it is; another state root is ours, itself included.
   const top = paths.root === "/" ? paths.runDir : paths.root;
-  letThrough(roots, top.slice(0, top.lastIndexOf("/")) || "/");
+  const above = top.slice(0, top.lastIndexOf("/")) || "/";
+  if (range) checkPassable(above, m.dir.slice(m.dir.lastIndexOf("/") + 1));
+  mkdirSync(roots, { recursive: true, mode: 0o711 });
+  letThrough(roots, above);
   mkdirSync(m.dir, { recursive: true, mode: 0o700 });
   chownSync(m.dir, range?.base ?? 0, range?.base ?? 0);
   chmodSync(m.dir, 0o700);

@@ -18,8 +18,9 @@ export class TestHost {
   readonly root: string;
   readonly env: Record<string, string>;
 
-  constructor(label: string) {
-    this.root = mkdtempSync(`/tmp/vserver-test-${label}-`);
+  /** `within`: the directory to make the root in (default /tmp), for tests of its parent's mode. */
+  constructor(label: string, opts: { within?: string } = {}) {
+    this.root = mkdtempSync(`${opts.within ?? "/tmp"}/vserver-test-${label}-`);
     this.env = { ...(process.env as Record<string, string>), VSERVER_ROOT: this.root };
   }
 

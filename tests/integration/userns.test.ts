@@ -4,7 +4,7 @@
 // Each claim is also shown to fail against a weakened setup (a privileged guest, an open barrier).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { REPO, TestHost, busyboxGuest } from "../helpers/host";
 import { guestIdRange } from "../../src/pure/id-range";
 
@@ -141,6 +141,33 @@ describe("user namespaces", () => {
   test("security/privileged opts out: no user namespace, guest root is the host's root", () => {
     expect(uidMap("priv")).toEqual([0, 0, 4294967295]);
     expect(hostUid(pid1("priv"))).toBe(0);
+  });
+});
+
+describe("a state root that other users cannot reach", () => {
+  test("start names the directory that keeps the guest's id out, and leaves nothing; a privileged guest starts", () => {
+    const outer = mkdtempSync("/tmp/vserver-test-outer-"); // 0700, as mktemp -d makes it
+    const inner = new TestHost("nopass", { within: outer });
+    try {
+      busyboxGuest(inner, "np");
+      const r = inner.vserver("np", "start");
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`its id cannot pass through '${outer}' (mode 0700)`);
+      expect(inner.vserver("np", "status").stdout).toContain("is stopped");
+      expect(inner.leftovers()).toEqual([]);
+      mkdirSync(`${inner.cfg("np")}/security`, { recursive: true });
+      writeFileSync(`${inner.cfg("np")}/security/privileged`, "");
+      inner.ok("np", "start");
+      inner.ok("np", "stop");
+      // With the way through opened, the same guest starts in its user namespace.
+      rmSync(`${inner.cfg("np")}/security/privileged`);
+      chmodSync(outer, 0o711);
+      inner.ok("np", "start");
+      inner.ok("np", "stop");
+    } finally {
+      inner.cleanup();
+      rmSync(outer, { recursive: true, force: true });
+    }
   });
 });
 
