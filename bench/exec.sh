@@ -12,7 +12,7 @@ VCR="$VR/run/vservers/.runtime/crun"
 # baseline containers: raw crun and runc from our guest's config, LXC, podman (crun) — all idle
 crun_run_d "$W/crun-tmpl" vsb-exec
 mkdir -p "$W/runc-b/vsb-exec-runc"
-sed 's,/vsbench-crun/ID,/vsbench-crun/vsb-exec-runc,' "$W/crun-tmpl/config.json.tmpl" > "$W/runc-b/vsb-exec-runc/config.json"
+sed 's,/vsbench-crun/ID,/vsbench-crun/vsb-exec-runc,' "$W/runc-tmpl/config.json.tmpl" > "$W/runc-b/vsb-exec-runc/config.json"
 nsenter --mount="$NS" runc --root "$W/runc-state" run -d --bundle "$W/runc-b/vsb-exec-runc" vsb-exec-runc </dev/null >/dev/null 2>&1
 lxc-start -P "$LXCP" -n bb -d 2>/dev/null || true
 nsenter --mount="$NS" podman run -d --name vsb-exec $PODMAN_FLAGS --rootfs "$W/rootfs" /bin/sleep 2147483647 >/dev/null
@@ -21,7 +21,7 @@ set +e
 rows=(
   -n 'vserver bb exec /bin/true' "$B_BIN/vserver bb exec /bin/true"
   -n 'crun exec (nsenter to its view)' "nsenter --mount=$NS crun --root $CRUN_ROOT exec vsb-exec /bin/true"
-  -n 'runc exec' "nsenter --mount=$NS runc --root $W/runc-state exec vsb-exec-runc /bin/true"
+  -n 'runc exec (no user namespace)' "nsenter --mount=$NS runc --root $W/runc-state exec vsb-exec-runc /bin/true"
   -n 'nsenter -t PID -a /bin/true' "nsenter -t $P -a /bin/true"
   -n 'nsenter --mount=VIEW /bin/true' "nsenter --mount=$NS /bin/true"
   -n 'podman exec' "nsenter --mount=$NS podman exec vsb-exec /bin/true"

@@ -20,7 +20,16 @@ hf() {
   { printf 'hyperfine -N --warmup %s --runs %s' "${WARMUP:-2}" "$runs"; for a in "$@"; do printf " %q" "$a"; done; echo; } > "$RES/$fig.$tag.cmd"
   for ((r = 1; r <= ROUNDS; r++)); do
     VSERVER_ROOT="$VR" hyperfine -N --warmup "${WARMUP:-2}" --runs "$runs" --style none --export-json "$RES/$fig.$tag.r$r.json" "$@" >/dev/null \
-      || { log "hyperfine failed in $fig/$tag round $r"; return 1; }
+      || { log "hyperfine failed in $fig/$tag round $r"; hf_explain "$@"; return 1; }
+  done
+}
+
+# Which row of a failed hyperfine call fails, and what it says: each row once, with its output.
+hf_explain() {
+  local name cmd out
+  while [ $# -ge 3 ] && [ "$1" = -n ]; do
+    name=$2 cmd=$3; shift 3
+    out=$(VSERVER_ROOT="$VR" bash -c "$cmd" 2>&1 </dev/null) || log "  row '$name' fails: $(printf '%s' "$out" | tail -3 | tr '\n' ' ')"
   done
 }
 
