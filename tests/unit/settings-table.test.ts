@@ -3,9 +3,10 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSetting, settingFor, SETTINGS } from "../../src/pure/config/settings";
-import { settingsMarkdown, BEGIN, END } from "../../src/pure/config/settings-doc";
+import { settingsMarkdown, utilSettingsMarkdown, BEGIN, END, UTIL_BEGIN, UTIL_END } from "../../src/pure/config/settings-doc";
 import { parseGuestConfig } from "../../src/pure/config/guest-config";
 import { fileTree } from "../../src/pure/config/tree";
+import { parseInterfaces } from "../../src/pure/config/interfaces";
 
 const doc = readFileSync(join(import.meta.dir, "../../docs/configuration.md"), "utf8");
 const parse = (guest: Record<string, string>, defaults: Record<string, string> = {}) =>
@@ -15,6 +16,17 @@ describe("settings table", () => {
   test("docs/configuration.md holds the table as settings.ts makes it (run `make docs`)", () => {
     const block = doc.slice(doc.indexOf(BEGIN), doc.indexOf(END) + END.length);
     expect(block).toBe(settingsMarkdown());
+    const util = doc.slice(doc.indexOf(UTIL_BEGIN), doc.indexOf(UTIL_END) + UTIL_END.length);
+    expect(util).toBe(utilSettingsMarkdown());
+  });
+
+  test("a file of an interfaces/ entry that util-vserver had and we do not apply is reported with the table's reason", () => {
+    const tree = fileTree({ "interfaces/00/ip": "10.0.0.2", "interfaces/00/mac": "02:00:00:00:00:01", "interfaces/00/bogus": "1", "interfaces/vlandev": "" });
+    const w = parseInterfaces(tree, "/etc/vservers/g").warnings;
+    expect(w.find((x) => x.file.endsWith("00/mac"))?.message).toBe("not supported: not done yet (docs/networking.md)");
+    expect(w.find((x) => x.file.endsWith("00/bogus"))?.message).toBe("not a setting this version knows; it is ignored");
+    expect(w.find((x) => x.file.endsWith("interfaces/vlandev"))?.message).toMatch(/^not supported: VLAN devices are not created/);
+    expect(w.some((x) => x.file.endsWith("00/ip"))).toBe(false);
   });
 
   test("every key appears once", () => {

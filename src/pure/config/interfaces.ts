@@ -7,6 +7,7 @@
 import { ConfigError } from "../../errors";
 import { childrenOf, fileContent, type ConfigTree } from "./tree";
 import { scalar } from "./values";
+import { interfaceFile } from "./settings";
 import type { ConfigWarning } from "./known-keys";
 
 export const NET_MODES = ["routed", "bridge", "macvlan", "shared", "none"] as const;
@@ -42,16 +43,10 @@ export interface GuestNetConfig {
   warnings: ConfigWarning[];
 }
 
-const KNOWN_FILES = new Set(["ip", "prefix", "mask", "dev", "name", "nodev", "only_ip", "disabled", "bcast", "scope", "mode", "gateway"]);
-const IGNORED: Record<string, string> = {
-  lback: "the guest's loopback address is derived from its context (docs/networking.md); lback is not read",
-  vlandev: "VLAN devices are not created; create the VLAN device on the host and name it in dev",
-  novlandev: "VLAN devices are not created",
-  down: "every guest interface is brought up",
-  tun: "tun/tap devices are not created for guests",
-  tap: "tun/tap devices are not created for guests",
-  peer: "point-to-point peers are not supported",
-  indirect: "dummy-interface mode is not supported",
+// Which files of an entry are read, and why the others are not: the one table (settings.ts).
+const unsupportedReason = (f: string): string | undefined => {
+  const row = interfaceFile(f);
+  return row?.status === "unsupported" ? row.text : undefined;
 };
 const SCOPES = new Set(["host", "link", "global", "site"]);
 const DEV_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,14}$/;
@@ -106,8 +101,9 @@ export function parseInterfaces(tree: ConfigTree, cfgDir: string): GuestNetConfi
   if (topMode !== undefined && !(NET_MODES as readonly string[]).includes(topMode)) {
     fail(path("interfaces/mode"), `'${topMode}' is not a network mode (one of ${NET_MODES.join(", ")}).`);
   }
-  for (const f of Object.keys(IGNORED)) {
-    if (tree.has(`interfaces/${f}`)) warnings.push({ file: path(`interfaces/${f}`), message: `not supported: ${IGNORED[f]}` });
+  for (const f of childrenOf(tree, "interfaces")) {
+    const reason = unsupportedReason(f);
+    if (reason && tree.get(`interfaces/${f}`)?.kind === "file") warnings.push({ file: path(`interfaces/${f}`), message: `not supported: ${reason}` });
   }
 
   const addresses: GuestAddress[] = [];
@@ -116,8 +112,9 @@ export function parseInterfaces(tree: ConfigTree, cfgDir: string): GuestNetConfi
     if (tree.get(dir)?.kind !== "dir") continue;
     if (tree.has(`${dir}/disabled`)) continue;
     for (const f of childrenOf(tree, dir)) {
-      if (KNOWN_FILES.has(f)) continue;
-      warnings.push({ file: path(`${dir}/${f}`), message: IGNORED[f] ? `not supported: ${IGNORED[f]}` : "not a setting this version knows; it is ignored" });
+      if (interfaceFile(f)?.status === "read") continue;
+      const reason = unsupportedReason(f);
+      warnings.push({ file: path(`${dir}/${f}`), message: reason ? `not supported: ${reason}` : "not a setting this version knows; it is ignored" });
     }
     // A value of this entry, else the default at the top of interfaces/, with the file it came from.
     const val = (f: string): { v: string; file: string } | undefined => {
