@@ -8,21 +8,12 @@ import { listGuestNames, loadGuest } from "./guests";
 import { logFileOf } from "./guest-commands";
 import { observeGuest } from "./guest-state";
 import { lockHeld } from "../drivers/lock";
+import type { StatusView } from "../pure/format/guest-status";
 
-export interface GuestStatus {
-  name: string;
-  running: boolean;
-  context: number | undefined;
-  initStyle: string;
-  /** apps/init/mark, the group start-vservers --marked takes. */
-  mark?: string;
-  vdir: string;
+/** What the status views show (pure/format/guest-status.ts), and what callers of the API also get. */
+export interface GuestStatus extends StatusView {
   cfgDir: string;
   pid?: number;
-  processes?: number;
-  uptimeSeconds?: number;
-  log: string;
-  leftovers?: boolean;
 }
 
 export function liveRecord(env: Env, name: string): RunRecord | undefined {
