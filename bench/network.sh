@@ -21,6 +21,7 @@ for p in iperf3 python3 busybox-static; do
 done
 
 W=$(mktemp -d /tmp/vsnetbench.XXXXXX)
+chmod 0711 "$W" # guests in user namespaces reach their roots below it
 VR=$W/root
 TAG=$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
 PNS=vsb${TAG}p UP=vsb${TAG}u BR=vsb${TAG}b BP=vsb${TAG}q
