@@ -2,6 +2,7 @@
 // the host, copy the new guest into itself, or copy a tree that is changing.
 
 import { existsSync, realpathSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { UsageError } from "../errors";
 import { allRunRecords } from "../drivers/run-state";
 import type { Env } from "./env";
@@ -25,8 +26,9 @@ function realDir(path: string): string | undefined {
 export function rsyncSourceRoot(env: Env, source: string, targets: string[]): string {
   let dir: string;
   let guest: string | undefined;
-  if (source.startsWith("/")) {
-    dir = source;
+  // A guest name never holds '/': anything that does is a directory, relative to where the admin is.
+  if (source.includes("/")) {
+    dir = resolve(source);
   } else {
     const g = loadGuest(env, source);
     if (unifiedGenerationOf(env, source)) {

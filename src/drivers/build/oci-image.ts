@@ -5,6 +5,7 @@
 // layout first. Nothing here talks to a registry.
 
 import { appendFileSync, existsSync, readFileSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { ToolError, UsageError } from "../../errors";
 import { lastLine, runAsync, which } from "../process";
 import { pickLayoutTag, type OciMethodArgs } from "../../pure/build-method-args";
@@ -59,11 +60,11 @@ export async function unpackOciImage(src: OciMethodArgs, dest: string, work: str
     need("skopeo");
     layout = work;
     tag = "vserver";
-    reference = `docker-archive ${src.file}`;
+    reference = `docker-archive ${resolve(src.file)}`;
     const r = await logged(["skopeo", "copy", "--quiet", `docker-archive:${src.file}`, `oci:${work}:${tag}`], log);
     if (r.code !== 0) throw new ToolError(`reading the docker archive ${src.file} failed: ${r.problem} (full output in ${log}).`);
   } else {
-    layout = src.dir.replace(/\/+$/, "") || "/";
+    layout = resolve(src.dir);
     if (!existsSync(`${layout}/index.json`) || !existsSync(`${layout}/oci-layout`)) {
       throw new UsageError(`oci method: ${src.dir} is not an OCI image layout (it has no index.json and oci-layout).`);
     }
