@@ -409,6 +409,8 @@ function ociConfigEntries(reference: string, config: unknown, style: string | un
     ["apps/build/oci/config.json", file(JSON.stringify((config as { config?: unknown })?.config ?? {}, null, 2) + "\n")],
   ];
   const cmd = imageCommand(config);
+  // cmd.start holds one word a line: a word with a line break would become two.
+  if (style === "plain" && cmd.some((w) => /[\n\r]/.test(w))) throw new UsageError(`oci method: the image's command has a word with a line break, which apps/init/cmd.start cannot hold: ${JSON.stringify(cmd)}.`);
   if (style === "plain" && cmd.length) out.push(["apps/init/cmd.start", file(cmd.join("\n") + "\n")]);
   return out;
 }
