@@ -89,7 +89,7 @@ export const SETTINGS: readonly Setting[] = [
     "own user namespace, ids from context × 65536"),
   own("apps/vunify/", "the reference guests of unification (kept for `vunify`)"),
   own("dlimits/", "util-vserver's per-directory disk limits (`dlimits/NAME/{directory,space_total,inodes_total,reserved}`): read, and a start with them says why this host cannot apply them (project quotas or btrfs qgroups), never a silent pass (docs/unification.md)"),
-  own("apps/build/", "how the guest was built (kept for `build` and `clone`)"),
+  own("apps/build/", "how the guest was built (kept for `build` and `clone`); `apps/build/oci/image` and `config.json`: the image an `oci` guest came from and its configuration (docs/build.md#oci)"),
   silent("run"),
   silent("cache"),
   silent("legacy"),
