@@ -88,6 +88,19 @@ Methods and their arguments (after '--'):
   clone -s GUEST|DIR              a copy of another guest (its config too), with its own context;
                                   a unified GUEST's clone shares its files (metadata copied only)
   template -t ARCHIVE             a guest from a root-filesystem tarball
+  rsync -s GUEST|DIR [--exclude PATTERN] [--include PATTERN]...
+                                  a faithful copy (owners, hard links, ACLs, xattrs, file
+                                  capabilities, devices, sparse files) of a directory or of
+                                  another guest's root, without its config; rules as rsync's
+  legacy [--exclude PATTERN] [--include PATTERN]...
+                                  a copy of the host's own system (/usr, /etc, /var, ...), as the
+                                  original 'vserver NAME build' made, without the host's secrets
+                                  (SSH host keys, password hashes, machine-id, ...), mounts,
+                                  guests, /home and /root (docs/build.md has the list)
+  oci -o DIR[:TAG] | -a FILE      a guest from a container image: an OCI image layout directory,
+                                  or a docker-archive tarball ('docker save'); no registry is
+                                  asked. The image's command becomes the guest's PID 1 only
+                                  with --initstyle plain; its Env and User are not applied
 
 Options:
   --context N          the context number (default: the next free one from 40000)
@@ -100,12 +113,15 @@ Options:
   --rootdir DIR        make the guest's root DIR/NAME instead of /vservers/NAME
   --unified            put the new guest's files into the store shared by all guests
                        (as 'vserver NAME hashify' does; docs/unification.md)
-
-Example: vserver kea build -m debootstrap --context 10 --interface eth0:192.168.0.44/32 -- -d bookworm
   --force              replace an existing stopped guest of that name
   --keep               on failure, keep the half-made root and config for inspection (the
                        error names them; the next build of NAME removes them)
   --quiet              no progress output
+
+Examples:
+  vserver kea build -m debootstrap --context 10 --interface eth0:192.168.0.44/32 -- -d bookworm
+  vserver web2 build -m rsync -- -s web --exclude '/var/log/*'
+  vserver app build -m oci --initstyle plain -- -o /srv/images/app:1.0
 `;
 
 async function confirm(question: string): Promise<boolean> {

@@ -14,6 +14,12 @@ import { populateBusybox } from "../drivers/build/busybox";
 import { populateSkeleton } from "../drivers/build/skeleton";
 import { parseDebootstrapArgs, populateDebootstrap } from "../drivers/build/debootstrap";
 import { copyGuestRoot, extractTemplate } from "../drivers/build/copy-tree";
+import { rsyncTree } from "../drivers/build/rsync-tree";
+import { copyHostSystem } from "../drivers/build/legacy-host";
+import { unpackOciImage } from "../drivers/build/oci-image";
+import { imageCommand, parseLegacyArgs, parseOciArgs, parseRsyncArgs } from "../pure/build-method-args";
+import { rsyncSourceRoot } from "./build-source";
+import { GuestRoot } from "../drivers/safe-fs";
 import { hostResolvConf, writeIdentity } from "../drivers/build/guest-tree";
 import { allRunRecords } from "../drivers/run-state";
 import { procStartTime } from "../drivers/proc-pid";
@@ -32,7 +38,7 @@ import { forgetUnified, hashifyGuest, requireNothingRunning, requireUnifiable, u
 import { buildLayersDir, cloneUnified, type UnifiedClone } from "./unify-clone";
 import { unmountView } from "../drivers/unify/view-mount";
 
-export const BUILD_METHODS = ["busybox", "skeleton", "debootstrap", "clone", "template"] as const;
+export const BUILD_METHODS = ["busybox", "skeleton", "debootstrap", "clone", "template", "rsync", "legacy", "oci"] as const;
 export type BuildMethod = (typeof BUILD_METHODS)[number];
 
 export interface BuildRequest {
@@ -110,7 +116,7 @@ function removeDebris(env: Env, name: string, rootBase: string): void {
   const layers = buildLayersDir(env, name);
   for (const dir of new Set([env.paths.confDir, env.paths.vdirBase, rootBase, layers.slice(0, layers.lastIndexOf("/"))])) {
     for (const d of debrisOf(dir, name)) {
-      const pid = Number(/\.build-(\d+)$/.exec(d)?.[1]);
+      const pid = Number(/\.build-(\d+)(?:\.oci)?$/.exec(d)?.[1]);
       if (pid && procStartTime(pid) !== undefined) continue;
       // A killed clone of a unified guest may have left its overlay on its new root.
       unmountView(d, true);
@@ -137,6 +143,9 @@ function parseMethodArgs(method: BuildMethod, args: string[]) {
     if (!t) throw new UsageError("template method: -t ARCHIVE (a root-filesystem tarball) is required.");
     return { archive: t };
   }
+  if (method === "rsync") return parseRsyncArgs(args);
+  if (method === "legacy") return parseLegacyArgs(args);
+  if (method === "oci") return parseOciArgs(args);
   return {};
 }
 
@@ -194,6 +203,9 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
 
   const tmpCfg = `${env.paths.confDir}/.${req.name}.build-${process.pid}`;
   const tmpRoot = `${rootBase}/.${req.name}.build-${process.pid}`;
+  // The oci method's scratch layout (from a docker archive); removed with the rest, and as debris.
+  const ociWork = `${tmpRoot}.oci`;
+  const rsyncSource = req.method === "rsync" ? rsyncSourceRoot(env, (methodOpts as ReturnType<typeof parseRsyncArgs>).source, [vdir, tmpRoot]) : undefined;
   mkdirSync(env.paths.confDir, { recursive: true, mode: 0o755 });
   // Context number: chosen and written down under a lock, so two builds at once never get the same.
   const allocation = await acquireLock(env.paths.lockDir, ".contexts", "context allocation", 60);
@@ -215,6 +227,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
     clone?.abort();
     rmSync(tmpCfg, { recursive: true, force: true });
     rmSync(tmpRoot, { recursive: true, force: true });
+    rmSync(ociWork, { recursive: true, force: true });
   };
   const onSignal = (sig: NodeJS.Signals) => {
     cleanup();
@@ -285,9 +298,29 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
       case "template":
         await extractTemplate((methodOpts as { archive: string }).archive, tmpRoot, req.quiet);
         break;
+      case "rsync": {
+        const { rules } = methodOpts as ReturnType<typeof parseRsyncArgs>;
+        const filter = rules.map((r) => `--${r.kind}=${r.pattern}`);
+        await rsyncTree({ what: rsyncSource!, src: rsyncSource!, dest: tmpRoot, filter, log, quiet: req.quiet });
+        break;
+      }
+      case "legacy": {
+        const { rules } = methodOpts as ReturnType<typeof parseLegacyArgs>;
+        const p = env.paths;
+        const stateDirs = [p.confDir, p.vdirBase, rootBase, p.runDir, p.cacheDir, p.logDir];
+        await copyHostSystem(tmpRoot, { stateDirs, adminRules: rules, log, quiet: req.quiet });
+        break;
+      }
+      case "oci": {
+        const image = await unpackOciImage(methodOpts as ReturnType<typeof parseOciArgs>, tmpRoot, ociWork, log);
+        rmSync(ociWork, { recursive: true, force: true });
+        extraConfig.push(...ociConfigEntries(image.reference, image.config, style));
+        break;
+      }
     }
 
     if (!clone) writeIdentity(tmpRoot, { hostname, resolvConf: hostResolvConf(env.paths.defaultsDir) });
+    if (COPIED_METHODS.has(req.method) && (style ?? "sysv") === "sysv") warnIfNoRc(env, tmpRoot);
     faultPoint("build.after-root", `${tmpRoot}/etc/hostname`);
 
     const entries: Array<[string, ConfigEntry]> = [
@@ -337,6 +370,20 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
   }
 }
 
+/** Methods whose tree comes from elsewhere and may have no sysv rc (a systemd host, a container image). */
+const COPIED_METHODS = new Set<BuildMethod>(["rsync", "legacy", "oci"]);
+
+/** Said at build time, not first at start: the default init style needs an rc script the tree may lack. */
+function warnIfNoRc(env: Env, root: string): void {
+  const g = new GuestRoot(root);
+  try {
+    if (g.isExecutable("etc/init.d/rc") || g.isExecutable("etc/rc.d/rc")) return;
+  } finally {
+    g.close();
+  }
+  env.warn("the new root has no /etc/init.d/rc, which the sysv init style runs at start; build with --initstyle plain (the tree's /sbin/init, or an image's own command) or set apps/init/cmd.start.");
+}
+
 /** Add a package to debootstrap's --include list. */
 export function withInclude(extra: string[], pkg: string): string[] {
   const i = extra.findIndex((x) => x.startsWith("--include="));
@@ -345,5 +392,25 @@ export function withInclude(extra: string[], pkg: string): string[] {
   if (!list.includes(pkg)) list.push(pkg);
   const out = [...extra];
   out[i] = `--include=${list.join(",")}`;
+  return out;
+}
+
+/**
+ * What the guest's config keeps of an image: where it came from and its configuration, for the
+ * admin. A guest is a whole system started by its init style, so the image's command is used only
+ * when the admin asked for `--initstyle plain`: then it is the guest's PID 1 (apps/init/cmd.start),
+ * as a container runtime would run it. Env, WorkingDir and User have no place in a guest's config
+ * and are not applied (docs/build.md).
+ */
+function ociConfigEntries(reference: string, config: unknown, style: string | undefined): Array<[string, ConfigEntry]> {
+  const file = (content: string): ConfigEntry => ({ kind: "file", content, executable: false });
+  const out: Array<[string, ConfigEntry]> = [
+    ["apps/build/oci/image", file(`${reference}\n`)],
+    ["apps/build/oci/config.json", file(JSON.stringify((config as { config?: unknown })?.config ?? {}, null, 2) + "\n")],
+  ];
+  const cmd = imageCommand(config);
+  // cmd.start holds one word a line: a word with a line break would become two.
+  if (style === "plain" && cmd.some((w) => /[\n\r]/.test(w))) throw new UsageError(`oci method: the image's command has a word with a line break, which apps/init/cmd.start cannot hold: ${JSON.stringify(cmd)}.`);
+  if (style === "plain" && cmd.length) out.push(["apps/init/cmd.start", file(cmd.join("\n") + "\n")]);
   return out;
 }

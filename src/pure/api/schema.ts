@@ -22,7 +22,7 @@ export const OperationParams = z.object({ id: z.string().regex(/^[0-9a-f]{16}$/,
 
 export const BuildBody = z.strictObject({
   name: guestName,
-  method: z.string().min(1).describe("busybox, skeleton, debootstrap, clone or template (as `vserver NAME build -m`)"),
+  method: z.string().min(1).describe("busybox, skeleton, debootstrap, clone, template, rsync, legacy or oci (as `vserver NAME build -m`)"),
   context: z.union([z.number().int().min(2).max(65535), z.string().regex(/^\d+$/)], { error: "must be a context number from 2 to 65535" }).optional(),
   hostname: z.string().min(1).max(253).optional(),
   initstyle: z.string().min(1).optional(),

@@ -121,7 +121,7 @@ export const SETTINGS: readonly Setting[] = [
   own("apps/vunify/", "the reference guests of unification (kept for `vunify`)", "", { state: "mapped", compat: "the reference guests of `vunify`; unification shares files through an overlay store (docs/unification.md)" }),
   own("dlimits/", "util-vserver's per-directory disk limits (`dlimits/NAME/{directory,space_total,inodes_total,reserved}`): read, and a start with them says why this host cannot apply them (project quotas or btrfs qgroups), never a silent pass (docs/unification.md)", "",
     { state: "reported", compat: "read; `start` and `vdlimit` say why this host cannot apply them (Disk limits, above)" }),
-  own("apps/build/", "how the guest was built (kept for `build` and `clone`)", "", { compat: "`apps/build/options`: default `build` options (in `.defaults`)" }),
+  own("apps/build/", "how the guest was built (kept for `build` and `clone`); `apps/build/oci/image` and `config.json`: the image an `oci` guest came from and its configuration (docs/build.md#oci)", "", { compat: "`apps/build/options`: default `build` options (in `.defaults`)" }),
   silent("run", "the run record is always `/run/vservers/NAME` (JSON); a `run` link is accepted, not followed", "mapped"),
   silent("cache", "link; `/var/cache/vservers/NAME`", "works"),
   silent("legacy", "accepted without effect: a legacy guest is converted (`vserver NAME convert`)"),
