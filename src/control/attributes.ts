@@ -11,7 +11,7 @@ import { list } from "../pure/config/values";
 import { editConfigList } from "../pure/live-settings";
 import { boundingSet } from "../drivers/host-facts";
 import type { Env } from "./env";
-import { cfgDirOf, loadGuest } from "./guests";
+import { cfgDirOf, hasConfigDir, loadGuest } from "./guests";
 import { journal, requireGuest, writeConfigFile, type LiveTarget } from "./live-target";
 
 export interface Attributes {
@@ -26,7 +26,12 @@ export function readAttributes(env: Env, t: LiveTarget): Attributes {
   const live = boundingSet(t.pid);
   if (!live) throw new ToolError(`cannot read the capabilities of process ${t.pid}.`);
   const out: Attributes = { live, flags: [] };
-  if (t.name) {
+  if (t.name && !hasConfigDir(env, t.name)) {
+    // A legacy NAME.conf: what its S_CAPS and S_FLAGS give, through the one loader.
+    const g = loadGuest(env, t.name);
+    if (g.capabilities.join() !== live.join()) out.nextStart = g.capabilities;
+    out.flags = [...g.cflags];
+  } else if (t.name) {
     const dir = cfgDirOf(env, t.name);
     const bfile = `${dir}/bcapabilities`;
     const items = existsSync(bfile) ? list(readFileSync(bfile, "utf8")) : [];
