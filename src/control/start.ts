@@ -46,7 +46,9 @@ export interface StartResult {
 }
 
 export function hookContext(env: Env, g: GuestConfig, context?: number): HookContext {
-  return { name: g.name, cfgDir: g.cfgDir, defaultsDir: env.paths.defaultsDir, vdir: g.vdir, context, log: logFileOf(env, g.name) };
+  const base = { name: g.name, defaultsDir: env.paths.defaultsDir, vdir: g.vdir, context, log: logFileOf(env, g.name) };
+  // A legacy guest has no directory: its hooks see the one that holds its NAME.conf and NAME.sh.
+  return g.legacy ? { ...base, cfgDir: env.paths.confDir, legacyScript: g.legacy.script } : { ...base, cfgDir: g.cfgDir };
 }
 
 function unameMachine(): string {

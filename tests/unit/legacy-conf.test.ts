@@ -1,11 +1,14 @@
 // The legacy /etc/vservers/NAME.conf as a second source of the same settings: how its variables
 // map onto the directory layout, what a guest used from it gets, and how its errors and warnings
-// name the file and line.
+// name the file and line. Its NAME.sh as the guest's own hooks.
 
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { legacyOriginOf, legacyToEntries, readLegacyConf, skippedLineMessage } from "../../src/pure/config/legacy-conf";
 import { parseGuestConfig, type GuestConfig } from "../../src/pure/config/guest-config";
 import { entriesTree, fileTree } from "../../src/pure/config/tree";
+import { hookScripts, type HookContext } from "../../src/drivers/hooks";
 import { ConfigError } from "../../src/errors";
 
 const CONF = "/etc/vservers/old.conf";
@@ -107,5 +110,28 @@ describe("a guest used from its NAME.conf", () => {
   test("warnings of the settings it maps onto name the variable's line too", () => {
     const g = guestOf("S_HOSTNAME=x\nS_FLAGS='lock virt_mem'\n");
     expect(g.warnings.map((w) => w.file)).toEqual([`${CONF}:2: S_FLAGS`]);
+  });
+});
+
+describe("NAME.sh as the guest's own hooks", () => {
+  const dir = mkdtempSync(`${tmpdir()}/legacy-hooks-`);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(`${dir}/.defaults/scripts`, { recursive: true });
+  for (const f of ["initialize", "pre-start", "post-stop"]) writeFileSync(`${dir}/.defaults/scripts/${f}`, "true\n");
+  const ctx = (script: string): HookContext => ({ name: "old", cfgDir: dir, defaultsDir: `${dir}/.defaults`, vdir: "/", log: "/dev/null", legacyScript: script });
+
+  test("the four flavours the original called it with; it replaces the .defaults scripts of those", () => {
+    writeFileSync(`${dir}/old.sh`, "echo $1\n");
+    chmodSync(`${dir}/old.sh`, 0o755);
+    for (const f of ["pre-start", "post-start", "pre-stop", "post-stop"] as const) expect(hookScripts(ctx(`${dir}/old.sh`), f)).toEqual([`${dir}/old.sh`]);
+    expect(hookScripts(ctx(`${dir}/old.sh`), "initialize")).toEqual([`${dir}/.defaults/scripts/initialize`]);
+    expect(hookScripts(ctx(`${dir}/old.sh`), "postpost-stop")).toEqual([]);
+  });
+
+  test("without a NAME.sh, the .defaults scripts; never scripts/ beside the legacy files", () => {
+    mkdirSync(`${dir}/scripts`, { recursive: true });
+    writeFileSync(`${dir}/scripts/pre-start`, "false\n");
+    expect(hookScripts(ctx(`${dir}/none.sh`), "pre-start")).toEqual([`${dir}/.defaults/scripts/pre-start`]);
+    expect(hookScripts(ctx(`${dir}/none.sh`), "post-start")).toEqual([]);
   });
 });
