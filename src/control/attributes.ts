@@ -55,7 +55,7 @@ export interface AttributeEdits {
  * own exec and enter, kept in the running guest's run records, which are changed at once too.
  */
 export function saveAttributes(env: Env, t: LiveTarget, edits: AttributeEdits): { saved: string[]; notes: string[] } {
-  const name = requireGuest(t, "--set");
+  const name = requireGuest(env, t, "--set");
   const dir = cfgDirOf(env, name);
   const saved: string[] = [];
   const notes: string[] = [];
