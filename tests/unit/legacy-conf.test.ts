@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { legacyOriginOf, legacyToEntries, readLegacyConf, skippedLineMessage } from "../../src/pure/config/legacy-conf";
-import { parseGuestConfig, type GuestConfig } from "../../src/pure/config/guest-config";
+import { parseGuestConfig, settingFile, type GuestConfig } from "../../src/pure/config/guest-config";
 import { entriesTree, fileTree } from "../../src/pure/config/tree";
 import { hookScripts, type HookContext } from "../../src/drivers/hooks";
 import { ConfigError } from "../../src/errors";
@@ -70,7 +70,11 @@ describe("a guest used from its NAME.conf", () => {
     expect(g.mark).toBe("default");
     expect(g.vdir).toBe("/vservers/old");
     expect(g.initStyle).toBe("sysv");
-    expect(g.legacy).toEqual({ conf: CONF, script: "/etc/vservers/old.sh" });
+    expect(g.legacy).toMatchObject({ conf: CONF, script: "/etc/vservers/old.sh" });
+    // Messages at start and exec name the line and variable a setting came from.
+    expect(settingFile(g, "context")).toBe(`${CONF}:1: S_CONTEXT`);
+    expect(settingFile(g, "rlimits/nproc")).toBe(`${CONF}:7: ULIMIT`);
+    expect(settingFile(g, "apps/init/style")).toBe(CONF);
   });
 
   test("fakeinit: the guest's own init is PID 1 (plain); minit: the minit style", () => {

@@ -85,7 +85,10 @@ export interface GuestConfig {
    * which then does not exist: cfgDir is where `convert` would write it. Settings are never
    * written into the legacy file (docs/configuration.md).
    */
-  legacy?: LegacySource;
+  legacy?: LegacySource & {
+    /** For each setting the file gave, where: `FILE:LINE: KEY` (settingFile). */
+    origins: Record<string, string>;
+  };
   warnings: ConfigWarning[];
 }
 
@@ -94,6 +97,12 @@ export interface LegacySource {
   conf: string;
   /** /etc/vservers/NAME.sh, the original's hook script (it may not exist). */
   script: string;
+}
+
+/** The file a setting of this guest is in, for messages: its directory's, or its NAME.conf's line and variable. */
+export function settingFile(g: GuestConfig, rel: string): string {
+  if (!g.legacy) return `${g.cfgDir}/${rel}`;
+  return g.legacy.origins[rel] ?? g.legacy.conf;
 }
 
 /** Defaults applied to every guest that does not set its own (docs/configuration.md). */
@@ -366,9 +375,18 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     noNewPrivileges: !guest.has("security/allow-new-privileges"),
     userNamespace: !guest.has("security/privileged"),
     abstractSockets: { mode: absMode, file: absSrc?.path ?? file("security/abstract-sockets") },
-    ...(src.legacy ? { legacy: { conf: src.legacy.conf, script: src.legacy.script } } : {}),
+    ...(src.legacy ? { legacy: legacyOf(src.legacy, guest) } : {}),
     warnings: [...ccapWarnings, ...persWarnings, ...unsupportedWarnings(guest, file), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
   };
+}
+
+function legacyOf(l: NonNullable<ConfigSources["legacy"]>, guest: ConfigTree): NonNullable<GuestConfig["legacy"]> {
+  const origins: Record<string, string> = {};
+  for (const rel of guest.keys()) {
+    const o = l.origin(rel);
+    if (o !== undefined) origins[rel] = o;
+  }
+  return { conf: l.conf, script: l.script, origins };
 }
 
 /** One guest name per line (util-vserver also allows several on a line, separated by blanks). */
