@@ -98,9 +98,11 @@ function legacySources(env: Env, name: string): Pick<ConfigSources, "guest" | "l
     parseInterfaces(guest, cfgDir);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    const rel = /^(\S+?):/.exec(e.message)?.[1]?.slice(cfgDir.length + 1) ?? "";
+    // The parser names a file of the directory layout: name the variable's line instead.
+    const named = e.message.startsWith(`${cfgDir}/`) ? /^(\S+?): ([^]*)$/.exec(e.message) : null;
+    const rel = named ? named[1]!.slice(cfgDir.length + 1) : "";
     const where = origin(rel) ?? origin(`${rel.split("/").slice(0, 2).join("/")}/ip`) ?? files.conf;
-    throw new ConfigError(`${where}: ${e.message.replace(/^\S+?: /, "")}`, { guest: name, file: files.conf });
+    throw new ConfigError(`${where}: ${named ? named[2] : e.message}`, { guest: name, file: files.conf });
   }
   return { guest, legacy: { ...files, origin }, warnings: m.warnings };
 }
