@@ -53,7 +53,9 @@ Commands:
                          (apt-get -y, dnf -y, yum -y, apk, zypper)
   delete [--force]       stop and remove the guest's root, config and logs (asks unless
                          --force); refuses a vdir that is not the guest's alone
-  convert                write /etc/vservers/NAME/ from a legacy /etc/vservers/NAME.conf
+  convert                write /etc/vservers/NAME/ from a legacy /etc/vservers/NAME.conf, keeping
+                         it and NAME.sh (whose hooks link to it); without converting, a guest
+                         with only NAME.conf is used as it is (read as data, never run)
   hashify                move the stopped guest's files into the store shared by all guests and
                          make its root an overlay over it (again after upgrades: what they
                          replaced is shared again); needs XFS under the guest roots

@@ -11,7 +11,7 @@ import { list } from "../pure/config/values";
 import { editConfigList } from "../pure/live-settings";
 import { boundingSet } from "../drivers/host-facts";
 import type { Env } from "./env";
-import { cfgDirOf, loadGuest } from "./guests";
+import { cfgDirOf, hasConfigDir, loadGuest } from "./guests";
 import { journal, requireGuest, writeConfigFile, type LiveTarget } from "./live-target";
 
 export interface Attributes {
@@ -26,7 +26,12 @@ export function readAttributes(env: Env, t: LiveTarget): Attributes {
   const live = boundingSet(t.pid);
   if (!live) throw new ToolError(`cannot read the capabilities of process ${t.pid}.`);
   const out: Attributes = { live, flags: [] };
-  if (t.name) {
+  if (t.name && !hasConfigDir(env, t.name)) {
+    // A legacy NAME.conf: what its S_CAPS and S_FLAGS give, through the one loader.
+    const g = loadGuest(env, t.name);
+    if (g.capabilities.join() !== live.join()) out.nextStart = g.capabilities;
+    out.flags = [...g.cflags];
+  } else if (t.name) {
     const dir = cfgDirOf(env, t.name);
     const bfile = `${dir}/bcapabilities`;
     const items = existsSync(bfile) ? list(readFileSync(bfile, "utf8")) : [];
@@ -50,7 +55,7 @@ export interface AttributeEdits {
  * own exec and enter, kept in the running guest's run records, which are changed at once too.
  */
 export function saveAttributes(env: Env, t: LiveTarget, edits: AttributeEdits): { saved: string[]; notes: string[] } {
-  const name = requireGuest(t, "--set");
+  const name = requireGuest(env, t, "--set");
   const dir = cfgDirOf(env, name);
   const saved: string[] = [];
   const notes: string[] = [];

@@ -9,7 +9,7 @@ import { closeBarrier } from "../drivers/barrier";
 import { barrierWarning } from "./barrier-check";
 import { contextsOfHostUsers } from "./guest-ids";
 import { ConfigError, UsageError, VsError, AlreadyRunningError, NoSpaceError } from "../errors";
-import { readConfigTree, writeConfigEntries } from "../drivers/config-store";
+import { writeConfigEntries } from "../drivers/config-store";
 import { populateBusybox } from "../drivers/build/busybox";
 import { populateSkeleton } from "../drivers/build/skeleton";
 import { parseDebootstrapArgs, populateDebootstrap } from "../drivers/build/debootstrap";
@@ -30,7 +30,7 @@ import { INIT_STYLES } from "../pure/config/guest-config";
 import { parseCflags } from "../pure/config/cflags";
 import type { ConfigEntry } from "../pure/config/tree";
 import type { Env } from "./env";
-import { cfgDirOf, checkName, guestExists, listGuestNames, loadGuest } from "./guests";
+import { cfgDirOf, checkName, configTreeOf, guestExists, hasConfigDir, legacyFilesOf, listGuestNames, loadGuest } from "./guests";
 import { interfaceConfigEntries, type InterfaceDefaults } from "./build-interfaces";
 import { writeErr } from "../drivers/output";
 import { faultPoint } from "../drivers/fault";
@@ -87,7 +87,9 @@ export function usedContexts(env: Env): Map<number, string> {
   } catch {}
   for (const n of listGuestNames(env)) {
     try {
-      const c = readFileSync(`${cfgDirOf(env, n)}/context`, "utf8").trim();
+      // A legacy guest's S_CONTEXT is read through its loader; a directory's file directly, so
+      // that one guest's bad setting elsewhere never hides the number it holds.
+      const c = hasConfigDir(env, n) ? readFileSync(`${cfgDirOf(env, n)}/context`, "utf8").trim() : String(loadGuest(env, n).context ?? "");
       if (/^\d+$/.test(c)) used.set(Number(c), n);
     } catch {}
   }
@@ -195,7 +197,8 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
   const vdir = `${rootBase}/${req.name}`;
   if (guestExists(env, req.name) || existsSync(vdir)) {
     if (!req.force) {
-      throw new VsError(`guest '${req.name}' already exists (${guestExists(env, req.name) ? cfgDir : vdir}); use --force to replace it.`, { guest: req.name });
+      const what = hasConfigDir(env, req.name) ? cfgDir : guestExists(env, req.name) ? legacyFilesOf(env, req.name).conf : vdir;
+      throw new VsError(`guest '${req.name}' already exists (${what}); use --force to replace it.`, { guest: req.name });
     }
     const running = allRunRecords(env.paths).find((r) => r.name === req.name);
     if (running) throw new AlreadyRunningError(`guest '${req.name}' is running; stop it before replacing it with --force.`, { guest: req.name });
@@ -277,7 +280,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
           srcRoot = other.vdir;
           // The clone keeps the source's settings, minus what makes a guest itself.
           const skip = new Set(["context", "name", "vdir", "run", "cache", "uts/nodename", "interfaces"]);
-          for (const [rel, e] of readConfigTree(other.cfgDir)) {
+          for (const [rel, e] of configTreeOf(env, other)) {
             const top = rel.split("/")[0]!;
             if (skip.has(rel) || skip.has(top) || e.kind === "dir" || e.kind === "special") continue;
             extraConfig.push([rel, e]);

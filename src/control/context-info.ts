@@ -106,10 +106,11 @@ export function answerInfo(env: Env, subject: string, tag: string, arg: string |
       return { lines: [live ? "running" : "stopped"], ok: !!live };
     case "VDIR":
       return { lines: [g.vdir], ok: true };
+    // A guest used from its legacy NAME.conf has no config directory: a script must not write into one.
     case "CFGDIR":
-      return { lines: [g.cfgDir], ok: true };
+      return g.legacy ? { lines: [], ok: false } : { lines: [g.cfgDir], ok: true };
     case "APPDIR":
-      return { lines: [`${g.cfgDir}/apps`], ok: true };
+      return g.legacy ? { lines: [], ok: false } : { lines: [`${g.cfgDir}/apps`], ok: true };
     case "NAME":
     case "CANONIFY":
       return { lines: [g.name], ok: true };

@@ -3,6 +3,7 @@
 // names is checked against pure/root-removal.ts's rule; the root is then opened once and removed
 // through that descriptor, on its own mount only (drivers/tree-removal.ts). The journal keeps the
 // guest's history; its own logs go with it, so a new guest of the same name starts with none.
+// Its config is its directory and the legacy NAME.conf and NAME.sh, whichever it has.
 
 import { closeSync, lstatSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { ForbiddenError, NotRunningError, UsageError, VsError } from "../errors";
@@ -14,7 +15,7 @@ import { faultPoint } from "../drivers/fault";
 import { ancestorsOf, SYSTEM_DIRS, whyNotRemovable } from "../pure/root-removal";
 import type { GuestConfig } from "../pure/config/guest-config";
 import type { Env } from "./env";
-import { listGuestNames, loadGuest } from "./guests";
+import { legacyFilesOf, listGuestNames, loadGuest } from "./guests";
 import { logFileOf } from "./guest-commands";
 import { stopGuest } from "./stop";
 import { teardownGuest } from "./teardown";
@@ -137,6 +138,11 @@ export async function deleteGuest(env: Env, g: GuestConfig, o: DeleteOptions): P
     rmSync(`${env.paths.cacheDir}/${g.name}`, { recursive: true, force: true });
     for (const f of [logFileOf(env, g.name), `${logFileOf(env, g.name)}.1`, `${env.paths.logDir}/${g.name}.build.log`]) rmSync(f, { force: true });
     rmSync(g.cfgDir, { recursive: true, force: true });
+    // The legacy NAME.sh and NAME.conf too (kept by convert): left behind, NAME.conf would be
+    // the guest again. It goes last, since it is what makes a legacy guest exist.
+    const legacy = legacyFilesOf(env, g.name);
+    rmSync(legacy.script, { force: true });
+    rmSync(legacy.conf, { force: true });
     return true;
   } finally {
     if (tree) closeSync(tree.fd);

@@ -14,7 +14,7 @@ import { execInteractive, execArgv } from "../drivers/runtime/oci-runtime";
 import { run, signalNumber } from "../drivers/process";
 import { passableToGuest } from "../drivers/stdio";
 import { writeSync } from "node:fs";
-import type { GuestConfig } from "../pure/config/guest-config";
+import { settingFile, type GuestConfig } from "../pure/config/guest-config";
 import { guestEnvironment } from "../pure/spec/oci-spec";
 import { guestPaths } from "../pure/paths";
 import { execThroughInit } from "../drivers/guest-exec-client";
@@ -69,7 +69,7 @@ function inGuest(env: Env, g: GuestConfig, argv: string[]): string[] {
 
 export function requireEnterable(g: GuestConfig, policy: ExecPolicy, what: string): void {
   if (policy.private) {
-    throw new ForbiddenError(`guest '${g.name}' has the 'private' flag (${g.cfgDir}/cflags): ${what} is refused.`, { guest: g.name, file: `${g.cfgDir}/cflags` });
+    throw new ForbiddenError(`guest '${g.name}' has the 'private' flag (${settingFile(g, "cflags")}): ${what} is refused.`, { guest: g.name, file: settingFile(g, "cflags") });
   }
 }
 

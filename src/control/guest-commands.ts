@@ -4,7 +4,7 @@ import { guestPaths } from "../pure/paths";
 import { appendLog } from "../drivers/log-file";
 import { NotFoundError, ToolError } from "../errors";
 import { execLogged } from "../drivers/runtime/oci-runtime";
-import type { GuestConfig } from "../pure/config/guest-config";
+import { settingFile, type GuestConfig } from "../pure/config/guest-config";
 import { FORK_FAILED, type StartReport } from "../pure/guest-init";
 import type { Env } from "./env";
 
@@ -55,8 +55,8 @@ export function startCommandError(env: Env, g: GuestConfig, candidates: string[]
   const log = logFileOf(env, g.name);
   if (!report) return new ToolError(`the guest's init ended before its start command did; see ${log}.`, { guest: g.name });
   if (report.index === FORK_FAILED) {
-    const limit = report.status === 11 ? ` (EAGAIN: the guest is at its process limit, ${g.cfgDir}/rlimits/nproc)` : ` (errno ${report.status})`;
-    return new ToolError(`the guest's init could not fork to run its start command${limit}; see ${log}.`, { guest: g.name, file: report.status === 11 ? `${g.cfgDir}/rlimits/nproc` : undefined });
+    const limit = report.status === 11 ? ` (EAGAIN: the guest is at its process limit, ${settingFile(g, "rlimits/nproc")})` : ` (errno ${report.status})`;
+    return new ToolError(`the guest's init could not fork to run its start command${limit}; see ${log}.`, { guest: g.name, file: report.status === 11 ? settingFile(g, "rlimits/nproc") : undefined });
   }
   if (report.index < 0) {
     if (!candidates.length) return undefined;

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../errors";
 import { contextsOverlapping, guestIdRange, overlappingRange, parseSubordinateIds, type IdRange, type SubordinateRange } from "../pure/id-range";
-import type { GuestConfig } from "../pure/config/guest-config";
+import { settingFile, type GuestConfig } from "../pure/config/guest-config";
 
 /** The host's own files: they describe host users, whatever the state root. */
 export const SUBORDINATE_ID_FILES = ["/etc/subuid", "/etc/subgid"];
@@ -30,7 +30,7 @@ export function guestIds(g: GuestConfig, context: number, files = SUBORDINATE_ID
     if (clash) {
       const last = range.base + range.count - 1;
       throw new ConfigError(
-        `the ids of guest '${g.name}' (context ${context}: host ids ${range.base}-${last}) overlap ${file} line ${clash.line} (${clash.owner}: ${clash.start}-${clash.start + clash.count - 1}); give the guest another context (${g.cfgDir}/context) or move that range.`,
+        `the ids of guest '${g.name}' (context ${context}: host ids ${range.base}-${last}) overlap ${file} line ${clash.line} (${clash.owner}: ${clash.start}-${clash.start + clash.count - 1}); give the guest another context (${settingFile(g, "context")}) or move that range.`,
         { guest: g.name, file },
       );
     }

@@ -164,7 +164,7 @@ export function setLimits(env: Env, t: LiveTarget, changes: LimitChange[], save:
       throw new UsageError(`--${c.res.name}: 0 is not a limit for a whole guest (it would allow nothing at all); give a number from 1, or inf for no limit.`);
     }
   }
-  if (save) requireGuest(t, "--save");
+  if (save) requireGuest(env, t, "--save");
   const notes: string[] = [];
   const saved: string[] = [];
   try {
@@ -248,7 +248,7 @@ export function readCpuCap(t: LiveTarget, cpus: number): number | undefined {
  * write sched/fill-rate and sched/interval. The ratio is what counts: it is saved as given.
  */
 export function setCpuCap(env: Env, t: LiveTarget, cap: { share: number; fillRate: number; interval: number } | undefined, cpus: number, save: boolean): string[] {
-  if (save) requireGuest(t, "--save");
+  if (save) requireGuest(env, t, "--save");
   try {
     const quota = cap ? cpuQuotaUs(cap.share, cpus) : undefined;
     if (isV2("cpu")) {

@@ -9,7 +9,7 @@ import { writeConfigEntries } from "../drivers/config-store";
 import { record } from "../drivers/journal";
 import { resolveContext } from "./context-tools";
 import type { Env } from "./env";
-import { cfgDirOf } from "./guests";
+import { cfgDirOf, requireConfigDir } from "./guests";
 
 export interface LiveTarget {
   context: number;
@@ -31,8 +31,10 @@ export function liveTarget(env: Env, spec: string): LiveTarget {
   return { context: ref.context, name: ref.name, pid, cgroupPath: ref.cgroupPath, label };
 }
 
-export function requireGuest(t: LiveTarget, what: string): string {
+/** The guest whose config a --save or --set writes: a guest with a config directory (control/guests.ts). */
+export function requireGuest(env: Env, t: LiveTarget, what: string): string {
   if (!t.name) throw new UsageError(`${what}: context ${t.context} is not a guest (it was made by chcontext), so it has no config to write.`);
+  requireConfigDir(env, t.name, what);
   return t.name;
 }
 

@@ -5,7 +5,6 @@
 // (docs/networking.md). Everything made is written down first, so teardown needs only the name.
 
 import { ConfigError, ToolError } from "../errors";
-import { readConfigTree } from "../drivers/config-store";
 import { acquireLock } from "../drivers/lock";
 import { ensureBridge, deleteBridge } from "../drivers/net/bridge";
 import { hostAddresses, ipBatch, ipTry } from "../drivers/net/ip";
@@ -31,6 +30,7 @@ import type { GuestConfig } from "../pure/config/guest-config";
 import { parseInterfaces, type GuestNetConfig } from "../pure/config/interfaces";
 import { guestBatch, linkPrefix, planNetwork, ROUTED_GW6, type NetPlan } from "../pure/net/plan";
 import type { Env } from "./env";
+import { configTreeOf } from "./guests";
 
 export interface GuestNetwork {
   /** A network namespace path for the spec, when one was prepared before start. */
@@ -55,7 +55,7 @@ function netLock(env: Env) {
 }
 
 export function guestNetConfig(env: Env, g: GuestConfig): GuestNetConfig {
-  const net = parseInterfaces(readConfigTree(g.cfgDir), g.cfgDir);
+  const net = parseInterfaces(configTreeOf(env, g), g.cfgDir);
   for (const w of net.warnings) env.warn(`${w.file}: ${w.message}`);
   return net;
 }

@@ -3,16 +3,18 @@
 // lock when it changes state, and is recorded in the event journal, whatever its outcome. The
 // CLI (and later an API) are thin layers over these functions.
 
-import { existsSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { existsSync, rmSync, mkdirSync } from "node:fs";
+import { basename } from "node:path";
 import { isTerminal } from "../drivers/terminal";
 import { AlreadyRunningError, NotRunningError, UsageError, VsError } from "../errors";
 import { acquireLock, type Lock } from "../drivers/lock";
 import { record } from "../drivers/journal";
-import { writeConfigEntries } from "../drivers/config-store";
-import { legacyToEntries } from "../pure/config/legacy-conf";
+import { readConfigFile, writeConfigEntries } from "../drivers/config-store";
+import { LEGACY_SCRIPT_FLAVOURS, legacyToEntries } from "../pure/config/legacy-conf";
+import type { ConfigEntry } from "../pure/config/tree";
 import type { Env } from "./env";
 import { buildGuest, type BuildRequest, type BuildResult } from "./build";
-import { checkName, cfgDirOf, guestExists, loadGuest } from "./guests";
+import { checkName, cfgDirOf, guestExists, hasConfigDir, legacyFilesOf, loadGuest } from "./guests";
 import { startGuest, type StartResult } from "./start";
 import { stopGuest } from "./stop";
 import { rescuePlan } from "./init-style";
@@ -150,23 +152,34 @@ export function remove(env: Env, name: string, o: DeleteOptions): Promise<boolea
   return operate(env, "delete", name, CHANGE, () => deleteGuest(env, loadGuest(env, name), o));
 }
 
-/** Write /etc/vservers/NAME/ from a legacy NAME.conf (read as data, never executed). */
+/**
+ * Write /etc/vservers/NAME/ from a legacy NAME.conf (read as data, never executed). Both legacy
+ * files stay: NAME.conf for the original tools or a look back, and NAME.sh, which the directory's
+ * scripts/ hooks of its four flavours link to, so it keeps running where it ran before.
+ */
 export function convert(env: Env, name: string): Promise<string[]> {
   return operate(env, "convert", name, NEW, async () => {
-    const legacy = `${env.paths.confDir}/${name}.conf`;
-    if (!existsSync(legacy)) throw new VsError(`there is no legacy config ${legacy} to convert.`, { guest: name, file: legacy });
-    if (guestExists(env, name)) throw new AlreadyRunningError(`guest '${name}' already has a config directory (${cfgDirOf(env, name)}); nothing converted.`, { guest: name });
-    const res = legacyToEntries(readFileSync(legacy, "utf8"), legacy);
+    const { conf, script } = legacyFilesOf(env, name);
+    if (!existsSync(conf)) throw new VsError(`there is no legacy config ${conf} to convert.`, { guest: name, file: conf });
+    if (hasConfigDir(env, name)) throw new AlreadyRunningError(`guest '${name}' already has a config directory (${cfgDirOf(env, name)}); nothing converted.`, { guest: name });
+    const res = legacyToEntries(readConfigFile(conf), conf);
+    const hooks: Array<[string, ConfigEntry]> = existsSync(script)
+      ? LEGACY_SCRIPT_FLAVOURS.map((f) => [`scripts/${f}`, { kind: "link", target: `../../${basename(script)}` }])
+      : [];
     const dir = cfgDirOf(env, name);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     try {
-      writeConfigEntries(dir, [...res.entries, ["vdir", { kind: "link", target: `${env.paths.vdirBase}/${name}` }]]);
+      writeConfigEntries(dir, [...res.entries, ...hooks, ["vdir", { kind: "link", target: `${env.paths.vdirBase}/${name}` }]]);
       loadGuest(env, name); // the result must parse
     } catch (e) {
       rmSync(dir, { recursive: true, force: true });
       throw e;
     }
-    return res.warnings;
+    return [
+      ...res.skipped.map((s) => `${conf}:${s.line}: shell code is not run; line skipped: ${s.text}`),
+      ...res.warnings.map((w) => `${w.file}: ${w.message}; not converted`),
+      ...(hooks.length ? [`${dir}/scripts: pre-start, post-start, pre-stop and post-stop link to ${script}, which is kept and runs as before`] : []),
+    ];
   });
 }
 

@@ -15,7 +15,7 @@ import { procStartTime } from "../drivers/proc-pid";
 import { launchContainer, pidFromBundle, startContainer } from "../drivers/runtime/oci-runtime";
 import { awaitStartReport, guestInitBinary } from "../drivers/guest-init";
 import { scopedInitArgv } from "../pure/guest-init";
-import type { GuestConfig } from "../pure/config/guest-config";
+import { settingFile, type GuestConfig } from "../pure/config/guest-config";
 import { nextFreeContext, DYNAMIC_MIN, DYNAMIC_MAX } from "../pure/context-alloc";
 import { buildOciSpec } from "../pure/spec/oci-spec";
 import { fstabEntryOfMountError } from "../pure/config/fstab";
@@ -46,7 +46,9 @@ export interface StartResult {
 }
 
 export function hookContext(env: Env, g: GuestConfig, context?: number): HookContext {
-  return { name: g.name, cfgDir: g.cfgDir, defaultsDir: env.paths.defaultsDir, vdir: g.vdir, context, log: logFileOf(env, g.name) };
+  const base = { name: g.name, defaultsDir: env.paths.defaultsDir, vdir: g.vdir, context, log: logFileOf(env, g.name) };
+  // A legacy guest has no directory: its hooks see the one that holds its NAME.conf and NAME.sh.
+  return g.legacy ? { ...base, cfgDir: env.paths.confDir, legacyScript: g.legacy.script } : { ...base, cfgDir: g.cfgDir };
 }
 
 function unameMachine(): string {
@@ -58,7 +60,7 @@ function pickContext(env: Env, g: GuestConfig): number {
   if (g.context !== undefined) {
     const clash = others.find((r) => r.context === g.context);
     if (clash) {
-      throw new ConfigError(`${g.cfgDir}/context: context ${g.context} is already used by the running guest '${clash.name}'.`, { guest: g.name, file: `${g.cfgDir}/context` });
+      throw new ConfigError(`${settingFile(g, "context")}: context ${g.context} is already used by the running guest '${clash.name}'.`, { guest: g.name, file: settingFile(g, "context") });
     }
     return g.context;
   }
@@ -77,7 +79,7 @@ function withinHostCapabilities(env: Env, g: GuestConfig): GuestConfig {
   if (!host) return g;
   const missing = g.capabilities.filter((c) => !host.includes(c));
   if (!missing.length) return g;
-  env.warn(`${g.cfgDir}/bcapabilities: this host's root lacks ${missing.map((c) => `CAP_${c}`).join(", ")}, so guest '${g.name}' cannot have ${missing.length > 1 ? "them" : "it"} either.`);
+  env.warn(`${settingFile(g, "bcapabilities")}: this host's root lacks ${missing.map((c) => `CAP_${c}`).join(", ")}, so guest '${g.name}' cannot have ${missing.length > 1 ? "them" : "it"} either.`);
   return { ...g, capabilities: g.capabilities.filter((c) => !missing.includes(c)) };
 }
 

@@ -35,7 +35,7 @@ export function setUts(env: Env, t: LiveTarget, values: Array<[UtsTag, string]>,
     const problem = utsValueProblem(tag, value);
     if (problem) throw new UsageError(`${tag}: '${value}' is not usable (${problem}).`);
   }
-  if (save) requireGuest(t, "--save");
+  if (save) requireGuest(env, t, "--save");
   const written: string[] = [];
   try {
     for (const [tag, value] of values) {

@@ -46,6 +46,24 @@ function readLinked(abs: string): { kind: "file"; st: Stats; buf: Buffer } | { k
   }
 }
 
+/**
+ * A config file that stands alone (a legacy /etc/vservers/NAME.conf), as text, under the rules of
+ * a setting: a link is followed, and only a regular text file of at most 1 MiB with Unix line
+ * endings is read; anything else is a ConfigError naming the file.
+ */
+export function readConfigFile(abs: string): string {
+  const got = readLinked(abs);
+  const bad = (why: string) => new ConfigError(`${abs}: ${why}.`, { file: abs });
+  if (!got) throw bad("cannot be opened");
+  if (got.kind === "dir") throw bad("is a directory, not a config file");
+  if (got.kind === "other") throw bad(`is ${got.what}, not a config file`);
+  if (got.buf.length > MAX_FILE) throw bad("is larger than 1 MiB; not a config file");
+  const { content, binary } = decode(got.buf);
+  if (binary) throw bad("holds binary data (NUL bytes or invalid UTF-8), not text");
+  if (content.includes("\r\n")) throw bad("has DOS line endings (\\r\\n); convert it with dos2unix");
+  return content;
+}
+
 export function readConfigTree(dir: string): ConfigTree {
   const tree: ConfigTree = new Map();
   if (!existsSync(dir)) return tree;

@@ -1,12 +1,15 @@
 // util-vserver's hook scripts: scripts/<flavour> and scripts/<flavour>.d/*, called with the
 // flavour and the guest's name. Executable files are run; non-executable ones (which util-vserver
 // sourced into its own bash) are run with /bin/sh, so changes they make to variables do not carry
-// over (docs/configuration.md). A guest's own scripts replace the .defaults ones.
+// over (docs/configuration.md). A guest's own scripts replace the .defaults ones. A guest
+// configured by a legacy NAME.conf has NAME.sh as its own script of the four flavours the
+// original called it with, run the same way.
 
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { appendLog } from "./log-file";
 import { HookError } from "../errors";
 import { run, lastLine } from "./process";
+import { LEGACY_SCRIPT_FLAVOURS } from "../pure/config/legacy-conf";
 
 export const HOOK_FLAVOURS = ["initialize", "prepre-start", "pre-start", "post-start", "pre-stop", "post-stop", "postpost-stop"] as const;
 export type HookFlavour = (typeof HOOK_FLAVOURS)[number];
@@ -18,6 +21,8 @@ export interface HookContext {
   vdir: string;
   context?: number;
   log: string;
+  /** A legacy guest's /etc/vservers/NAME.sh (it may not exist); cfgDir is then the directory holding it. */
+  legacyScript?: string;
 }
 
 function scriptsIn(base: string, flavour: string): string[] {
@@ -35,8 +40,13 @@ function scriptsIn(base: string, flavour: string): string[] {
   return out;
 }
 
+function legacyScriptFor(script: string, flavour: string): string[] {
+  if (!(LEGACY_SCRIPT_FLAVOURS as readonly string[]).includes(flavour)) return [];
+  return existsSync(script) && statSync(script).isFile() ? [script] : [];
+}
+
 export function hookScripts(ctx: HookContext, flavour: HookFlavour): string[] {
-  const own = scriptsIn(ctx.cfgDir, flavour);
+  const own = ctx.legacyScript === undefined ? scriptsIn(ctx.cfgDir, flavour) : legacyScriptFor(ctx.legacyScript, flavour);
   return own.length ? own : scriptsIn(ctx.defaultsDir, flavour);
 }
 

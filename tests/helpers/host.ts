@@ -69,7 +69,8 @@ export class TestHost {
     if (!existsSync(this.root)) return;
     let names: string[] = [];
     try {
-      names = readdirSync(this.confDir).filter((n) => !n.startsWith(".") && !n.endsWith(".conf"));
+      // A guest's directory, or its legacy NAME.conf (a NAME.sh is no guest of its own).
+      names = [...new Set(readdirSync(this.confDir).filter((n) => !n.startsWith(".") && !n.endsWith(".sh")).map((n) => n.replace(/\.conf$/, "")))];
     } catch {}
     for (const n of names) this.run("vserver", ["--silent", n, "stop"], { timeout: 60 });
     for (const n of names) this.run("vserver", ["--silent", n, "delete", "--force"], { timeout: 60 });

@@ -207,10 +207,11 @@ describe("list, delete, convert", () => {
     expect(again.stderr).toMatch(/already has a config directory/);
   });
 
-  test("a guest with only a legacy config is pointed to convert", () => {
+  test("a guest with only a legacy config is used as it is (tests/integration/legacy-conf.test.ts)", () => {
     writeFileSync(`${h.confDir}/legacyonly.conf`, "S_HOSTNAME=x\n");
     const r = h.vserver("legacyonly", "start");
-    expect(r.stderr).toMatch(/has only a legacy config .*run 'vserver legacyonly convert'/);
+    expect(r.stderr).toMatch(/the root of guest 'legacyonly' \(.*\/vservers\/legacyonly\) does not exist; build the guest first/);
+    expect(h.ok("--list").stdout).toMatch(/^legacyonly\s+-?\s*stopped/m);
   });
 
   test("commands on unknown guests and bad verbs fail with one line", () => {

@@ -5,9 +5,9 @@
 import { describe, expect, test } from "bun:test";
 import { parseGuestConfig } from "../../src/pure/config/guest-config";
 import { parseInterfaces } from "../../src/pure/config/interfaces";
-import { legacyToEntries } from "../../src/pure/config/legacy-conf";
+import { legacyOriginOf, legacyToEntries } from "../../src/pure/config/legacy-conf";
 import { buildOciSpec } from "../../src/pure/spec/oci-spec";
-import { fileTree } from "../../src/pure/config/tree";
+import { entriesTree, fileTree } from "../../src/pure/config/tree";
 import { ConfigError } from "../../src/errors";
 
 /** mulberry32: small, seedable, good enough to pick test inputs. */
@@ -83,24 +83,35 @@ describe("config readers under random input", () => {
     expect(read).toBeLessThan(3900);
   });
 
-  test("a legacy NAME.conf is data: any text reads without throwing, and shell code is only reported", () => {
+  test("a legacy NAME.conf is data: any text reads, or fails with a ConfigError naming the file and line; shell code is never taken", () => {
     const r = rng(7);
     const LINES = ["S_CONTEXT=40001", "S_HOSTNAME=web", "S_NICE=5", "S_FLAGS=\"lock fakeinit\"", "ULIMIT=\"-n 100 -u 50\"",
       "ONBOOT=yes", "IPROOT=\"192.0.2.5 198.18.0.2\"", "IPROOTDEV=eth0", "IPROOTMASK=255.255.255.0", "S_CAPS=\"CAP_NET_ADMIN\"",
       "rm -rf /", "S_HOSTNAME=$(hostname)", "X=`id`", "if true; then", "fi", "export S_DOMAINNAME=example.org", "# c", "",
-      "S_CONTEXT=abc", "S_NICE=-99", "IPROOT=999.1.1.1", "ULIMIT=\"-n\"", "S_FLAGS='a b c'", "=", "A=\"unterminated"];
+      "S_CONTEXT=abc", "S_NICE=-99", "IPROOT=999.1.1.1", "ULIMIT=\"-n\"", "S_FLAGS='a b c'", "=", "A=\"unterminated",
+      "S_CAPS='CAP_NOPE'", "ULIMIT='-HS -c 0 -z 5'", "PRIORITY=3", "IPROOT=eth0:192.0.2.9/99", "S_FLAGS=\"nproc\""];
+    const conf = "/etc/vservers/fz.conf";
+    let used = 0;
     for (let i = 0; i < 3000; i++) {
       const n = Math.floor(r() * 10);
       const text = Array.from({ length: n }, () => LINES[Math.floor(r() * LINES.length)]).join("\n");
-      let res;
+      const res = legacyToEntries(text, conf);
+      for (const [rel] of res.entries) expect(rel).not.toMatch(/(^|\/)\.\.(\/|$)|^\//);
+      if (/\$\(|`/.test(text)) expect(res.skipped.length).toBeGreaterThan(0);
+      for (const s of res.skipped) expect(text.split("\n")[s.line - 1]!.trim()).toBe(s.text);
+      for (const w of res.warnings) expect(w.file).toMatch(/^\/etc\/vservers\/fz\.conf:[1-9]\d*$/);
+      if (res.skipped.length) continue;
+      // What a guest used from its NAME.conf reads (control/guests.ts): errors name the file and line.
+      const guest = entriesTree(res.entries);
       try {
-        res = legacyToEntries(text, "/etc/vservers/fz.conf");
+        const g = parseGuestConfig({ name: "fz", cfgDir: CFG, guest, defaults: new Map(), vdirBase: "/vservers", legacy: { conf, script: "/etc/vservers/fz.sh", origin: legacyOriginOf(res, conf) } });
+        expect(g.legacy?.conf).toBe(conf);
+        used++;
       } catch (e) {
         if (!(e instanceof ConfigError)) throw new Error(`case ${i} ${JSON.stringify(text)}: ${(e as Error).stack}`);
-        continue;
+        if (!/^\/etc\/vservers\/fz\.conf:[1-9]\d*: [A-Z_]+: /.test(e.message)) throw new Error(`case ${i}: the error names no line of the file: ${e.message}`);
       }
-      for (const [rel] of res.entries) expect(rel).not.toMatch(/(^|\/)\.\.(\/|$)|^\//);
-      if (/\$\(|`/.test(text)) expect(res.warnings.length).toBeGreaterThan(0);
     }
+    expect(used).toBeGreaterThan(100);
   });
 });

@@ -80,7 +80,29 @@ export interface GuestConfig {
    * socket at all) or `scoped` (its own processes' only, through Landlock); docs/networking.md.
    */
   abstractSockets: { mode: "refused" | "scoped"; file: string };
+  /**
+   * Set when the settings come from a legacy NAME.conf (read as data) instead of the directory,
+   * which then does not exist: cfgDir is where `convert` would write it. Settings are never
+   * written into the legacy file (docs/configuration.md).
+   */
+  legacy?: LegacySource & {
+    /** For each setting the file gave, where: `FILE:LINE: KEY` (settingFile). */
+    origins: Record<string, string>;
+  };
   warnings: ConfigWarning[];
+}
+
+export interface LegacySource {
+  /** /etc/vservers/NAME.conf */
+  conf: string;
+  /** /etc/vservers/NAME.sh, the original's hook script (it may not exist). */
+  script: string;
+}
+
+/** The file a setting of this guest is in, for messages: its directory's, or its NAME.conf's line and variable. */
+export function settingFile(g: GuestConfig, rel: string): string {
+  if (!g.legacy) return `${g.cfgDir}/${rel}`;
+  return g.legacy.origins[rel] ?? g.legacy.conf;
 }
 
 /** Defaults applied to every guest that does not set its own (docs/configuration.md). */
@@ -109,6 +131,11 @@ export interface ConfigSources {
   defaults: ConfigTree;
   /** Default vdir base, used when the guest has no `vdir` link. */
   vdirBase: string;
+  /** The guest's settings came from a legacy NAME.conf: `guest` is its mapping (legacy-conf.ts). */
+  legacy?: LegacySource & {
+    /** Where a setting of `guest` came from, for messages (`FILE:LINE: KEY`). */
+    origin: (rel: string) => string | undefined;
+  };
 }
 
 /** Host and domain names: the host-name character set (RFC 1123, plus '_' that NIS domains use). */
@@ -123,7 +150,7 @@ const RLIMIT_RANGE: Record<string, { max: number; what: string }> = {
 
 export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const { guest, defaults, cfgDir } = src;
-  const file = (rel: string) => `${cfgDir}/${rel}`;
+  const file = (rel: string) => src.legacy?.origin(rel) ?? (src.legacy ? src.legacy.conf : `${cfgDir}/${rel}`);
   const defFile = (rel: string) => `${cfgDir}/../.defaults/${rel}`;
   /** The value of rel and the file it came from: the guest's, else the defaults'. */
   const lookup = (rel: string): { content: string; path: string } | undefined => {
@@ -348,8 +375,18 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     noNewPrivileges: !guest.has("security/allow-new-privileges"),
     userNamespace: !guest.has("security/privileged"),
     abstractSockets: { mode: absMode, file: absSrc?.path ?? file("security/abstract-sockets") },
-    warnings: [...ccapWarnings, ...persWarnings, ...unsupportedWarnings(guest, cfgDir), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
+    ...(src.legacy ? { legacy: legacyOf(src.legacy, guest) } : {}),
+    warnings: [...ccapWarnings, ...persWarnings, ...unsupportedWarnings(guest, file), ...cflagWarnings(cflags, cflagSrc?.path ?? file("cflags"), netNamespace || [...guest.keys()].some((k) => k.startsWith("interfaces/")))],
   };
+}
+
+function legacyOf(l: NonNullable<ConfigSources["legacy"]>, guest: ConfigTree): NonNullable<GuestConfig["legacy"]> {
+  const origins: Record<string, string> = {};
+  for (const rel of guest.keys()) {
+    const o = l.origin(rel);
+    if (o !== undefined) origins[rel] = o;
+  }
+  return { conf: l.conf, script: l.script, origins };
 }
 
 /** One guest name per line (util-vserver also allows several on a line, separated by blanks). */

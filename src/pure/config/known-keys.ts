@@ -10,7 +10,8 @@ export interface ConfigWarning {
   message: string;
 }
 
-export function unsupportedWarnings(tree: ConfigTree, cfgDir: string): ConfigWarning[] {
+/** fileOf: the file a setting of the tree is read from (the directory's, or a legacy NAME.conf's line). */
+export function unsupportedWarnings(tree: ConfigTree, fileOf: (rel: string) => string): ConfigWarning[] {
   const out: ConfigWarning[] = [];
   const reported = new Set<string>();
   for (const [rel, entry] of tree) {
@@ -22,7 +23,7 @@ export function unsupportedWarnings(tree: ConfigTree, cfgDir: string): ConfigWar
     if (reported.has(key)) continue;
     reported.add(key);
     out.push({
-      file: `${cfgDir}/${rel}`,
+      file: fileOf(rel),
       message: s ? `not supported: ${s.reason}` : "not a setting this version knows; it is ignored",
     });
   }

@@ -124,7 +124,7 @@ export const SETTINGS: readonly Setting[] = [
   own("apps/build/", "how the guest was built (kept for `build` and `clone`); `apps/build/oci/image` and `config.json`: the image an `oci` guest came from and its configuration (docs/build.md#oci)", "", { compat: "`apps/build/options`: default `build` options (in `.defaults`)" }),
   silent("run", "the run record is always `/run/vservers/NAME` (JSON); a `run` link is accepted, not followed", "mapped"),
   silent("cache", "link; `/var/cache/vservers/NAME`", "works"),
-  silent("legacy", "accepted without effect: a legacy guest is converted (`vserver NAME convert`)"),
+  silent("legacy", "accepted without effect: a guest with only a legacy `NAME.conf` is used as it is, or converted (`vserver NAME convert`)"),
   silent("noisy", "accepted without effect: every step goes to the guest's log anyway"),
   silent("ncontext", "accepted without effect: the network context is the guest's network namespace, which has no number of its own"),
   silent("tag", "accepted without effect: files carry no context tag (no `dlimits` by tag); ownership comes from the id range"),

@@ -47,14 +47,19 @@ export function childrenOf(tree: ConfigTree, dir: string): string[] {
 }
 
 export function fileTree(files: Record<string, string>): ConfigTree {
+  return entriesTree(Object.entries(files).map(([k, v]) => [k, { kind: "file", content: v, executable: false }]));
+}
+
+/** A tree of these entries with their parent directories, as reading a directory gives it. */
+export function entriesTree(entries: Array<[string, ConfigEntry]>): ConfigTree {
   const t: ConfigTree = new Map();
-  for (const [k, v] of Object.entries(files)) {
+  for (const [k, e] of entries) {
     const parts = k.split("/");
     for (let i = 1; i < parts.length; i++) {
       const d = parts.slice(0, i).join("/");
       if (!t.has(d)) t.set(d, { kind: "dir" });
     }
-    t.set(k, { kind: "file", content: v, executable: false });
+    t.set(k, e);
   }
   return t;
 }

@@ -135,7 +135,7 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
 
   const guestLog = (m: Matched): Response => {
     const gp = guestPaths(paths, m.params.name!);
-    if (!existsSync(gp.cfgDir)) return problem(404, `there is no guest '${m.params.name}'.`, "NotFoundError");
+    if (!existsSync(gp.cfgDir) && !existsSync(gp.legacyConf)) return problem(404, `there is no guest '${m.params.name}'.`, "NotFoundError");
     let text = "";
     try {
       text = readFileSync(gp.log, "utf8");
