@@ -17,6 +17,7 @@ import type { Env } from "./env";
 import { listGuestNames, loadGuest } from "./guests";
 import { logFileOf } from "./guest-commands";
 import { stopGuest } from "./stop";
+import { forgetSubvolumeQgroup, haveBtrfsTools, isSubvolume, subvolumeId } from "../drivers/btrfs";
 import { teardownGuest } from "./teardown";
 
 export interface DeleteOptions {
@@ -101,6 +102,8 @@ export async function deleteGuest(env: Env, g: GuestConfig, o: DeleteOptions): P
     // whatever is renamed or relinked meanwhile.
     tree = openTree(root);
   }
+  // A root that is a btrfs subvolume leaves its qgroup (its disk limit) to be removed after it.
+  const subvolume = root !== undefined && isSubvolume(root) && haveBtrfsTools() ? subvolumeId(root) : undefined;
   try {
     faultPoint("delete.before-stop");
     try {
@@ -130,6 +133,7 @@ export async function deleteGuest(env: Env, g: GuestConfig, o: DeleteOptions): P
       if (st?.isDirectory() && st.ino === t.ino && st.dev === t.dev) {
         const err = removeEmptyDir(parent, root!.slice(slash + 1));
         if (err !== 0) throw new VsError(`cannot remove the emptied root ${root} of guest '${g.name}' (errno ${err}); the config is kept.`, { guest: g.name, file: root });
+        if (subvolume !== undefined) forgetSubvolumeQgroup(parent, subvolume);
       }
     }
     // A unified guest's metadata tree and upper; its objects stay in the store until gc.
