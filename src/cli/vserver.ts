@@ -88,6 +88,7 @@ Methods and their arguments (after '--'):
   clone -s GUEST|DIR              a copy of another guest (its config too), with its own context;
                                   a unified GUEST's clone shares its files (metadata copied only)
   template -t ARCHIVE             a guest from a root-filesystem tarball
+On btrfs the new root is a subvolume of its own, so that dlimits/ and vdlimit can limit it.
 
 Options:
   --context N          the context number (default: the next free one from 40000)
