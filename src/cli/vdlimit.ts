@@ -60,11 +60,11 @@ export async function main(argv: string[]): Promise<number> {
     if (a === "-h" || a === "--help") {
       writeOut(HELP);
       return 0;
-    } else if (a === "--xid" || a === "-c") xid = value();
-    else if (a === "--set" || a === "-s") {
+    } else if (a === "--xid") xid = value();
+    else if (a === "--set") {
       spaceKiB = parseVdlimitSet(value()).spaceKiB;
       set = true;
-    } else if (a === "--remove" || a === "-d") remove = true;
+    } else if (a === "--remove") remove = true;
     else if (a === "--flags") value(); // util-vserver's dlimit flags: none of them has a meaning here
     else if (a.startsWith("-")) throw new UsageError(`unknown option '${a}'; see vdlimit --help.`);
     else dirs.push(a);
