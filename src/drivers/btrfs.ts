@@ -4,6 +4,7 @@
 // shared by reflink with other guests are not charged to each of them (feasibility §3.5).
 
 import { chmodSync, statfsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { ToolError } from "../errors";
 import { lastLine, run, which } from "./process";
 
@@ -84,9 +85,14 @@ export function qgroupOf(path: string): Qgroup {
   throw new ToolError(`cannot read the btrfs qgroup of ${path}: qgroup ${id} is not listed.`);
 }
 
-/** Limit the exclusive bytes of the subvolume at `path`; undefined removes the limit. */
+/**
+ * Limit the exclusive bytes of the subvolume at `path`; undefined removes the limit. The call is
+ * made on the directory above, naming the qgroup: made on the subvolume itself, its transaction
+ * is charged to that qgroup, and a guest already over its limit could then never be given more.
+ */
 export function limitExclusive(path: string, bytes: number | undefined): void {
-  btrfs(["qgroup", "limit", "-e", bytes === undefined ? "none" : String(bytes), path], `cannot set the btrfs qgroup limit of ${path}`);
+  const qgroup = `0/${subvolumeId(path)}`;
+  btrfs(["qgroup", "limit", "-e", bytes === undefined ? "none" : String(bytes), qgroup, dirname(path)], `cannot set the btrfs qgroup limit of ${path}`);
 }
 
 /**
@@ -95,7 +101,10 @@ export function limitExclusive(path: string, bytes: number | undefined): void {
  */
 export function forgetSubvolumeQgroup(mountPath: string, id: number): void {
   if (!quotaEnabled(mountPath)) return;
-  run(["btrfs", "subvolume", "sync", mountPath, String(id)]);
+  // The cleaner drops a deleted subvolume after the next commit: commit now rather than wait for
+  // the periodic one (30 s by default).
+  run(["btrfs", "filesystem", "sync", mountPath]);
+  run(["btrfs", "subvolume", "sync", mountPath, String(id)], { timeout: 120 });
   const listed = run(["btrfs", "qgroup", "show", "--raw", mountPath]);
   if (listed.stdout.split("\n").some((l) => l.trim().split(/\s+/)[0] === `0/${id}`)) {
     btrfs(["qgroup", "destroy", `0/${id}`, mountPath], `cannot remove the btrfs qgroup 0/${id} of a deleted guest root`);
