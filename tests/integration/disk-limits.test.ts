@@ -88,6 +88,17 @@ describe("btrfs qgroups as disk limits", () => {
     expect(Number(/space_used=(\d+)/.exec(v)![1])).toBeGreaterThan(9 * 1024);
   });
 
+  test("a clone is a subvolume too, and the files it shares with its source by reflink are not charged to it", () => {
+    run("vserver", ["c1", "build", "-m", "clone", "--quiet", "--", "-s", "q1"]);
+    expect(statSync(h.vdir("c1")).ino).toBe(256);
+    const q = qgroup(h.vdir("c1"))!;
+    const referenced = Number(Bun.spawnSync(["btrfs", "qgroup", "show", "-r", "--raw", "--sync", BASE], { stdout: "pipe" }).stdout.toString().split("\n").map((l) => l.trim().split(/\s+/)).find((f) => f[0] === q.id)![1]);
+    // q1's root holds the ~10 MiB its write left before the limit stopped it.
+    expect(referenced).toBeGreaterThan(9 * MiB);
+    expect(q.exclusive).toBeLessThan(referenced / 4);
+    run("vserver", ["c1", "delete", "--force"]);
+  });
+
   test("vdlimit --remove lifts the limit live and --set puts one back, named by context number", () => {
     const ctx = readFileSync(`${h.cfg("q1")}/context`, "utf8").trim();
     run("vdlimit", ["--xid", ctx, "--remove", h.vdir("q1")]);
