@@ -106,7 +106,10 @@ export function forgetSubvolumeQgroup(mountPath: string, id: number): void {
   run(["btrfs", "filesystem", "sync", mountPath]);
   run(["btrfs", "subvolume", "sync", mountPath, String(id)], { timeout: 120 });
   const listed = run(["btrfs", "qgroup", "show", "--raw", mountPath]);
-  if (listed.stdout.split("\n").some((l) => l.trim().split(/\s+/)[0] === `0/${id}`)) {
-    btrfs(["qgroup", "destroy", `0/${id}`, mountPath], `cannot remove the btrfs qgroup 0/${id} of a deleted guest root`);
+  if (!listed.stdout.split("\n").some((l) => l.trim().split(/\s+/)[0] === `0/${id}`)) return;
+  const r = run(["btrfs", "qgroup", "destroy", `0/${id}`, mountPath]);
+  // The kernel may remove it itself in between.
+  if (r.code !== 0 && !/No such file or directory/.test(r.stderr)) {
+    throw new ToolError(`cannot remove the btrfs qgroup 0/${id} of a deleted guest root: ${lastLine(r.stderr) || `exit ${r.code}`}`);
   }
 }
