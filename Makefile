@@ -10,7 +10,7 @@ BUN := $(CURDIR)/node_modules/.bin/bun
 COMMANDS = $(shell $(BUN) src/cli/commands.ts 2>/dev/null)
 CFLAGS_HARDENED := -O2 -static -Wall -Wextra -Werror -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 CFLAGS_CLIENT := $(CFLAGS_HARDENED) -DBUN_PATH='"$(BUN)"' -DDIST_DIR='"$(CURDIR)/dist"' -Ibuild
-DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3 xfsprogs python3-prometheus-client chromium systemd help2man rsync umoci skopeo acl libcap2-bin
+DEB_PACKAGES := crun runc busybox-static debootstrap iproute2 util-linux procps psmisc file tar gcc libc6-dev python3 xfsprogs btrfs-progs python3-prometheus-client chromium systemd help2man rsync umoci skopeo acl libcap2-bin
 
 .PHONY: all deps deb-deps npm-deps build test test-long unit integration demo install install-boot install-man uninstall typecheck clean bench docs
 

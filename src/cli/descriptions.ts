@@ -33,7 +33,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   vhashify: "move guests' files into the store shared by all guests",
   vunify: "unify guests through the shared store, or give them plain trees again",
   vdu: "a guest's own disk use against what it shares",
-  vdlimit: "per-guest disk limits, and why this host cannot apply them",
+  vdlimit: "a guest's disk limit (btrfs qgroup), live",
   setattr: "set the immutable or append-only attribute",
   showattr: "show the immutable and append-only attributes",
   "vserver-events": "what happened to guests: the journal, or its live stream",

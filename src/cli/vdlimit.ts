@@ -1,30 +1,92 @@
-// vdlimit [--xid N] [--set LIMIT=VALUE | --remove] MOUNTPOINT
-// util-vserver's per-context disk limits. None can be set on this version: it says why, for
-// this host, instead of pretending (docs/unification.md, "Disk limits").
+// vdlimit --xid N|NAME [--set LIMIT=VALUE]... [--remove] DIR
+// util-vserver's per-context disk limits, live. The guest is named by its context or name; its
+// root, a btrfs subvolume, carries the limit as a qgroup limit (docs/unification.md, "Disk limits").
 
-import { VsError } from "../errors";
+import { UsageError } from "../errors";
 import { makeEnv } from "../control/env";
-import { quotaFacts } from "../control/disk-limits";
-import { diskLimitsUnavailable } from "../pure/disk-limits";
+import { diskLimit, setDiskLimitOf } from "../control/plane";
+import { usedContexts } from "../control/build";
+import { formatDiskLimit, parseVdlimitSet } from "../pure/disk-limits";
 import { writeOut } from "../drivers/output";
+import { realpathSync } from "node:fs";
+import { loadGuest } from "../control/guests";
 import { runMain } from "./main";
+import { splitInline } from "./options";
 
 const PROG = "vdlimit";
 
-const HELP = `Usage: vdlimit --xid N [--set LIMIT=VALUE | --remove] MOUNTPOINT
+const HELP = `Usage: vdlimit --xid N|NAME [--set space_total=KiB|inf]... [--remove] DIR
 
-util-vserver's disk limits of a context on a file system. Not available yet: this command says
-why, for this host (the file system of the guest roots and the kernel's quota support).
+util-vserver's disk limit of a guest, set live on its root whether it runs or not. DIR is the
+guest's root or a directory above it on the same file system (util-vserver's mount point).
+Without --set or --remove prints space_used and space_total in KiB (inf: no limit).
+  --set space_total=N  limit what the guest's root holds of its own to N KiB
+  --remove             remove the limit
+The root must be a btrfs subvolume, as build makes it on btrfs; the limit is its qgroup's
+exclusive bytes, so data it shares by reflink is not charged. btrfs counts no inodes and
+reserves no space per guest: inodes_total and reserved are refused. Quotas are turned on for the
+file system when a limit is first set (said once). The guest's dlimits/ is applied at each start.
 `;
 
-export function main(argv: string[]): number {
-  if (argv.includes("--help") || argv.includes("-h")) {
-    writeOut(HELP);
+/** --xid names a guest by its name or context number. */
+function guestOfXid(xid: string): string {
+  if (!/^\d+$/.test(xid)) return xid;
+  const name = usedContexts(makeEnv()).get(Number(xid));
+  if (!name) throw new UsageError(`--xid ${xid}: no guest has context ${xid}.`);
+  return name;
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let xid: string | undefined;
+  let remove = false;
+  let spaceKiB: number | undefined;
+  let set = false;
+  const dirs: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const { opt: a, inline } = splitInline(argv[i]!);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value.`);
+      return v;
+    };
+    if (a === "-h" || a === "--help") {
+      writeOut(HELP);
+      return 0;
+    } else if (a === "--xid") xid = value();
+    else if (a === "--set") {
+      spaceKiB = parseVdlimitSet(value()).spaceKiB;
+      set = true;
+    } else if (a === "--remove") remove = true;
+    else if (a === "--flags") value(); // util-vserver's dlimit flags: none of them has a meaning here
+    else if (a.startsWith("-")) throw new UsageError(`unknown option '${a}'; see vdlimit --help.`);
+    else dirs.push(a);
+  }
+  if (!xid) throw new UsageError("--xid N|NAME is required: it names the guest.");
+  if (dirs.length !== 1) throw new UsageError("one DIR is required: the guest's root or a directory above it.");
+  if (set && remove) throw new UsageError("--set and --remove cannot be given together.");
+  const env = makeEnv();
+  const name = guestOfXid(xid);
+  const g = loadGuest(env, name);
+  const dir = realOrSelf(dirs[0]!);
+  const root = realOrSelf(g.vdir);
+  if (root !== dir && !root.startsWith(dir === "/" ? "/" : `${dir}/`)) {
+    throw new UsageError(`${dirs[0]} does not hold the root of guest '${name}' (${root}).`);
+  }
+  if (set || remove) {
+    await setDiskLimitOf(env, name, remove || spaceKiB === undefined ? undefined : spaceKiB * 1024);
     return 0;
   }
-  const env = makeEnv();
-  const target = argv.filter((a) => a.startsWith("/")).pop() ?? env.paths.vdirBase;
-  throw new VsError(`disk limits are not available on this host, because ${diskLimitsUnavailable(quotaFacts(target))}.`);
+  const s = await diskLimit(env, name);
+  writeOut(formatDiskLimit(s.usedBytes, s.limitBytes));
+  return 0;
 }
 
 if (import.meta.main) runMain(PROG, main);

@@ -104,6 +104,8 @@ Methods and their arguments (after '--'):
                                   asked. The image's command becomes the guest's PID 1 only
                                   with --initstyle plain; its Env and User are not applied
 
+On btrfs the new root is a subvolume of its own, so that dlimits/ and vdlimit can limit it.
+
 Options:
   --context N          the context number (default: the next free one from 40000)
   --hostname H         uts/nodename (default: NAME)

@@ -37,6 +37,7 @@ import { faultPoint } from "../drivers/fault";
 import { forgetUnified, hashifyGuest, requireNothingRunning, requireUnifiable, unifiedGenerationOf } from "./unify";
 import { buildLayersDir, cloneUnified, type UnifiedClone } from "./unify-clone";
 import { unmountView } from "../drivers/unify/view-mount";
+import { createSubvolume, haveBtrfsTools, onBtrfs } from "../drivers/btrfs";
 
 export const BUILD_METHODS = ["busybox", "skeleton", "debootstrap", "clone", "template", "rsync", "legacy", "oci"] as const;
 export type BuildMethod = (typeof BUILD_METHODS)[number];
@@ -125,6 +126,24 @@ function removeDebris(env: Env, name: string, rootBase: string): void {
       rmSync(d, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * The new root, empty. On btrfs it is a subvolume of its own, so that its qgroup charges exactly
+ * the guest's files (dlimits/); it is made under the temporary name and renamed into place like a
+ * directory, which keeps the build atomic.
+ */
+function makeGuestRoot(env: Env, tmpRoot: string, rootBase: string): void {
+  if (!onBtrfs(rootBase)) {
+    mkdirSync(tmpRoot, { mode: 0o755 });
+    return;
+  }
+  if (!haveBtrfsTools()) {
+    env.warn(`${rootBase} is on btrfs but the btrfs command (btrfs-progs) is not installed, so the guest's root is a plain directory and disk limits (dlimits/) cannot be applied to it.`);
+    mkdirSync(tmpRoot, { mode: 0o755 });
+    return;
+  }
+  createSubvolume(tmpRoot, 0o755);
 }
 
 function parseMethodArgs(method: BuildMethod, args: string[]) {
@@ -249,7 +268,7 @@ export async function buildGuest(env: Env, req: BuildRequest): Promise<BuildResu
     } else {
       mkdirSync(rootBase, { recursive: true, mode: 0o755 });
     }
-    mkdirSync(tmpRoot, { mode: 0o755 });
+    makeGuestRoot(env, tmpRoot, rootBase);
     mkdirSync(env.paths.logDir, { recursive: true, mode: 0o750 });
     const log = `${env.paths.logDir}/${req.name}.build.log`;
     writeFileSync(log, `=== ${new Date().toISOString()} build of '${req.name}' with ${req.method}\n`);

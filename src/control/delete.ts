@@ -18,6 +18,7 @@ import type { Env } from "./env";
 import { legacyFilesOf, listGuestNames, loadGuest } from "./guests";
 import { logFileOf } from "./guest-commands";
 import { stopGuest } from "./stop";
+import { forgetSubvolumeQgroup, haveBtrfsTools, isSubvolume, subvolumeId } from "../drivers/btrfs";
 import { teardownGuest } from "./teardown";
 
 export interface DeleteOptions {
@@ -102,6 +103,8 @@ export async function deleteGuest(env: Env, g: GuestConfig, o: DeleteOptions): P
     // whatever is renamed or relinked meanwhile.
     tree = openTree(root);
   }
+  // A root that is a btrfs subvolume leaves its qgroup (its disk limit) to be removed after it.
+  const subvolume = root !== undefined && isSubvolume(root) && haveBtrfsTools() ? subvolumeId(root) : undefined;
   try {
     faultPoint("delete.before-stop");
     try {
@@ -131,6 +134,14 @@ export async function deleteGuest(env: Env, g: GuestConfig, o: DeleteOptions): P
       if (st?.isDirectory() && st.ino === t.ino && st.dev === t.dev) {
         const err = removeEmptyDir(parent, root!.slice(slash + 1));
         if (err !== 0) throw new VsError(`cannot remove the emptied root ${root} of guest '${g.name}' (errno ${err}); the config is kept.`, { guest: g.name, file: root });
+        if (subvolume !== undefined) {
+          // The root is gone: a qgroup left behind is worth a warning, not a half-deleted guest.
+          try {
+            forgetSubvolumeQgroup(parent, subvolume);
+          } catch (e) {
+            env.warn(`${(e as Error).message.replace(/\.$/, "")}; remove it with 'btrfs qgroup destroy 0/${subvolume} ${parent}'.`);
+          }
+        }
       }
     }
     // A unified guest's metadata tree and upper; its objects stay in the store until gc.

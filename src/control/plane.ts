@@ -27,6 +27,7 @@ import { deunifyGuest, hashifyGuest, lookupRoot, type HashifyResult } from "./un
 import { collectGarbage, type GcResult } from "./unify-gc";
 import { diskUse, type DiskUse } from "./unify-du";
 import type { Progress } from "../drivers/unify/generation";
+import { readDiskLimit, setDiskLimit, type DiskLimitState } from "./disk-limits";
 
 /**
  * How an operation holds the guest: `lock` takes its lock; `existing` first requires the guest
@@ -196,6 +197,16 @@ export function deunify(env: Env, name: string): Promise<void> {
 /** `vdu NAME`: read-only, without the guest's lock (the numbers are a moment's). */
 export function du(env: Env, name: string): Promise<DiskUse> {
   return operate(env, "vdu", name, USE, async () => diskUse(env, loadGuest(env, name)));
+}
+
+/** `vdlimit --xid X DIR`: the guest's disk use and limit (its root's btrfs qgroup). */
+export function diskLimit(env: Env, name: string): Promise<DiskLimitState> {
+  return operate(env, "vdlimit", name, USE, async () => readDiskLimit(env, loadGuest(env, name)));
+}
+
+/** `vdlimit --set space_total=N` (bytes here) or `--remove` (undefined): live, running or not. */
+export function setDiskLimitOf(env: Env, name: string, bytes: number | undefined): Promise<void> {
+  return operate(env, "vdlimit-set", name, USE, async () => setDiskLimit(env, loadGuest(env, name), bytes), () => ({ limitBytes: bytes ?? null }));
 }
 
 /** `vhashify --gc`: objects no guest refers to are removed. */

@@ -36,7 +36,7 @@ import { checkBarrier } from "./barrier-check";
 import { openLowPorts } from "../drivers/net/low-ports";
 import { mountForUserns, usernsMountPaths } from "../drivers/userns-mounts";
 import { settleUnify, unifyPathsOf } from "./unify";
-import { warnDiskLimits } from "./disk-limits";
+import { applyDiskLimits } from "./disk-limits";
 import { ensureRebootWatch } from "../drivers/bpf/reboot-watch";
 
 export interface StartResult {
@@ -101,7 +101,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     throw new NotFoundError(`the root of guest '${g.name}' (${g.vdir}) does not exist; build the guest first.`, { guest: g.name, file: `${g.cfgDir}/vdir` });
   }
   checkBarrier(env, g);
-  warnDiskLimits(env, g);
+  applyDiskLimits(env, g);
   const context = pickContext(env, g);
   const idRange = g.userNamespace ? guestIds(g, context) : undefined;
   // Leftovers of a start or stop that was killed: clear them before anything new is made.

@@ -118,4 +118,12 @@ describe("seccomp profile", () => {
     const locked = defaultSeccomp({ sysAdmin: true, lock: true, arch: "x86_64" }) as any;
     expect(names(locked)).toContain("setns");
   });
+  test("ioctl requests are matched on their low 32 bits, which is all the kernel reads", () => {
+    const p = defaultSeccomp({ sysAdmin: true, lock: false, arch: "x86_64" }) as any;
+    const requests = p.syscalls.filter((r: any) => r.names[0] === "ioctl").map((r: any) => r.args[0]);
+    for (const a of requests) expect(a).toMatchObject({ index: 1, value: 0xffffffff, op: "SCMP_CMP_MASKED_EQ" });
+    const denied = requests.map((a: any) => a.valueTwo);
+    // TIOCSTI, subvolume and snapshot creation, and the quota switch, even for CAP_SYS_ADMIN guests.
+    for (const r of [0x5412, 0x5000940e, 0x50009418, 0x50009401, 0x50009417, 0x5000943f, 0xc0109428, 0x8030942b]) expect(denied).toContain(r);
+  });
 });

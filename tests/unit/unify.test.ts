@@ -5,7 +5,7 @@ import { digestOfRedirect, digestOfStoreEntry, objectRelPath, redirectOf } from 
 import { generation, generationNumber, unifyPaths } from "../../src/pure/unify/layout";
 import { rootOptions, viewOptions } from "../../src/pure/unify/overlay-options";
 import { formatDiskUse, formatGc } from "../../src/pure/format/unify";
-import { diskLimitsUnavailable } from "../../src/pure/disk-limits";
+import { diskLimitsUnavailable, formatDiskLimit, limitBytes, parseDiskLimit, parseVdlimitSet } from "../../src/pure/disk-limits";
 import { formatAttrs, parseAttrArgs } from "../../src/pure/inode-attrs";
 
 const D = "ab" + "0123456789abcdef".repeat(3) + "0123456789abcd";
@@ -82,12 +82,41 @@ describe("why disk limits are not available", () => {
     expect(diskLimitsUnavailable({ ...base, type: "xfs", xfsQuota: false })).toMatch(/^this kernel has no XFS quota support \(CONFIG_XFS_QUOTA\)/);
     expect(diskLimitsUnavailable({ ...base, type: "xfs" })).toMatch(/is not mounted with prjquota$/);
     expect(diskLimitsUnavailable({ ...base, type: "ext4", quota: false })).toMatch(/no quota support \(CONFIG_QUOTA\)/);
-    expect(diskLimitsUnavailable({ ...base, type: "tmpfs" })).toMatch(/has no project quotas/);
+    expect(diskLimitsUnavailable({ ...base, type: "tmpfs" })).toMatch(/has neither project quotas nor qgroups; btrfs would serve$/);
   });
 
-  test("where the host could, this version's own gap is said", () => {
-    expect(diskLimitsUnavailable({ ...base, type: "xfs", options: ["rw", "prjquota"] })).toMatch(/^this version does not set project quotas yet/);
-    expect(diskLimitsUnavailable({ ...base, type: "btrfs" })).toMatch(/^this version does not set btrfs qgroups yet/);
+  test("where the host could hold project quotas, this version's own gap is said, and btrfs named", () => {
+    expect(diskLimitsUnavailable({ ...base, type: "xfs", options: ["rw", "prjquota"] })).toMatch(/^this version sets limits only as btrfs qgroups, not as project quotas .*; put them on btrfs$/);
+  });
+});
+
+describe("dlimits/ and vdlimit's values", () => {
+  const d = "/etc/vservers/g/dlimits/root";
+  test("a limit: directory and space_total in KiB; inodes and reserved kept to be warned about", () => {
+    expect(parseDiskLimit(d, { directory: "/\n", space_total: "10240\n", inodes_total: "1000\n", reserved: "5\n" }))
+      .toEqual({ dir: d, directory: "/", spaceKiB: 10240, inodes: 1000, reserved: 5 });
+    expect(parseDiskLimit(d, { directory: "/vservers/g\n", space_total: "1\n" })).toMatchObject({ directory: "/vservers/g", inodes: undefined });
+    expect(parseDiskLimit(d, { directory: "/\n", space_total: "1\n", disabled: "" })).toBeUndefined();
+    expect(limitBytes([{ dir: d, directory: "/", spaceKiB: 20, inodes: undefined, reserved: undefined }, { dir: d, directory: "/", spaceKiB: 10, inodes: undefined, reserved: undefined }])).toBe(10240);
+  });
+  test("bad files are refused in one sentence naming the file", () => {
+    expect(() => parseDiskLimit(d, { space_total: "1\n" })).toThrow(`${d}/directory is missing or empty`);
+    expect(() => parseDiskLimit(d, { directory: "vservers/g\n", space_total: "1\n" })).toThrow(`${d}/directory 'vservers/g' is not an absolute path.`);
+    expect(() => parseDiskLimit(d, { directory: "/\n" })).toThrow(`${d}/space_total is missing`);
+    expect(() => parseDiskLimit(d, { directory: "/\n", space_total: "10M\n" })).toThrow(`${d}/space_total: '10M' is not a whole number.`);
+    expect(() => parseDiskLimit(d, { directory: "/\n", space_total: "0\n" })).toThrow(/below the smallest allowed value 1/);
+  });
+  test("vdlimit --set: space_total only, in KiB or inf", () => {
+    expect(parseVdlimitSet("space_total=2048")).toEqual({ spaceKiB: 2048 });
+    expect(parseVdlimitSet("space_total=inf")).toEqual({ spaceKiB: undefined });
+    expect(() => parseVdlimitSet("inodes_total=10")).toThrow(/btrfs, which counts no inodes/);
+    expect(() => parseVdlimitSet("space_used=10")).toThrow(/counted by the file system/);
+    expect(() => parseVdlimitSet("space_total=10k")).toThrow(/not a number of KiB/);
+    expect(() => parseVdlimitSet("wibble")).toThrow(/is not LIMIT=VALUE/);
+  });
+  test("the report: util-vserver's name=value lines, KiB", () => {
+    expect(formatDiskLimit(1536, 10485760)).toBe("space_used=2\nspace_total=10240\n");
+    expect(formatDiskLimit(undefined, undefined)).toBe("space_used=unknown\nspace_total=inf\n");
   });
 });
 

@@ -40,12 +40,40 @@ export const CLONE_NS_FLAGS: Record<string, number> = {
 const AF_PACKET = 17;
 const TIOCSTI = 0x5412;
 const TIOCLINUX = 0x541c;
+/**
+ * btrfs ioctls that would let a guest leave its disk limit: a new subvolume or snapshot inside
+ * its root gets a qgroup of its own that the guest's limit does not charge, and deleting one, or
+ * the quota and qgroup calls, change what is counted. The quota calls need CAP_SYS_ADMIN of the
+ * host as well; creating a subvolume needs only write access to a directory (docs/security.md).
+ */
+export const BTRFS_IOCTLS: Record<string, number> = {
+  BTRFS_IOC_SNAP_CREATE: 0x50009401,
+  BTRFS_IOC_SNAP_CREATE_V2: 0x50009417,
+  BTRFS_IOC_SUBVOL_CREATE: 0x5000940e,
+  BTRFS_IOC_SUBVOL_CREATE_V2: 0x50009418,
+  BTRFS_IOC_SNAP_DESTROY: 0x5000940f,
+  BTRFS_IOC_SNAP_DESTROY_V2: 0x5000943f,
+  BTRFS_IOC_QUOTA_CTL: 0xc0109428,
+  BTRFS_IOC_QGROUP_ASSIGN: 0x40189429,
+  BTRFS_IOC_QGROUP_CREATE: 0x4010942a,
+  BTRFS_IOC_QGROUP_LIMIT: 0x8030942b,
+  BTRFS_IOC_QUOTA_RESCAN: 0x4040942c,
+};
 const ADDR_NO_RANDOMIZE = 0x0040000;
 const READ_IMPLIES_EXEC = 0x0400000;
 
 function archList(arch: string): string[] {
   if (arch === "aarch64" || arch === "arm64") return ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"];
   return ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"];
+}
+
+/**
+ * Refuse one ioctl request. The kernel reads the request as 32 bits (ioctl's `unsigned int cmd`)
+ * but seccomp sees the whole 64-bit register: an exact match would let a caller set the upper
+ * bits and pass, so only the low 32 bits are compared (value is the mask, valueTwo the datum).
+ */
+function denyIoctl(request: number): Rule {
+  return { names: ["ioctl"], action: "SCMP_ACT_ERRNO", errnoRet: EPERM, args: [{ index: 1, value: 0xffffffff, valueTwo: request, op: "SCMP_CMP_MASKED_EQ" }] };
 }
 
 function deny(names: string[], errno = EPERM): Rule {
@@ -78,14 +106,10 @@ export function defaultSeccomp(opts: SeccompOptions): object {
       "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register"]),
     // Typing into a terminal (TIOCSTI) and the virtual console's TIOCLINUX: never a guest's right,
     // even on a pty it owns, because that pty may be the admin's.
-    {
-      names: ["ioctl"], action: "SCMP_ACT_ERRNO", errnoRet: EPERM,
-      args: [{ index: 1, value: TIOCSTI, op: "SCMP_CMP_EQ" }],
-    },
-    {
-      names: ["ioctl"], action: "SCMP_ACT_ERRNO", errnoRet: EPERM,
-      args: [{ index: 1, value: TIOCLINUX, op: "SCMP_CMP_EQ" }],
-    },
+    denyIoctl(TIOCSTI),
+    denyIoctl(TIOCLINUX),
+    // Leaving the disk limit through btrfs subvolumes, snapshots and quota calls.
+    ...Object.values(BTRFS_IOCTLS).map(denyIoctl),
     // personality(2) switches that weaken exploit mitigations.
     ...denyWithBits("personality", 0, [ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC]),
   ];
