@@ -126,6 +126,21 @@ describe("OCI spec", () => {
 
 describe("seccomp profile", () => {
 
+  test("personality: ASLR-weakening flags refused in every persona but the query, which sets nothing", () => {
+    const p = defaultSeccomp({ sysAdmin: false, lock: false, arch: "x86_64" }) as any;
+    const rules = p.syscalls.filter((r: any) => r.names.includes("personality"));
+    // What libseccomp builds: a persona is refused when any rule's masked comparison matches.
+    const refused = (v: number) => rules.some((r: any) => r.args.every((a: any) => Number((BigInt(v) & BigInt(a.value))) === a.valueTwo));
+    expect(refused(0xffffffff)).toBe(false);
+    expect(refused(0)).toBe(false);
+    expect(refused(0x0008)).toBe(false); // PER_LINUX32
+    expect(refused(0x0040000)).toBe(true); // ADDR_NO_RANDOMIZE
+    expect(refused(0x0400000)).toBe(true); // READ_IMPLIES_EXEC
+    expect(refused(0x0040008)).toBe(true);
+    // Any value with the flag but one bit short of the query is still refused.
+    for (let k = 0; k < 32; k++) if (2 ** k !== 0x40000) expect(refused(0xffffffff - 2 ** k)).toBe(true);
+    expect(refused(0xffffffff - 0x40000 - 0x400000)).toBe(false);
+  });
   const names = (p: any) => p.syscalls.flatMap((r: any) => r.names);
   test("blocks the kernel surface a guest must not touch", () => {
     const p = defaultSeccomp({ sysAdmin: false, lock: false, arch: "x86_64" }) as any;
