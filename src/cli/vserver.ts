@@ -36,7 +36,8 @@ Commands:
                          start it without its own init or start scripts, to repair it: our
                          reaper is PID 1 and CMD (an absolute path) runs beside it; with
                          --rescue-init, CMD itself is PID 1 (default /bin/sleep 900)
-  stop [--rescue-init]   stop it: its stop command, then apps/init/killseq until no process is left
+  stop [--rescue-init]   stop it: its stop command (a plain guest's systemd: SIGRTMIN+3, its
+                         halt), then apps/init/killseq until no process is left
                          (--rescue-init, and any rescue start: no stop command)
   restart                stop (if running), then start
   condrestart            restart only if running

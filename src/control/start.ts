@@ -38,6 +38,7 @@ import { mountForUserns, usernsMountPaths } from "../drivers/userns-mounts";
 import { settleUnify, unifyPathsOf } from "./unify";
 import { applyDiskLimits } from "./disk-limits";
 import { ensureRebootWatch } from "../drivers/bpf/reboot-watch";
+import { ownInitIsSystemd, systemdCgroupFor, SYSTEMD_HALT_SIGNAL, warnSystemdCapabilities } from "./own-systemd";
 
 export interface StartResult {
   context: number;
@@ -129,6 +130,10 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
     if (idRange && net.netnsPath && g.capabilities.includes("NET_BIND_SERVICE")) openLowPorts(net.netnsPath);
     const mounts = idRange || unified ? usernsMountPaths(env.paths, g.name) : undefined;
     const ids = idRange && mounts && { range: idRange, root: mounts.root, sysfs: net.netnsPath ? mounts.sysfs : undefined };
+    // A unified guest's root is not mounted yet: its init is not looked at (docs/runtime.md).
+    const systemd = !opts.plan && !unified && ownInitIsSystemd(plan, g.vdir);
+    const systemdCgroup = systemd ? systemdCgroupFor(g, cgroupsPath, idRange) : undefined;
+    if (systemd) warnSystemdCapabilities(env, g);
     const spec = buildOciSpec(g, {
       cgroupsPath,
       guestInitPath: plan.guestInit ? guestInitBinary() : "",
@@ -140,6 +145,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
       ids,
       rootPath: unified && mounts ? mounts.root : undefined,
       runtime: rt.name,
+      systemdCgroup,
     });
     const bundle = bundleDir(env, g.name);
     mkdirSync(bundle, { recursive: true, mode: 0o700 });
@@ -186,6 +192,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
       name: g.name, context, pid, pidStart, startedAt: Date.now(), runtime: rt.name,
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
       ...(rebootWatch ? { rebootWatch } : {}),
+      ...(systemd ? { haltSignal: SYSTEMD_HALT_SIGNAL } : {}),
       ...(execSocket !== undefined ? { initExec: true } : {}),
       ...(opts.plan ? { rescue: true } : {}),
     };

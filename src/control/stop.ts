@@ -23,6 +23,7 @@ import { hookContext } from "./start";
 import { teardownGuest } from "./teardown";
 import { clearLeftovers, observeGuest } from "./guest-state";
 import { faultPoint } from "../drivers/fault";
+import { takeRebootSignal } from "../drivers/bpf/reboot-watch";
 
 
 /** Gone or a zombie: a guest's PID 1 is reaped by the host's init, which may take its time. */
@@ -57,6 +58,17 @@ function comm(pid: number): string {
 async function runStopCommandByInit(rec: RunRecord): Promise<void> {
   if (!signalProcess(rec.pid, rec.pidStart, STOP_SIGNAL)) return;
   await waitUntil(() => pidGone(rec.pid) || comm(rec.pid) === STOPPED_COMM, STOP_COMMAND_TIMEOUT);
+}
+
+/**
+ * The guest's own systemd halts on its signal (SIGRTMIN+3): it stops its units in order and
+ * ends, or calls reboot(2) in its PID namespace; the kill sequence starts then, or after the
+ * timeout.
+ */
+async function haltOwnInit(rec: RunRecord, log: string): Promise<void> {
+  appendLog(log, `=== asking the guest's init to halt (signal ${rec.haltSignal})\n`);
+  if (!signalProcess(rec.pid, rec.pidStart, rec.haltSignal!)) return;
+  await waitUntil(() => pidGone(rec.pid), STOP_COMMAND_TIMEOUT);
 }
 
 /**
@@ -119,6 +131,8 @@ export async function stopGuest(env: Env, g: GuestConfig, opts: { skipStopComman
   const runStopCommand = !rec!.rescue && !opts.skipStopCommand;
   if (runStopCommand && rec!.guestInit) {
     await runStopCommandByInit(rec!);
+  } else if (runStopCommand && rec!.haltSignal && !plan.stop.length) {
+    await haltOwnInit(rec!, log);
   } else if (runStopCommand) {
     // Guests started before our guest init (or plain ones): the stop command through the runtime.
     const logFd = openSync(log, "a");
@@ -131,6 +145,8 @@ export async function stopGuest(env: Env, g: GuestConfig, opts: { skipStopComman
   faultPoint("stop.before-kill");
   await killSequence(rec!, g.killSeq, rec!.rescue ? !!rec!.guestInit : !!rec!.guestInit || plan.guestInit);
   faultPoint("stop.after-kill");
+  // A halt that ended in reboot(2) left its signal in the reboot watch: this stop has answered it.
+  if (rec!.rebootWatch) takeRebootSignal(env.paths, rec!.pid);
   await teardownGuest(env, g.name, rec!.context);
   runHooks(hooks, "post-stop");
   runHooks(hooks, "postpost-stop");

@@ -43,6 +43,8 @@ export interface RunRecord {
   guestInit?: boolean;
   /** The kernel's reboot watch (drivers/bpf/reboot-watch.ts) records how its PID 1's namespace was rebooted. */
   rebootWatch?: boolean;
+  /** PID 1 is the guest's own systemd: stop asks it to halt with this signal (SIGRTMIN+3) first. */
+  haltSignal?: number;
   /** Started with `start --rescue`: the guest's own stop command must not run. */
   rescue?: boolean;
   /** Our guest init serves exec on GuestPaths.execSocket (pure/guest-exec-protocol.ts). */

@@ -4,7 +4,8 @@
 // component, symlinks and `..` included, so nothing we write can land outside it. The final
 // component is opened with O_NOFOLLOW as well. Node and Bun lack openat2: koffi calls it.
 
-import { closeSync, writeSync, fstatSync, openSync, constants } from "node:fs";
+import { closeSync, writeSync, fstatSync, openSync, readlinkSync, constants } from "node:fs";
+import { basename } from "node:path";
 import { VsError } from "../errors";
 import { libc } from "./libc";
 
@@ -158,6 +159,24 @@ export class GuestRoot {
       }
     } catch {
       return false;
+    }
+  }
+
+  /**
+   * The name of the file `rel` leads to, symlinks resolved inside the root (Debian's /sbin/init
+   * is a link to /lib/systemd/systemd, which is one into /usr); undefined when nothing is there.
+   * Only looked at (O_PATH): the kernel's name for the descriptor, never a path walked again.
+   */
+  resolvedName(rel: string): string | undefined {
+    try {
+      const fd = openat2(this.fd, rel.replace(/^\/+/, "") || ".", O_PATH, 0);
+      try {
+        return basename(readlinkSync(`/proc/self/fd/${fd}`));
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return undefined;
     }
   }
 

@@ -133,6 +133,25 @@ describe("GuestRoot with planted symlinks", () => {
     }
   }, 5000);
 
+  test("resolvedName follows links inside the root only: an absolute link to a host file names the guest's file", () => {
+    mkdirSync(`${root}/usr/lib/systemd`, { recursive: true });
+    writeFileSync(`${root}/usr/lib/systemd/systemd`, "");
+    symlinkSync("usr/lib", `${root}/lib`);
+    mkdirSync(`${root}/sbin`);
+    symlinkSync("/lib/systemd/systemd", `${root}/sbin/init`);
+    // On the host this would name the host's file; inside the root it names nothing.
+    symlinkSync(victim, `${root}/sbin/other`);
+    const g = new GuestRoot(root);
+    try {
+      expect(g.resolvedName("/sbin/init")).toBe("systemd");
+      expect(g.resolvedName("/sbin/other")).toBeUndefined();
+      expect(g.resolvedName("/sbin/missing")).toBeUndefined();
+    } finally {
+      g.close();
+    }
+    hostUntouched();
+  });
+
   test("writeIdentity over a hostile tree: host files untouched, guest files regular", () => {
     symlinkSync(victim, `${root}/etc/hostname`);
     symlinkSync(`../../../../../../../../..${victim}`, `${root}/etc/hosts`);

@@ -37,6 +37,28 @@ describe("OCI spec", () => {
     expect(s.mounts.find((m: any) => m.destination === "/sys")).toEqual({ destination: "/sys", type: "bind", source: "/run/vservers/.roots/web/sys", options: ["bind", "nosuid", "noexec", "nodev", "ro"] });
   });
 
+  test("a guest whose own init is systemd: /run a tmpfs, its own name=systemd cgroup writable after the cgroup mount", () => {
+    const dir = "/sys/fs/cgroup/systemd/vservers/40000";
+    const s = spec({}, { args: ["/sbin/init"], systemdCgroup: dir } as any);
+    const dests = s.mounts.map((m: any) => m.destination);
+    expect(s.mounts.find((m: any) => m.destination === "/run")).toEqual({ destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=755", "size=65536k"] });
+    expect(s.mounts.find((m: any) => m.destination === "/run/lock").options).toEqual(["nosuid", "nodev", "noexec", "mode=1777", "size=5120k"]);
+    expect(dests.indexOf("/run/lock")).toBeGreaterThan(dests.indexOf("/run"));
+    const cg = s.mounts.find((m: any) => m.destination === "/sys/fs/cgroup/systemd");
+    expect(cg).toEqual({ destination: "/sys/fs/cgroup/systemd", type: "bind", source: dir, options: ["bind", "nosuid", "noexec", "nodev", "rw"] });
+    expect(dests.indexOf("/sys/fs/cgroup/systemd")).toBeGreaterThan(dests.indexOf("/sys/fs/cgroup"));
+    // Everything else stays read-only.
+    expect(s.mounts.find((m: any) => m.destination === "/sys/fs/cgroup").options).toContain("ro");
+    expect(s.linux.readonlyPaths).toContain("/proc/sys");
+    // The guest's own /run in its fstab is kept.
+    const own = spec({ fstab: "none /run tmpfs size=1m 0 0\n" }, { args: ["/sbin/init"], systemdCgroup: dir } as any);
+    expect(own.mounts.filter((m: any) => m.destination === "/run")).toHaveLength(1);
+    expect(own.mounts.find((m: any) => m.destination === "/run").options).toContain("size=1m");
+    // Any other guest gets neither.
+    const plain = spec({});
+    expect(plain.mounts.some((m: any) => m.destination.startsWith("/run") || m.destination === "/sys/fs/cgroup/systemd")).toBe(false);
+  });
+
   test("security/privileged: no user namespace, the guest's own directory as root, binds as they are", () => {
     const s = spec({ "security/privileged": "", fstab: "/srv/data /data none bind 0 0\n" }, { ids: undefined });
     expect(s.linux.namespaces.map((n: any) => n.type)).not.toContain("user");
@@ -103,6 +125,22 @@ describe("OCI spec", () => {
 });
 
 describe("seccomp profile", () => {
+
+  test("personality: ASLR-weakening flags refused in every persona but the query, which sets nothing", () => {
+    const p = defaultSeccomp({ sysAdmin: false, lock: false, arch: "x86_64" }) as any;
+    const rules = p.syscalls.filter((r: any) => r.names.includes("personality"));
+    // What libseccomp builds: a persona is refused when any rule's masked comparison matches.
+    const refused = (v: number) => rules.some((r: any) => r.args.every((a: any) => Number((BigInt(v) & BigInt(a.value))) === a.valueTwo));
+    expect(refused(0xffffffff)).toBe(false);
+    expect(refused(0)).toBe(false);
+    expect(refused(0x0008)).toBe(false); // PER_LINUX32
+    expect(refused(0x0040000)).toBe(true); // ADDR_NO_RANDOMIZE
+    expect(refused(0x0400000)).toBe(true); // READ_IMPLIES_EXEC
+    expect(refused(0x0040008)).toBe(true);
+    // Any value with the flag but one bit short of the query is still refused.
+    for (let k = 0; k < 32; k++) if (2 ** k !== 0x40000) expect(refused(0xffffffff - 2 ** k)).toBe(true);
+    expect(refused(0xffffffff - 0x40000 - 0x400000)).toBe(false);
+  });
   const names = (p: any) => p.syscalls.flatMap((r: any) => r.names);
   test("blocks the kernel surface a guest must not touch", () => {
     const p = defaultSeccomp({ sysAdmin: false, lock: false, arch: "x86_64" }) as any;

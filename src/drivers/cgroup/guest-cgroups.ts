@@ -1,6 +1,7 @@
 // The cgroups of guests: /<parent>/<context> in every hierarchy. We create only the parent's
-// children through the runtime, and remove the parent ourselves when the last guest is gone;
-// cgroups we did not create are never touched.
+// children through the runtime (and a systemd guest's own, drivers/cgroup/systemd-hierarchy.ts),
+// and remove the parent ourselves when the last guest is gone; cgroups we did not create are
+// never touched, except those a guest made below its own.
 
 import { readdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from "node:fs";
 import { ConfigError } from "../../errors";
@@ -25,7 +26,7 @@ export async function removeGuestCgroups(parent: string, context: number | undef
   if (context !== undefined) {
     for (let i = 0; i < 20; i++) {
       const left = dirs.leaves.filter((d) => existsSync(d));
-      left.forEach(tryRmdir);
+      left.forEach(removeCgroupTree);
       if (!left.some((d) => existsSync(d))) break;
       await Bun.sleep(50);
     }
@@ -39,6 +40,14 @@ export function guestCgroupDirs(parent: string, context: number, host: CgroupHos
     leaves: host.hierarchies.map((h) => `${h.mount}${guestCgroupPath(parent, context)}`),
     parents: host.hierarchies.map((h) => `${h.mount}/${parent}`),
   };
+}
+
+/** A cgroup with those below it (a guest's own systemd makes them), deepest first; each goes only when empty. */
+function removeCgroupTree(dir: string): void {
+  try {
+    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(`${dir}/${e.name}`);
+  } catch {}
+  tryRmdir(dir);
 }
 
 function tryRmdir(dir: string): void {

@@ -34,6 +34,11 @@ export interface RuntimeFacts {
   rootPath?: string;
   /** The OCI runtime that will read the spec (runc refuses one bind in a user namespace; below). */
   runtime?: "crun" | "runc";
+  /**
+   * PID 1 is the guest's own systemd: the host path of the guest's own name=systemd cgroup, which
+   * it gets writable (drivers/cgroup/systemd-hierarchy.ts).
+   */
+  systemdCgroup?: string;
 }
 
 
@@ -119,6 +124,8 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
     mounts = mounts.map((m) => (m.destination === "/sys" ? { destination: "/sys", type: "bind", source: userns.sysfs!, options: ["bind", "nosuid", "noexec", "nodev", "ro"] } : m));
   }
 
+  if (facts.systemdCgroup) mounts = withSystemdMounts(mounts, facts.systemdCgroup);
+
   const namespaces: Array<{ type: string; path?: string }> = [
     { type: "pid" }, { type: "mount" }, { type: "uts" }, { type: "ipc" }, { type: "cgroup" },
   ];
@@ -178,6 +185,24 @@ export function buildOciSpec(g: GuestConfig, facts: RuntimeFacts): Record<string
     mounts,
     linux,
   };
+}
+
+/**
+ * What systemd as a guest's PID 1 needs from its container (systemd.io/CONTAINER_INTERFACE):
+ * tmpfs on /run and /run/lock, since systemd would mount them itself and cannot without
+ * CAP_SYS_ADMIN (a fatal error for it), unless the guest's fstab has its own; and its own
+ * cgroup of the name=systemd hierarchy writable where it looks for it. The runtime mounts no
+ * default hierarchy where the spec has a mount of its own, and this one comes after the cgroup
+ * mount, whose tmpfs it lands in. Everything else stays as for any guest: /sys, /proc/sys and
+ * the controllers' hierarchies read-only.
+ */
+function withSystemdMounts(mounts: Mount[], cgroupDir: string): Mount[] {
+  const tmpfs: Mount[] = [
+    { destination: "/run", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=755", "size=65536k"] },
+    // systemd 252 mounts this one too, as fatally as /run (systemd's own options).
+    { destination: "/run/lock", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "noexec", "mode=1777", "size=5120k"] },
+  ].filter((t) => !mounts.some((m) => m.destination === t.destination));
+  return [...mounts, ...tmpfs, { destination: "/sys/fs/cgroup/systemd", type: "bind", source: cgroupDir, options: ["bind", "nosuid", "noexec", "nodev", "rw"] }];
 }
 
 /** The environment of the guest's processes: its init's, and every exec's. */

@@ -90,6 +90,29 @@ function denyWithBits(name: string, argIndex: number, bits: number[]): Rule[] {
   }));
 }
 
+/** personality(2)'s query: it reads the current persona and sets nothing. */
+export const PERSONA_QUERY = 0xffffffff;
+
+/**
+ * Personas with any of these flags are refused, but not the query, whose value has every bit
+ * set (systemd asks it before each LockPersonality= service, journald's among them, and fails
+ * the service when refused). A rule compares an argument once and cannot say "not this value",
+ * so each flag gets one rule per other bit, "the flag set and that bit clear": together they
+ * match every persona with the flag except the query. Only the low 32 bits, which the kernel
+ * reads, are compared.
+ */
+function denyPersonaFlags(flags: number[]): Rule[] {
+  const rules: Rule[] = [];
+  for (const flag of flags) {
+    for (let k = 0; k < 32; k++) {
+      const other = 2 ** k;
+      if (other === flag) continue;
+      rules.push({ names: ["personality"], action: "SCMP_ACT_ERRNO", errnoRet: EPERM, args: [{ index: 0, value: flag + other, valueTwo: flag, op: "SCMP_CMP_MASKED_EQ" }] });
+    }
+  }
+  return rules;
+}
+
 export function defaultSeccomp(opts: SeccompOptions): object {
   const rules: Rule[] = [
     // Kernel keyrings are not namespaced: one guest could read or fill another's keys.
@@ -111,7 +134,7 @@ export function defaultSeccomp(opts: SeccompOptions): object {
     // Leaving the disk limit through btrfs subvolumes, snapshots and quota calls.
     ...Object.values(BTRFS_IOCTLS).map(denyIoctl),
     // personality(2) switches that weaken exploit mitigations.
-    ...denyWithBits("personality", 0, [ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC]),
+    ...denyPersonaFlags([ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC]),
   ];
 
   if (!opts.sysAdmin) {
