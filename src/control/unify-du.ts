@@ -4,7 +4,7 @@ import { lstatSync, readdirSync } from "node:fs";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { objectRelPath } from "../pure/unify/objects";
 import { currentGeneration } from "../drivers/unify/guest-layers";
-import { objectsOf } from "../drivers/unify/meta-walk";
+import { objectsOf, walkTree } from "../drivers/unify/meta-walk";
 import type { Env } from "./env";
 import type { DiskUseView } from "../pure/format/unify";
 import { unifyPathsOf } from "./unify";
@@ -16,24 +16,11 @@ export type DiskUse = DiskUseView;
 function walkUsage(top: string): { bytes: number; inodes: number } {
   const seen = new Set<number>();
   let bytes = 0;
-  const todo = [top];
-  while (todo.length) {
-    const d = todo.pop()!;
-    let list: string[];
-    try {
-      list = readdirSync(d);
-    } catch {
-      continue;
-    }
-    for (const f of list) {
-      const p = `${d}/${f}`;
-      const st = lstatSync(p);
-      if (st.isDirectory()) todo.push(p);
-      if (seen.has(st.ino)) continue;
-      seen.add(st.ino);
-      bytes += st.blocks * 512;
-    }
-  }
+  walkTree(top, (_, st) => {
+    if (seen.has(st.ino)) return;
+    seen.add(st.ino);
+    bytes += st.blocks * 512;
+  });
   return { bytes, inodes: seen.size };
 }
 
