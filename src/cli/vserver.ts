@@ -12,7 +12,7 @@ import { BUILD_METHODS, type BuildMethod } from "../control/build";
 import { formatGuestList, formatStatus } from "../pure/format/guest-status";
 import { runMain, warn } from "./main";
 import { writeOut } from "../drivers/output";
-import { unifyOne } from "./vunify";
+import { unifyOne } from "./unify-command";
 
 const PROG = "vserver";
 
