@@ -16,7 +16,9 @@ const HELP = `Usage: vhashify [--silent] NAME...
 Move the files of each stopped guest into the store shared by all guests of this host (named by
 the SHA-256 of their content) and make its root an overlay of its metadata tree, the store and
 its own upper directory. Run it again after upgrades inside the guest: files its packages
-replaced go into the store too, and the guest's own directory is emptied.
+replaced go into the store too, and the guest's own directory is emptied. Files its
+apps/vunify/exclude list names (else that of .defaults, else util-vserver's list: /etc/*, /var,
+/tmp, /home, /root/*, ...) keep their content with the guest, in its metadata tree.
 
   --gc        remove the objects of the store that no guest refers to any more
   --refresh   accepted (every run looks at every file)

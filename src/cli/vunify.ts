@@ -13,7 +13,8 @@ const HELP = `Usage: vunify [-R] [--silent] NAME...
 Unify each stopped guest: its files go into the store all unified guests of this host share, so
 it shares every identical file with every other unified guest (the reference guests of
 apps/vunify/refserver.* are not needed: the store is their common ground). The same as
-'vserver NAME hashify'.
+'vserver NAME hashify'. Files its apps/vunify/exclude list names (else that of .defaults, else
+util-vserver's list: /etc/*, /var, /tmp, /home, /root/*, ...) keep their content with the guest.
 
   -R        undo: give the guest a plain tree again (a copy of what it sees), and leave the store
   --silent  no output

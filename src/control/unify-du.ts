@@ -30,7 +30,7 @@ export function diskUse(env: Env, g: GuestConfig): DiskUse {
   const cur = currentGeneration(u);
   if (!cur) {
     const own = walkUsage(g.vdir);
-    return { unified: false, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: 0, sharedObjects: 0, sharedBytes: 0, alsoUsedByOthers: 0 };
+    return { unified: false, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: 0, metaBytes: 0, sharedObjects: 0, sharedBytes: 0, alsoUsedByOthers: 0 };
   }
   const own = walkUsage(cur.upper);
   const meta = walkUsage(cur.meta);
@@ -47,5 +47,5 @@ export function diskUse(env: Env, g: GuestConfig): DiskUse {
       sharedBytes += lstatSync(`${u.store}/${objectRelPath(d)}`).blocks * 512;
     } catch {}
   }
-  return { unified: true, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: meta.inodes, sharedObjects: mine.size, sharedBytes, alsoUsedByOthers: others.size };
+  return { unified: true, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: meta.inodes, metaBytes: meta.bytes, sharedObjects: mine.size, sharedBytes, alsoUsedByOthers: others.size };
 }

@@ -8,6 +8,7 @@
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { AlreadyRunningError, VsError } from "../errors";
 import type { GuestConfig } from "../pure/config/guest-config";
+import type { ExcludeList } from "../pure/unify/exclude";
 import { generation, unifyPaths, type Generation, type UnifyPaths } from "../pure/unify/layout";
 import { buildMetadataTree, type BuildStats, type Progress } from "../drivers/unify/generation";
 import { currentGeneration, generationNumbers, leaveUnified, removeStale, removeTree, switchGeneration } from "../drivers/unify/guest-layers";
@@ -85,6 +86,8 @@ function requireSameFileSystem(g: GuestConfig, u: UnifyPaths): void {
 
 export interface HashifyResult extends BuildStats {
   storage: string;
+  /** Where the exclude list came from (apps/vunify/exclude, .defaults', or the built-in one). */
+  excludeSource: string;
   wasUnified: boolean;
 }
 
@@ -103,13 +106,13 @@ function noSpace(e: unknown, u: UnifyPaths, what: string): unknown {
 }
 
 /** Build a new generation of `name` from `source` (a plain tree or a merged view); on failure, nothing of it is left. */
-function newGeneration(u: UnifyPaths, source: string, progress?: Progress): { gen: Generation; n: number; stats: BuildStats } {
+function newGeneration(u: UnifyPaths, source: string, exclude: ExcludeList, progress?: Progress): { gen: Generation; n: number; stats: BuildStats } {
   mkdirSync(u.guest, { recursive: true, mode: 0o700 });
   const n = Math.max(0, ...generationNumbers(u)) + 1;
   const gen = generation(u.guest, n);
   mkdirSync(gen.dir, { mode: 0o700 });
   try {
-    const stats = buildMetadataTree(source, gen.meta, u.store, progress);
+    const stats = buildMetadataTree(source, gen.meta, u.store, exclude, progress);
     mkdirSync(gen.upper, { mode: 0o755 });
     copyRootAttrs(gen.meta, gen.upper);
     mkdirSync(gen.work, { mode: 0o700 });
@@ -139,12 +142,12 @@ export async function hashifyGuest(env: Env, g: GuestConfig, progress?: Progress
       if (cur) {
         mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store });
         try {
-          built = newGeneration(u, u.view, progress);
+          built = newGeneration(u, u.view, g.unifyExclude, progress);
         } finally {
           unmountView(u.view);
         }
       } else {
-        built = newGeneration(u, g.vdir, progress);
+        built = newGeneration(u, g.vdir, g.unifyExclude, progress);
       }
     } catch (e) {
       removeStale(u);
@@ -163,7 +166,7 @@ export async function hashifyGuest(env: Env, g: GuestConfig, progress?: Progress
     switchGeneration(u, built.n);
     faultPoint("unify.after-switch");
     removeStale(u);
-    return { ...built.stats, storage: describeStorage(u.pool), wasUnified: !!cur };
+    return { ...built.stats, storage: describeStorage(u.pool), wasUnified: !!cur, excludeSource: g.unifyExclude.source };
   } finally {
     lock.release();
   }

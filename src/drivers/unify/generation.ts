@@ -4,11 +4,14 @@
 // The metadata tree has the guest's directories, symlinks and special files as they are, and for
 // each regular file a sparse stub of its size with its owner, mode, times and extended attributes
 // (file capabilities, ACLs, SELinux labels), plus overlayfs's metacopy mark and the redirect to
-// its object. Hard links stay hard links among the stubs. The source is only read, through
-// directory descriptors (copyDir says why); the stubs are made under the generation's new directory.
+// its object. Files the guest's exclude list keeps (apps/vunify/exclude) are whole files there
+// instead, with their data (a reflink of the source where the file system can), and go into no
+// object. Hard links stay hard links among the stubs. The source is only read, through directory
+// descriptors (copyDir says why); the stubs are made under the generation's new directory.
 
 import { chmodSync, closeSync, copyFileSync, constants, existsSync, fstatSync, ftruncateSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, renameSync, rmSync, symlinkSync, type BigIntStats } from "node:fs";
 import { METACOPY_XATTR, OVERLAY_XATTR_PREFIX, REDIRECT_XATTR, objectRelPath, redirectOf } from "../../pure/unify/objects";
+import { excludeVerdict, type ExcludeList } from "../../pure/unify/exclude";
 import { getXattr, listXattrs, makeNode, setXattr, type XattrTarget } from "./xattrs";
 
 export interface BuildStats {
@@ -16,7 +19,12 @@ export interface BuildStats {
   bytes: number;
   newObjects: number;
   newBytes: number;
+  /** Regular files the exclude list kept with the guest (in its metadata tree, with their data). */
+  keptFiles: number;
+  keptBytes: number;
 }
+
+export const NO_STATS: Readonly<BuildStats> = { files: 0, bytes: 0, newObjects: 0, newBytes: 0, keptFiles: 0, keptBytes: 0 };
 
 export type Progress = (s: BuildStats) => void;
 
@@ -84,6 +92,7 @@ function copyTimes(dst: string, st: BigIntStats): void {
 
 interface Walk {
   store: string;
+  exclude: ExcludeList;
   stats: BuildStats;
   links: Map<string, string>;
   buf: Buffer;
@@ -96,18 +105,21 @@ interface Walk {
  * directory swapped for a link (by a process left in a stopped guest, say) cannot lead the walk
  * out of the tree, and each file is read through the descriptor it was opened with.
  */
-function copyDir(w: Walk, dirFd: number, dst: string): void {
+function copyDir(w: Walk, dirFd: number, dst: string, rel: string, kept: boolean): void {
   const at = `/proc/self/fd/${dirFd}`;
   for (const entry of readdirSync(at)) {
     const s = `${at}/${entry}`;
     const d = `${dst}/${entry}`;
+    const path = `${rel}/${entry}`;
+    // Below a kept directory everything is kept, as util-vserver never entered one.
+    const keep = kept || excludeVerdict(w.exclude, path) === "keep";
     const st = lstatSync(s, { bigint: true });
     if (st.isDirectory()) {
       const fd = openSync(s, O_DIR);
       try {
         const dst2 = fstatSync(fd, { bigint: true });
         mkdirSync(d, { mode: 0o700 });
-        copyDir(w, fd, d);
+        copyDir(w, fd, d, path, keep);
         copyAttrs(fd, d, dst2, false);
         copyTimes(d, dst2);
       } finally {
@@ -116,7 +128,7 @@ function copyDir(w: Walk, dirFd: number, dst: string): void {
       continue;
     }
     if (st.isFile()) {
-      copyFile(w, s, d);
+      copyFile(w, s, d, keep);
       continue;
     }
     if (st.nlink > 1n) {
@@ -139,8 +151,12 @@ function copyDir(w: Walk, dirFd: number, dst: string): void {
   }
 }
 
-/** A regular file: its content into the store (once), its stub into the metadata tree. */
-function copyFile(w: Walk, s: string, d: string): void {
+/**
+ * A regular file: its content into the store (once), its stub into the metadata tree; or, when
+ * `keep`, the whole file into the metadata tree. Of a file with several names, the first name
+ * the walk meets decides.
+ */
+function copyFile(w: Walk, s: string, d: string, keep: boolean): void {
   const fd = openSync(s, O_FILE);
   try {
     const st = fstatSync(fd, { bigint: true });
@@ -160,6 +176,11 @@ function copyFile(w: Walk, s: string, d: string): void {
     if (st.size === 0n) {
       closeSync(openSync(d, "wx", 0o600));
       copyAttrs(fd, d, st, false);
+    } else if (keep) {
+      copyFileSync(`/proc/self/fd/${fd}`, d, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+      copyAttrs(fd, d, st, false);
+      w.stats.keptFiles++;
+      w.stats.keptBytes += Number(st.size);
     } else {
       const digest = digestOfFd(fd, w.buf);
       if (ensureObject(w.store, digest, `/proc/self/fd/${fd}`)) {
@@ -183,14 +204,14 @@ function copyFile(w: Walk, s: string, d: string): void {
   }
 }
 
-/** Build `meta` (which must not exist) from the tree at `source`; objects go into `store`. */
-export function buildMetadataTree(source: string, meta: string, store: string, progress?: Progress): BuildStats {
-  const w: Walk = { store, stats: { files: 0, bytes: 0, newObjects: 0, newBytes: 0 }, links: new Map(), buf: Buffer.allocUnsafe(CHUNK), progress };
+/** Build `meta` (which must not exist) from the tree at `source`; objects go into `store`, but for what `exclude` keeps. */
+export function buildMetadataTree(source: string, meta: string, store: string, exclude: ExcludeList, progress?: Progress): BuildStats {
+  const w: Walk = { store, exclude, stats: { ...NO_STATS }, links: new Map(), buf: Buffer.allocUnsafe(CHUNK), progress };
   const fd = openSync(source, O_DIR);
   try {
     const st = fstatSync(fd, { bigint: true });
     mkdirSync(meta, { mode: 0o700 });
-    copyDir(w, fd, meta);
+    copyDir(w, fd, meta, "", excludeVerdict(exclude, "/") === "keep");
     copyAttrs(fd, meta, st, false);
     copyTimes(meta, st);
   } finally {

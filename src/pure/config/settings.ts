@@ -87,6 +87,8 @@ export const SETTINGS: readonly Setting[] = [
   own("security/allow-new-privileges", "exists: no_new_privs is not set (setuid programs regain privileges)", "no_new_privs on"),
   own("security/privileged", "exists: the guest runs without a user namespace of its own, and its root is the host's uid 0 (with the capability whitelist). For guests that need it (a nested runtime, say); what it costs is in docs/security.md",
     "own user namespace, ids from context × 65536"),
+  read("apps/vunify/exclude", "paths whose content hashify and `vunify` keep with the guest instead of sharing it through the store: one fnmatch pattern a line, from the guest's root (`*` crosses `/`); the first match decides, `+PATTERN` unifies, `-PATTERN`, `~PATTERN` or a bare one keeps; below a kept directory everything is kept",
+    "util-vserver's list: `/dev`, `/etc/*` (but `/etc/termcap`, `/etc/gconf`), `/home`, `/root/*`, `/tmp`, `/var`, `/proc`, `/sys`, `/mnt`, `/selinux`, `/.rpmdb`, `/*/ls-R`", { seeAlso: "docs/unification.md" }),
   own("apps/vunify/", "the reference guests of unification (kept for `vunify`)"),
   own("dlimits/", "util-vserver's per-directory disk limits (`dlimits/NAME/{directory,space_total,inodes_total,reserved}`): read, and a start with them says why this host cannot apply them (project quotas or btrfs qgroups), never a silent pass (docs/unification.md)"),
   own("apps/build/", "how the guest was built (kept for `build` and `clone`)"),
