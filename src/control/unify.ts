@@ -13,7 +13,7 @@ import { generation, unifyPaths, type Generation, type UnifyPaths } from "../pur
 import { buildMetadataTree, type BuildStats, type Progress } from "../drivers/unify/generation";
 import { currentGeneration, generationNumbers, leaveUnified, removeStale, removeTree, switchGeneration } from "../drivers/unify/guest-layers";
 import { describeStorage, requireUnifiableStorage } from "../drivers/unify/storage";
-import { mountView, unmountView } from "../drivers/unify/view-mount";
+import { mountView, resetWorkDir, unmountView } from "../drivers/unify/view-mount";
 import { acquireLock, type Lock } from "../drivers/lock";
 import { faultPoint } from "../drivers/fault";
 import { runOk } from "../drivers/process";
@@ -52,8 +52,11 @@ export function settleUnify(env: Env, g: GuestConfig): Generation | undefined {
   if (!currentGeneration(u) && existsSync(u.oldRoot)) renameSync(u.oldRoot, g.vdir);
   removeStale(u);
   const cur = currentGeneration(u);
-  // hashify moves the former root aside before it makes the empty mount point again.
-  if (cur) mkdirSync(g.vdir, { recursive: true, mode: 0o755 });
+  if (cur) {
+    resetWorkDir(cur.work);
+    // hashify moves the former root aside before it makes the empty mount point again.
+    mkdirSync(g.vdir, { recursive: true, mode: 0o755 });
+  }
   return cur;
 }
 
@@ -89,6 +92,17 @@ export interface HashifyResult extends BuildStats {
   /** Where the exclude list came from (apps/vunify/exclude, .defaults', or the built-in one). */
   excludeSource: string;
   wasUnified: boolean;
+}
+
+/** `read` with the guest's merged tree mounted read-only at its view (the guest is stopped). */
+function withView<T>(u: UnifyPaths, cur: Generation, read: () => T): T {
+  mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store, work: cur.work });
+  try {
+    return read();
+  } finally {
+    unmountView(u.view);
+    resetWorkDir(cur.work);
+  }
 }
 
 /** Copy the attributes of the tree's top directory, which an overlay takes from its upper. */
@@ -140,12 +154,7 @@ export async function hashifyGuest(env: Env, g: GuestConfig, progress?: Progress
     let built: ReturnType<typeof newGeneration>;
     try {
       if (cur) {
-        mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store });
-        try {
-          built = newGeneration(u, u.view, g.unifyExclude, progress);
-        } finally {
-          unmountView(u.view);
-        }
+        built = withView(u, cur, () => newGeneration(u, u.view, g.unifyExclude, progress));
       } else {
         built = newGeneration(u, g.vdir, g.unifyExclude, progress);
       }
@@ -209,12 +218,7 @@ export async function deunifyGuest(env: Env, g: GuestConfig): Promise<void> {
     throw new VsError(`the root directory ${g.vdir} of unified guest '${g.name}' holds files of its own (its files are in ${cur.dir}); move them away, then run 'unify -R' again.`, { guest: g.name, file: g.vdir });
   }
   try {
-    mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store });
-    try {
-      runOk(["cp", "-a", "--reflink=auto", "--", `${u.view}/.`, u.plainCopy], {}, `copying the merged tree of '${g.name}'`);
-    } finally {
-      unmountView(u.view);
-    }
+    withView(u, cur, () => runOk(["cp", "-a", "--reflink=auto", "--", `${u.view}/.`, u.plainCopy], {}, `copying the merged tree of '${g.name}'`));
     runOk(["sync", "-f", u.plainCopy], {}, `flushing ${u.plainCopy}`);
     faultPoint("unify.before-plain-rename", u.plainCopy);
     writeFileSync(u.plainCopyComplete, "");

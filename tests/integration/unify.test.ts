@@ -4,7 +4,7 @@
 // store's integrity is checked from outside: every object still hashes to its own name.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { TestHost, busyboxGuest, REPO } from "../helpers/host";
 import { XfsPool } from "../helpers/xfs-pool";
 
@@ -389,6 +389,38 @@ describe("apps/vunify/exclude", () => {
     expect(existsSync(`${h.root}/vservers/.unify/guests/x4`)).toBe(false);
     expect(readFileSync(`${h.vdir("x4")}/etc/x4`, "utf8")).toBe("x4\n");
     rmSync(list);
+  });
+});
+
+describe("hard links a copy-up split", () => {
+  test("stay one file, with what the guest saw, after re-hashify and unify -R", () => {
+    guestWith("l1", { "t/a": "linked original\n", "t/d": "pair original\n" });
+    linkSync(`${h.vdir("l1")}/t/a`, `${h.vdir("l1")}/t/b`);
+    linkSync(`${h.vdir("l1")}/t/a`, `${h.vdir("l1")}/t/c`);
+    linkSync(`${h.vdir("l1")}/t/d`, `${h.vdir("l1")}/t/e`);
+    ok(h, "vserver", "l1", "hashify");
+    ok(h, "vserver", "l1", "start");
+    // One name written (copied up), another written and removed: in the guest's view (the
+    // overlay's index) the other names are still the same file.
+    ok(h, "vserver", "l1", "exec", "sh", "-c", "echo linked changed > /t/a; echo pair changed > /t/d; rm /t/d");
+    expect(ok(h, "vserver", "l1", "exec", "cat", "/t/b", "/t/c", "/t/e")).toBe("linked changed\nlinked changed\npair changed\n");
+    ok(h, "vserver", "l1", "stop");
+    ok(h, "vserver", "l1", "hashify");
+    const meta = metaOf("l1");
+    const ino = (n: string) => lstatSync(`${meta}/t/${n}`).ino;
+    expect([ino("b"), ino("c")]).toEqual([ino("a"), ino("a")]);
+    expect(lstatSync(`${meta}/t/a`).nlink).toBe(3);
+    expect(existsSync(objectOf("linked original\n")) && existsSync(objectOf("linked changed\n"))).toBe(true);
+    ok(h, "vserver", "l1", "start");
+    expect(ok(h, "vserver", "l1", "exec", "cat", "/t/a", "/t/b", "/t/c", "/t/e")).toBe("linked changed\n".repeat(3) + "pair changed\n");
+    ok(h, "vserver", "l1", "exec", "sh", "-c", "echo again > /t/c");
+    expect(ok(h, "vserver", "l1", "exec", "cat", "/t/a")).toBe("again\n");
+    ok(h, "vserver", "l1", "stop");
+    ok(h, "vserver", "l1", "unify", "-R");
+    const plain = (n: string) => lstatSync(`${h.vdir("l1")}/t/${n}`);
+    expect([plain("b").ino, plain("c").ino, plain("a").nlink]).toEqual([plain("a").ino, plain("a").ino, 3]);
+    expect(readFileSync(`${h.vdir("l1")}/t/b`, "utf8")).toBe("again\n");
+    ok(h, "vserver", "l1", "delete", "--force");
   });
 });
 

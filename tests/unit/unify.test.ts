@@ -57,8 +57,8 @@ describe("overlay options", () => {
     expect(rootOptions(l)).toBe("lowerdir=/p/g/gen-1/meta::/p/store,upperdir=/p/g/gen-1/upper,workdir=/p/g/gen-1/work,metacopy=on,redirect_dir=on,index=on");
   });
 
-  test("the read-only view puts the upper on top of the lower layers", () => {
-    expect(viewOptions(l)).toBe("ro,lowerdir=/p/g/gen-1/upper:/p/g/gen-1/meta::/p/store,metacopy=on,redirect_dir=follow");
+  test("the read-only view is the guest's own mount, read-only, with its index", () => {
+    expect(viewOptions(l)).toBe("ro,lowerdir=/p/g/gen-1/meta::/p/store,upperdir=/p/g/gen-1/upper,workdir=/p/g/gen-1/work,metacopy=on,redirect_dir=on,index=on");
   });
 
   test("a path overlayfs options cannot carry is refused, not escaped", () => {
