@@ -56,7 +56,9 @@ Commands:
   convert                write /etc/vservers/NAME/ from a legacy /etc/vservers/NAME.conf
   hashify                move the stopped guest's files into the store shared by all guests and
                          make its root an overlay over it (again after upgrades: what they
-                         replaced is shared again); needs XFS under the guest roots
+                         replaced is shared again); needs XFS under the guest roots;
+                         apps/vunify/exclude (default: util-vserver's list, /etc/*, /var, ...)
+                         names files whose content stays with the guest
   unify [-R]             the same as hashify; -R gives the guest a plain tree again
 
 Global options:
