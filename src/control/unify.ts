@@ -120,13 +120,13 @@ function noSpace(e: unknown, u: UnifyPaths, what: string): unknown {
 }
 
 /** Build a new generation of `name` from `source` (a plain tree or a merged view); on failure, nothing of it is left. */
-function newGeneration(u: UnifyPaths, source: string, exclude: ExcludeList, progress?: Progress): { gen: Generation; n: number; stats: BuildStats } {
+function newGeneration(u: UnifyPaths, source: string, exclude: ExcludeList, progress?: Progress, previous?: Generation): { gen: Generation; n: number; stats: BuildStats } {
   mkdirSync(u.guest, { recursive: true, mode: 0o700 });
   const n = Math.max(0, ...generationNumbers(u)) + 1;
   const gen = generation(u.guest, n);
   mkdirSync(gen.dir, { mode: 0o700 });
   try {
-    const stats = buildMetadataTree(source, gen.meta, u.store, exclude, progress);
+    const stats = buildMetadataTree(source, gen.meta, u.store, exclude, progress, previous && { upper: previous.upper, meta: previous.meta });
     mkdirSync(gen.upper, { mode: 0o755 });
     copyRootAttrs(gen.meta, gen.upper);
     mkdirSync(gen.work, { mode: 0o700 });
@@ -154,7 +154,7 @@ export async function hashifyGuest(env: Env, g: GuestConfig, progress?: Progress
     let built: ReturnType<typeof newGeneration>;
     try {
       if (cur) {
-        built = withView(u, cur, () => newGeneration(u, u.view, g.unifyExclude, progress));
+        built = withView(u, cur, () => newGeneration(u, u.view, g.unifyExclude, progress, cur));
       } else {
         built = newGeneration(u, g.vdir, g.unifyExclude, progress);
       }

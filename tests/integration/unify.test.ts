@@ -424,6 +424,30 @@ describe("hard links a copy-up split", () => {
   });
 });
 
+describe("re-hashify after renamed and replaced directories", () => {
+  test("takes each file from where the guest saw it, not from its old place in the metadata tree", () => {
+    guestWith("r1", { "d1/f": "r1 d1 f\n", "d2/g": "r1 d2 g\n", "d4/h": "r1 d4 h\n", "var/k": "r1 kept\n" });
+    ok(h, "vserver", "r1", "hashify");
+    ok(h, "vserver", "r1", "start");
+    // A renamed directory (a redirect in the upper), one replaced by a new one (opaque), a file
+    // replaced by another of the same size, and a kept file changed.
+    ok(h, "vserver", "r1", "exec", "sh", "-c", "mv /d1 /d3; rm -rf /d2; mkdir /d2; echo r1 new g > /d2/g; echo r1 d4 X > /d4/h; echo r1 KEPT > /var/k");
+    ok(h, "vserver", "r1", "stop");
+    ok(h, "vserver", "r1", "hashify");
+    ok(h, "vserver", "r1", "start");
+    expect(ok(h, "vserver", "r1", "exec", "cat", "/d3/f", "/d2/g", "/d4/h", "/var/k")).toBe("r1 d1 f\nr1 new g\nr1 d4 X\nr1 KEPT\n");
+    expect(h.inGuest("r1", "ls", "/d1").code).not.toBe(0);
+    ok(h, "vserver", "r1", "stop");
+    // Again, untouched: the same content, read from the metadata tree this time.
+    ok(h, "vserver", "r1", "hashify");
+    ok(h, "vserver", "r1", "start");
+    expect(ok(h, "vserver", "r1", "exec", "cat", "/d3/f", "/d2/g", "/d4/h", "/var/k")).toBe("r1 d1 f\nr1 new g\nr1 d4 X\nr1 KEPT\n");
+    ok(h, "vserver", "r1", "stop");
+    expect(storeDamage()).toEqual([]);
+    ok(h, "vserver", "r1", "delete", "--force");
+  });
+});
+
 describe("killed commands leave every guest startable", () => {
   const points: Array<[string, string[]]> = [
     ["unify.after-generation", ["k1", "hashify"]],

@@ -9,11 +9,12 @@
 // object. Hard links stay hard links among the stubs. The source is only read, through directory
 // descriptors (copyDir says why); the stubs are made under the generation's new directory.
 
-import { chmodSync, closeSync, existsSync, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync, type BigIntStats } from "node:fs";
+import { chmodSync, closeSync, constants, existsSync, fchmodSync, fchownSync, fstatSync, ftruncateSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync, type BigIntStats } from "node:fs";
 import { METACOPY_XATTR, OVERLAY_XATTR_PREFIX, REDIRECT_XATTR, objectRelPath, redirectOf } from "../../pure/unify/objects";
 import { excludeVerdict, type ExcludeList } from "../../pure/unify/exclude";
 import { getXattr, listXattrs, makeNode, setXattr, type XattrTarget } from "./xattrs";
 import { AT_FDCWD, cloneOrCopy, linkAs, openDirAt, openFileAt, openNameless } from "./fd-ops";
+import { childLayers, untouched, type PreviousLayers } from "./previous-layers";
 
 export interface BuildStats {
   files: number;
@@ -118,7 +119,7 @@ interface Walk {
  * descriptor it was opened with. The listing's file types spare a stat of every file and
  * directory; what was swapped since is refused by the open (O_NOFOLLOW, O_DIRECTORY).
  */
-function copyDir(w: Walk, dirFd: number, dst: string, rel: string, kept: boolean): void {
+function copyDir(w: Walk, dirFd: number, dst: string, rel: string, kept: boolean, layers: PreviousLayers | undefined): void {
   const at = `/proc/self/fd/${dirFd}`;
   for (const ent of readdirSync(at, { withFileTypes: true })) {
     const entry = ent.name;
@@ -127,22 +128,22 @@ function copyDir(w: Walk, dirFd: number, dst: string, rel: string, kept: boolean
     // Below a kept directory everything is kept, as util-vserver never entered one.
     const keep = kept || excludeVerdict(w.exclude, path) === "keep";
     if (ent.isDirectory()) {
-      copySubdir(w, dirFd, entry, d, path, keep);
+      copySubdir(w, dirFd, entry, d, path, keep, layers);
       continue;
     }
     if (ent.isFile()) {
-      copyFile(w, dirFd, entry, d, keep);
+      copyFile(w, dirFd, entry, d, keep, layers);
       continue;
     }
     const s = `${at}/${entry}`;
     const st = lstatSync(s, { bigint: true });
     // A listing without file types (DT_UNKNOWN) names directories and files too.
     if (st.isDirectory()) {
-      copySubdir(w, dirFd, entry, d, path, keep);
+      copySubdir(w, dirFd, entry, d, path, keep, layers);
       continue;
     }
     if (st.isFile()) {
-      copyFile(w, dirFd, entry, d, keep);
+      copyFile(w, dirFd, entry, d, keep, layers);
       continue;
     }
     if (st.nlink > 1n) {
@@ -165,12 +166,12 @@ function copyDir(w: Walk, dirFd: number, dst: string, rel: string, kept: boolean
   }
 }
 
-function copySubdir(w: Walk, dirFd: number, name: string, d: string, path: string, keep: boolean): void {
+function copySubdir(w: Walk, dirFd: number, name: string, d: string, path: string, keep: boolean, layers: PreviousLayers | undefined): void {
   const fd = openDirAt(dirFd, name);
   try {
     const st = fstatSync(fd, { bigint: true });
     mkdirSync(d, { mode: 0o700 });
-    copyDir(w, fd, d, path, keep);
+    copyDir(w, fd, d, path, keep, childLayers(layers, name));
     copyAttrs(fd, d, st, false);
     copyTimes(d, st);
   } finally {
@@ -183,7 +184,7 @@ function copySubdir(w: Walk, dirFd: number, name: string, d: string, path: strin
  * `keep`, the whole file into the metadata tree. Of a file with several names, the first name
  * the walk meets decides. The new file's attributes are set through its descriptor.
  */
-function copyFile(w: Walk, dirFd: number, name: string, d: string, keep: boolean): void {
+function copyFile(w: Walk, dirFd: number, name: string, d: string, keep: boolean, layers: PreviousLayers | undefined): void {
   const fd = openFileAt(dirFd, name);
   try {
     const st = fstatSync(fd, { bigint: true });
@@ -204,12 +205,14 @@ function copyFile(w: Walk, dirFd: number, name: string, d: string, keep: boolean
     let digest: string | undefined;
     const out = openSync(d, "wx", 0o600);
     try {
+      const known = size > 0 ? untouched(layers, name, st) : undefined;
       if (size > 0 && keep) {
-        cloneOrCopy(fd, out, size, w.buf);
+        if (known && "keptFile" in known) cloneFrom(known.keptFile, out, size, w.buf);
+        else cloneOrCopy(fd, out, size, w.buf);
         w.stats.keptFiles++;
         w.stats.keptBytes += size;
       } else if (size > 0) {
-        digest = digestOfFd(fd, w.buf);
+        digest = known && "digest" in known ? known.digest : digestOfFd(fd, w.buf);
         if (ensureObject(w, digest, fd, size)) {
           w.stats.newObjects++;
           w.stats.newBytes += size;
@@ -231,14 +234,28 @@ function copyFile(w: Walk, dirFd: number, name: string, d: string, keep: boolean
   }
 }
 
-/** Build `meta` (which must not exist) from the tree at `source`; objects go into `store`, but for what `exclude` keeps. */
-export function buildMetadataTree(source: string, meta: string, store: string, exclude: ExcludeList, progress?: Progress): BuildStats {
+/** The content of our own file at `path` (the previous metadata tree's) into the open file `out`. */
+function cloneFrom(path: string, out: number, size: number, buf: Buffer): void {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    cloneOrCopy(fd, out, size, buf);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Build `meta` (which must not exist) from the tree at `source`; objects go into `store`, but for
+ * what `exclude` keeps. `previous`: the upper and metadata tree the source (a view) shows, whose
+ * untouched files need not be read again.
+ */
+export function buildMetadataTree(source: string, meta: string, store: string, exclude: ExcludeList, progress?: Progress, previous?: PreviousLayers): BuildStats {
   const w: Walk = { store, exclude, stats: { ...NO_STATS }, links: new Map(), storeDirs: new Set(), buf: Buffer.allocUnsafe(CHUNK), progress };
   const fd = openDirAt(AT_FDCWD, source);
   try {
     const st = fstatSync(fd, { bigint: true });
     mkdirSync(meta, { mode: 0o700 });
-    copyDir(w, fd, meta, "", excludeVerdict(exclude, "/") === "keep");
+    copyDir(w, fd, meta, "", excludeVerdict(exclude, "/") === "keep", previous);
     copyAttrs(fd, meta, st, false);
     copyTimes(meta, st);
   } finally {
