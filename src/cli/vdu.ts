@@ -13,8 +13,9 @@ const PROG = "vdu";
 const HELP = `Usage: vdu [--json] NAME...
 
 For each guest: the bytes and inodes it holds itself (a unified guest: what it wrote since it was
-last hashified, in its upper directory; any other: its whole tree), the inodes of its metadata
-tree, and the objects of the shared store it uses, with how many of them other guests use too.
+last hashified, in its upper directory; any other: its whole tree), the bytes and inodes of its
+metadata tree (its directories, and the files apps/vunify/exclude kept out of the store), and the
+objects of the shared store it uses, with how many of them other guests use too.
 (util-vserver's vdu counted the files tagged with a context under a directory; guests here are
 told apart by their trees.)
 `;

@@ -12,7 +12,7 @@ import { BUILD_METHODS, type BuildMethod } from "../control/build";
 import { formatGuestList, formatStatus } from "../pure/format/guest-status";
 import { runMain, warn } from "./main";
 import { writeOut } from "../drivers/output";
-import { unifyOne } from "./vunify";
+import { unifyOne } from "./unify-command";
 
 const PROG = "vserver";
 
@@ -59,7 +59,9 @@ Commands:
                          with only NAME.conf is used as it is (read as data, never run)
   hashify                move the stopped guest's files into the store shared by all guests and
                          make its root an overlay over it (again after upgrades: what they
-                         replaced is shared again); needs XFS under the guest roots
+                         replaced is shared again); needs XFS under the guest roots;
+                         apps/vunify/exclude (default: util-vserver's list, /etc/*, /var, ...)
+                         names files whose content stays with the guest
   unify [-R]             the same as hashify; -R gives the guest a plain tree again
 
 Global options:

@@ -4,7 +4,7 @@ import { lstatSync, readdirSync } from "node:fs";
 import type { GuestConfig } from "../pure/config/guest-config";
 import { objectRelPath } from "../pure/unify/objects";
 import { currentGeneration } from "../drivers/unify/guest-layers";
-import { objectsOf } from "../drivers/unify/meta-walk";
+import { objectsOf, walkTree } from "../drivers/unify/meta-walk";
 import type { Env } from "./env";
 import type { DiskUseView } from "../pure/format/unify";
 import { unifyPathsOf } from "./unify";
@@ -16,24 +16,11 @@ export type DiskUse = DiskUseView;
 function walkUsage(top: string): { bytes: number; inodes: number } {
   const seen = new Set<number>();
   let bytes = 0;
-  const todo = [top];
-  while (todo.length) {
-    const d = todo.pop()!;
-    let list: string[];
-    try {
-      list = readdirSync(d);
-    } catch {
-      continue;
-    }
-    for (const f of list) {
-      const p = `${d}/${f}`;
-      const st = lstatSync(p);
-      if (st.isDirectory()) todo.push(p);
-      if (seen.has(st.ino)) continue;
-      seen.add(st.ino);
-      bytes += st.blocks * 512;
-    }
-  }
+  walkTree(top, (_, st) => {
+    if (seen.has(st.ino)) return;
+    seen.add(st.ino);
+    bytes += st.blocks * 512;
+  });
   return { bytes, inodes: seen.size };
 }
 
@@ -43,7 +30,7 @@ export function diskUse(env: Env, g: GuestConfig): DiskUse {
   const cur = currentGeneration(u);
   if (!cur) {
     const own = walkUsage(g.vdir);
-    return { unified: false, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: 0, sharedObjects: 0, sharedBytes: 0, alsoUsedByOthers: 0 };
+    return { unified: false, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: 0, metaBytes: 0, sharedObjects: 0, sharedBytes: 0, alsoUsedByOthers: 0 };
   }
   const own = walkUsage(cur.upper);
   const meta = walkUsage(cur.meta);
@@ -60,5 +47,5 @@ export function diskUse(env: Env, g: GuestConfig): DiskUse {
       sharedBytes += lstatSync(`${u.store}/${objectRelPath(d)}`).blocks * 512;
     } catch {}
   }
-  return { unified: true, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: meta.inodes, sharedObjects: mine.size, sharedBytes, alsoUsedByOthers: others.size };
+  return { unified: true, ownBytes: own.bytes, ownInodes: own.inodes, metaInodes: meta.inodes, metaBytes: meta.bytes, sharedObjects: mine.size, sharedBytes, alsoUsedByOthers: others.size };
 }

@@ -8,11 +8,12 @@
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { AlreadyRunningError, VsError } from "../errors";
 import type { GuestConfig } from "../pure/config/guest-config";
+import type { ExcludeList } from "../pure/unify/exclude";
 import { generation, unifyPaths, type Generation, type UnifyPaths } from "../pure/unify/layout";
 import { buildMetadataTree, type BuildStats, type Progress } from "../drivers/unify/generation";
 import { currentGeneration, generationNumbers, leaveUnified, removeStale, removeTree, switchGeneration } from "../drivers/unify/guest-layers";
 import { describeStorage, requireUnifiableStorage } from "../drivers/unify/storage";
-import { mountView, unmountView } from "../drivers/unify/view-mount";
+import { mountView, resetWorkDir, unmountView } from "../drivers/unify/view-mount";
 import { acquireLock, type Lock } from "../drivers/lock";
 import { faultPoint } from "../drivers/fault";
 import { runOk } from "../drivers/process";
@@ -51,8 +52,11 @@ export function settleUnify(env: Env, g: GuestConfig): Generation | undefined {
   if (!currentGeneration(u) && existsSync(u.oldRoot)) renameSync(u.oldRoot, g.vdir);
   removeStale(u);
   const cur = currentGeneration(u);
-  // hashify moves the former root aside before it makes the empty mount point again.
-  if (cur) mkdirSync(g.vdir, { recursive: true, mode: 0o755 });
+  if (cur) {
+    resetWorkDir(cur.work);
+    // hashify moves the former root aside before it makes the empty mount point again.
+    mkdirSync(g.vdir, { recursive: true, mode: 0o755 });
+  }
   return cur;
 }
 
@@ -85,7 +89,20 @@ function requireSameFileSystem(g: GuestConfig, u: UnifyPaths): void {
 
 export interface HashifyResult extends BuildStats {
   storage: string;
+  /** Where the exclude list came from (apps/vunify/exclude, .defaults', or the built-in one). */
+  excludeSource: string;
   wasUnified: boolean;
+}
+
+/** `read` with the guest's merged tree mounted read-only at its view (the guest is stopped). */
+function withView<T>(u: UnifyPaths, cur: Generation, read: () => T): T {
+  mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store, work: cur.work });
+  try {
+    return read();
+  } finally {
+    unmountView(u.view);
+    resetWorkDir(cur.work);
+  }
 }
 
 /** Copy the attributes of the tree's top directory, which an overlay takes from its upper. */
@@ -103,13 +120,13 @@ function noSpace(e: unknown, u: UnifyPaths, what: string): unknown {
 }
 
 /** Build a new generation of `name` from `source` (a plain tree or a merged view); on failure, nothing of it is left. */
-function newGeneration(u: UnifyPaths, source: string, progress?: Progress): { gen: Generation; n: number; stats: BuildStats } {
+function newGeneration(u: UnifyPaths, source: string, exclude: ExcludeList, progress?: Progress, previous?: Generation): { gen: Generation; n: number; stats: BuildStats } {
   mkdirSync(u.guest, { recursive: true, mode: 0o700 });
   const n = Math.max(0, ...generationNumbers(u)) + 1;
   const gen = generation(u.guest, n);
   mkdirSync(gen.dir, { mode: 0o700 });
   try {
-    const stats = buildMetadataTree(source, gen.meta, u.store, progress);
+    const stats = buildMetadataTree(source, gen.meta, u.store, exclude, progress, previous && { upper: previous.upper, meta: previous.meta });
     mkdirSync(gen.upper, { mode: 0o755 });
     copyRootAttrs(gen.meta, gen.upper);
     mkdirSync(gen.work, { mode: 0o700 });
@@ -137,14 +154,9 @@ export async function hashifyGuest(env: Env, g: GuestConfig, progress?: Progress
     let built: ReturnType<typeof newGeneration>;
     try {
       if (cur) {
-        mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store });
-        try {
-          built = newGeneration(u, u.view, progress);
-        } finally {
-          unmountView(u.view);
-        }
+        built = withView(u, cur, () => newGeneration(u, u.view, g.unifyExclude, progress, cur));
       } else {
-        built = newGeneration(u, g.vdir, progress);
+        built = newGeneration(u, g.vdir, g.unifyExclude, progress);
       }
     } catch (e) {
       removeStale(u);
@@ -163,7 +175,7 @@ export async function hashifyGuest(env: Env, g: GuestConfig, progress?: Progress
     switchGeneration(u, built.n);
     faultPoint("unify.after-switch");
     removeStale(u);
-    return { ...built.stats, storage: describeStorage(u.pool), wasUnified: !!cur };
+    return { ...built.stats, storage: describeStorage(u.pool), wasUnified: !!cur, excludeSource: g.unifyExclude.source };
   } finally {
     lock.release();
   }
@@ -206,12 +218,7 @@ export async function deunifyGuest(env: Env, g: GuestConfig): Promise<void> {
     throw new VsError(`the root directory ${g.vdir} of unified guest '${g.name}' holds files of its own (its files are in ${cur.dir}); move them away, then run 'unify -R' again.`, { guest: g.name, file: g.vdir });
   }
   try {
-    mountView(u.view, { upper: cur.upper, meta: cur.meta, store: u.store });
-    try {
-      runOk(["cp", "-a", "--reflink=auto", "--", `${u.view}/.`, u.plainCopy], {}, `copying the merged tree of '${g.name}'`);
-    } finally {
-      unmountView(u.view);
-    }
+    withView(u, cur, () => runOk(["cp", "-a", "--reflink=auto", "--", `${u.view}/.`, u.plainCopy], {}, `copying the merged tree of '${g.name}'`));
     runOk(["sync", "-f", u.plainCopy], {}, `flushing ${u.plainCopy}`);
     faultPoint("unify.before-plain-rename", u.plainCopy);
     writeFileSync(u.plainCopyComplete, "");

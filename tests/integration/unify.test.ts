@@ -4,7 +4,7 @@
 // store's integrity is checked from outside: every object still hashes to its own name.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { TestHost, busyboxGuest, REPO } from "../helpers/host";
 import { XfsPool } from "../helpers/xfs-pool";
 
@@ -180,13 +180,16 @@ describe("a guest's root cannot change a shared object", () => {
 
 describe("after changes inside", () => {
   test("re-hashify brings the guest's new files into the store and empties its upper", () => {
-    ok(h, "vserver", "u1", "exec", "sh", "-c", "echo upgraded > /etc/new-conf; echo more >> /etc/passwd");
+    ok(h, "vserver", "u1", "exec", "sh", "-c", "echo upgraded > /etc/new-conf; echo more >> /etc/passwd; mkdir -p /srv; echo new data > /srv/new-data");
     ok(h, "vserver", "u1", "stop");
     const du = JSON.parse(ok(h, "vdu", "--json", "u1")).u1;
     expect(du.unified).toBe(true);
     expect(du.ownInodes).toBeGreaterThan(0);
     const out = ok(h, "vserver", "u1", "hashify");
     expect(out).toMatch(/[1-9]\d* new objects/);
+    // A new file is shared; what util-vserver's exclude list keeps (/etc/*) stays the guest's.
+    expect(existsSync(objectOf("new data\n"))).toBe(true);
+    expect(existsSync(objectOf("upgraded\n"))).toBe(false);
     const after = JSON.parse(ok(h, "vdu", "--json", "u1")).u1;
     expect(after.ownInodes).toBe(0);
     expect(after.alsoUsedByOthers).toBeGreaterThan(0);
@@ -302,6 +305,146 @@ describe("one page cache for all guests", () => {
     ok(h, "vserver", "m2", "exec", "sh", "-c", "cat /big > /dev/null");
     expect(cachedPages(object)).toBeLessThan(pages / 10);
     ok(h, "vserver", "m2", "stop");
+  });
+});
+
+/** The object a content would be stored as. */
+function objectOf(content: string): string {
+  const d = new Bun.CryptoHasher("sha256").update(content).digest("hex");
+  return `${STORE}/${d.slice(0, 2)}/${d.slice(2)}`;
+}
+
+/** The metadata tree of a unified guest's generation in force. */
+function metaOf(name: string): string {
+  const dir = `${h.root}/vservers/.unify/guests/${name}`;
+  return `${dir}/${readlinkSync(`${dir}/current`)}/meta`;
+}
+
+/** A busybox guest with these files (paths from its root) put in while it is plain. */
+function guestWith(name: string, files: Record<string, string>, config: Record<string, string> = {}): void {
+  busyboxGuest(h, name, config);
+  for (const [rel, content] of Object.entries(files)) {
+    const p = `${h.vdir(name)}/${rel}`;
+    mkdirSync(p.slice(0, p.lastIndexOf("/")), { recursive: true });
+    writeFileSync(p, content, { mode: 0o644 });
+  }
+}
+
+describe("apps/vunify/exclude", () => {
+  const defaults = `${h.confDir}/.defaults/apps/vunify/exclude`;
+  afterAll(() => {
+    rmSync(defaults, { force: true });
+    for (const n of ["x1", "x2", "x3", "x4"]) h.run("vserver", ["--silent", n, "delete", "--force"], { timeout: 60 });
+  });
+
+  test("by default util-vserver's list: /etc/*, /var and the like keep their content with the guest, out of the store", () => {
+    guestWith("x1", { "etc/x1-secret": "x1 secret\n", "var/lib/x1-state": "x1 state\n", "srv/x1-data": "x1 shared data\n" });
+    const out = ok(h, "vserver", "x1", "hashify");
+    expect(out).toMatch(/, [1-9]\d* of them \(.*\) kept with the guest by the built-in list \(util-vserver's defaults\/vunify-exclude\), /);
+    // Kept: the whole file in the metadata tree and no object; unified: a stub without data, and its object.
+    const meta = metaOf("x1");
+    expect(readFileSync(`${meta}/etc/x1-secret`, "utf8")).toBe("x1 secret\n");
+    expect(existsSync(objectOf("x1 secret\n"))).toBe(false);
+    expect(readFileSync(`${meta}/var/lib/x1-state`, "utf8")).toBe("x1 state\n");
+    expect(existsSync(objectOf("x1 state\n"))).toBe(false);
+    expect(lstatSync(`${meta}/srv/x1-data`).blocks).toBe(0);
+    expect(existsSync(objectOf("x1 shared data\n"))).toBe(true);
+    ok(h, "vserver", "x1", "start");
+    expect(ok(h, "vserver", "x1", "exec", "cat", "/etc/x1-secret", "/var/lib/x1-state", "/srv/x1-data")).toBe("x1 secret\nx1 state\nx1 shared data\n");
+    ok(h, "vserver", "x1", "exec", "sh", "-c", "echo x1 changed > /etc/x1-secret");
+    ok(h, "vserver", "x1", "stop");
+    // Again after a change: still kept, still out of the store; vdu counts it as the guest's.
+    ok(h, "vserver", "x1", "hashify");
+    expect(readFileSync(`${metaOf("x1")}/etc/x1-secret`, "utf8")).toBe("x1 changed\n");
+    expect(existsSync(objectOf("x1 changed\n"))).toBe(false);
+    expect(JSON.parse(ok(h, "vdu", "--json", "x1")).x1.metaBytes).toBeGreaterThan(0);
+  });
+
+  test(".defaults' list replaces the built-in one, and a guest's own replaces both", () => {
+    mkdirSync(defaults.slice(0, defaults.lastIndexOf("/")), { recursive: true });
+    writeFileSync(defaults, "# the host's own\n/srv\n");
+    guestWith("x2", { "etc/x2-conf": "x2 conf\n", "srv/x2-data": "x2 data\n" });
+    guestWith("x3", { "etc/x3-conf": "x3 conf\n", "srv/x3-data": "x3 data\n", "opt/x3-own": "x3 own\n" }, { "apps/vunify/exclude": "+/srv\n/opt/*\n" });
+    expect(ok(h, "vserver", "x2", "hashify")).toContain(".defaults/apps/vunify/exclude");
+    expect(existsSync(objectOf("x2 conf\n"))).toBe(true);
+    expect(existsSync(objectOf("x2 data\n"))).toBe(false);
+    expect(readFileSync(`${metaOf("x2")}/srv/x2-data`, "utf8")).toBe("x2 data\n");
+    expect(ok(h, "vhashify", "x3")).toContain(`kept with the guest by ${h.cfg("x3")}/apps/vunify/exclude`);
+    expect(existsSync(objectOf("x3 conf\n"))).toBe(true);
+    expect(existsSync(objectOf("x3 data\n"))).toBe(true);
+    expect(existsSync(objectOf("x3 own\n"))).toBe(false);
+    ok(h, "vserver", "x3", "start");
+    expect(ok(h, "vserver", "x3", "exec", "cat", "/etc/x3-conf", "/srv/x3-data", "/opt/x3-own")).toBe("x3 conf\nx3 data\nx3 own\n");
+    ok(h, "vserver", "x3", "stop");
+  });
+
+  test("a list with a line that cannot match is refused in one sentence naming the file and line, before anything is changed", () => {
+    guestWith("x4", { "etc/x4": "x4\n" });
+    const list = `${h.cfg("x4")}/apps/vunify/exclude`;
+    mkdirSync(`${h.cfg("x4")}/apps/vunify`, { recursive: true });
+    writeFileSync(list, "/ok\netc/passwd\n");
+    const r = h.vserver("x4", "hashify");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toBe(`vserver: ${list}, line 2: 'etc/passwd' does not start with '/': patterns are matched against paths from the guest's root, such as /etc/passwd.\n`);
+    expect(existsSync(`${h.root}/vservers/.unify/guests/x4`)).toBe(false);
+    expect(readFileSync(`${h.vdir("x4")}/etc/x4`, "utf8")).toBe("x4\n");
+    rmSync(list);
+  });
+});
+
+describe("hard links a copy-up split", () => {
+  test("stay one file, with what the guest saw, after re-hashify and unify -R", () => {
+    guestWith("l1", { "t/a": "linked original\n", "t/d": "pair original\n" });
+    linkSync(`${h.vdir("l1")}/t/a`, `${h.vdir("l1")}/t/b`);
+    linkSync(`${h.vdir("l1")}/t/a`, `${h.vdir("l1")}/t/c`);
+    linkSync(`${h.vdir("l1")}/t/d`, `${h.vdir("l1")}/t/e`);
+    ok(h, "vserver", "l1", "hashify");
+    ok(h, "vserver", "l1", "start");
+    // One name written (copied up), another written and removed: in the guest's view (the
+    // overlay's index) the other names are still the same file.
+    ok(h, "vserver", "l1", "exec", "sh", "-c", "echo linked changed > /t/a; echo pair changed > /t/d; rm /t/d");
+    expect(ok(h, "vserver", "l1", "exec", "cat", "/t/b", "/t/c", "/t/e")).toBe("linked changed\nlinked changed\npair changed\n");
+    ok(h, "vserver", "l1", "stop");
+    ok(h, "vserver", "l1", "hashify");
+    const meta = metaOf("l1");
+    const ino = (n: string) => lstatSync(`${meta}/t/${n}`).ino;
+    expect([ino("b"), ino("c")]).toEqual([ino("a"), ino("a")]);
+    expect(lstatSync(`${meta}/t/a`).nlink).toBe(3);
+    expect(existsSync(objectOf("linked original\n")) && existsSync(objectOf("linked changed\n"))).toBe(true);
+    ok(h, "vserver", "l1", "start");
+    expect(ok(h, "vserver", "l1", "exec", "cat", "/t/a", "/t/b", "/t/c", "/t/e")).toBe("linked changed\n".repeat(3) + "pair changed\n");
+    ok(h, "vserver", "l1", "exec", "sh", "-c", "echo again > /t/c");
+    expect(ok(h, "vserver", "l1", "exec", "cat", "/t/a")).toBe("again\n");
+    ok(h, "vserver", "l1", "stop");
+    ok(h, "vserver", "l1", "unify", "-R");
+    const plain = (n: string) => lstatSync(`${h.vdir("l1")}/t/${n}`);
+    expect([plain("b").ino, plain("c").ino, plain("a").nlink]).toEqual([plain("a").ino, plain("a").ino, 3]);
+    expect(readFileSync(`${h.vdir("l1")}/t/b`, "utf8")).toBe("again\n");
+    ok(h, "vserver", "l1", "delete", "--force");
+  });
+});
+
+describe("re-hashify after renamed and replaced directories", () => {
+  test("takes each file from where the guest saw it, not from its old place in the metadata tree", () => {
+    guestWith("r1", { "d1/f": "r1 d1 f\n", "d2/g": "r1 d2 g\n", "d4/h": "r1 d4 h\n", "var/k": "r1 kept\n" });
+    ok(h, "vserver", "r1", "hashify");
+    ok(h, "vserver", "r1", "start");
+    // A renamed directory (a redirect in the upper), one replaced by a new one (opaque), a file
+    // replaced by another of the same size, and a kept file changed.
+    ok(h, "vserver", "r1", "exec", "sh", "-c", "mv /d1 /d3; rm -rf /d2; mkdir /d2; echo r1 new g > /d2/g; echo r1 d4 X > /d4/h; echo r1 KEPT > /var/k");
+    ok(h, "vserver", "r1", "stop");
+    ok(h, "vserver", "r1", "hashify");
+    ok(h, "vserver", "r1", "start");
+    expect(ok(h, "vserver", "r1", "exec", "cat", "/d3/f", "/d2/g", "/d4/h", "/var/k")).toBe("r1 d1 f\nr1 new g\nr1 d4 X\nr1 KEPT\n");
+    expect(h.inGuest("r1", "ls", "/d1").code).not.toBe(0);
+    ok(h, "vserver", "r1", "stop");
+    // Again, untouched: the same content, read from the metadata tree this time.
+    ok(h, "vserver", "r1", "hashify");
+    ok(h, "vserver", "r1", "start");
+    expect(ok(h, "vserver", "r1", "exec", "cat", "/d3/f", "/d2/g", "/d4/h", "/var/k")).toBe("r1 d1 f\nr1 new g\nr1 d4 X\nr1 KEPT\n");
+    ok(h, "vserver", "r1", "stop");
+    expect(storeDamage()).toEqual([]);
+    ok(h, "vserver", "r1", "delete", "--force");
   });
 });
 

@@ -7,6 +7,10 @@ import { rootOptions, viewOptions } from "../../src/pure/unify/overlay-options";
 import { formatDiskUse, formatGc } from "../../src/pure/format/unify";
 import { diskLimitsUnavailable, formatDiskLimit, limitBytes, parseDiskLimit, parseVdlimitSet } from "../../src/pure/disk-limits";
 import { formatAttrs, parseAttrArgs } from "../../src/pure/inode-attrs";
+import { DEFAULT_EXCLUDE_SOURCE, defaultExcludeList, excludeVerdict, fnmatchRegExp, parseExcludeList } from "../../src/pure/unify/exclude";
+import { parseGuestConfig } from "../../src/pure/config/guest-config";
+import { fileTree } from "../../src/pure/config/tree";
+import { ConfigError } from "../../src/errors";
 
 const D = "ab" + "0123456789abcdef".repeat(3) + "0123456789abcd";
 
@@ -53,8 +57,8 @@ describe("overlay options", () => {
     expect(rootOptions(l)).toBe("lowerdir=/p/g/gen-1/meta::/p/store,upperdir=/p/g/gen-1/upper,workdir=/p/g/gen-1/work,metacopy=on,redirect_dir=on,index=on");
   });
 
-  test("the read-only view puts the upper on top of the lower layers", () => {
-    expect(viewOptions(l)).toBe("ro,lowerdir=/p/g/gen-1/upper:/p/g/gen-1/meta::/p/store,metacopy=on,redirect_dir=follow");
+  test("the read-only view is the guest's own mount, read-only, with its index", () => {
+    expect(viewOptions(l)).toBe("ro,lowerdir=/p/g/gen-1/meta::/p/store,upperdir=/p/g/gen-1/upper,workdir=/p/g/gen-1/work,metacopy=on,redirect_dir=on,index=on");
   });
 
   test("a path overlayfs options cannot carry is refused, not escaped", () => {
@@ -64,9 +68,9 @@ describe("overlay options", () => {
 
 describe("formats", () => {
   test("vdu of a unified and of a plain guest", () => {
-    expect(formatDiskUse("web", { unified: true, ownBytes: 2 * 1048576, ownInodes: 7, metaInodes: 5000, sharedObjects: 4000, sharedBytes: 150 * 1048576, alsoUsedByOthers: 3990 }))
-      .toBe("web: own 2.0 MiB in 7 inodes (what it wrote itself), metadata 5000 inodes, shared 150.0 MiB in 4000 objects (3990 of them used by other guests too)\n");
-    expect(formatDiskUse("old", { unified: false, ownBytes: 1048576, ownInodes: 3, metaInodes: 0, sharedObjects: 0, sharedBytes: 0, alsoUsedByOthers: 0 }))
+    expect(formatDiskUse("web", { unified: true, ownBytes: 2 * 1048576, ownInodes: 7, metaInodes: 5000, metaBytes: 3 * 1048576, sharedObjects: 4000, sharedBytes: 150 * 1048576, alsoUsedByOthers: 3990 }))
+      .toBe("web: own 2.0 MiB in 7 inodes (what it wrote itself), metadata 3.0 MiB in 5000 inodes (directories, kept files), shared 150.0 MiB in 4000 objects (3990 of them used by other guests too)\n");
+    expect(formatDiskUse("old", { unified: false, ownBytes: 1048576, ownInodes: 3, metaInodes: 0, metaBytes: 0, sharedObjects: 0, sharedBytes: 0, alsoUsedByOthers: 0 }))
       .toBe("old: own 1.0 MiB in 3 inodes (not unified: nothing shared)\n");
   });
 
@@ -137,5 +141,56 @@ describe("setattr's attributes", () => {
   test("showattr's columns", () => {
     expect(formatAttrs(false, false)).toBe("------i--a");
     expect(formatAttrs(true, true)).toBe("------I--A");
+  });
+});
+
+describe("the exclude list (apps/vunify/exclude)", () => {
+  const verdicts = (l: ReturnType<typeof defaultExcludeList>, paths: string[]) => Object.fromEntries(paths.map((p) => [p, excludeVerdict(l, p)]));
+
+  test("fnmatch without flags: '*' and '?' cross '/', classes, escapes, a '[' that never closes", () => {
+    expect(fnmatchRegExp("/etc/*").test("/etc/ssh/sshd_config")).toBe(true);
+    expect(fnmatchRegExp("/etc/*").test("/etc")).toBe(false);
+    expect(fnmatchRegExp("/*/ls-R").test("/usr/share/texmf/ls-R")).toBe(true);
+    expect(fnmatchRegExp("/a?c").test("/a/c")).toBe(true);
+    expect(fnmatchRegExp("/f[0-9]").test("/f7")).toBe(true);
+    expect(fnmatchRegExp("/f[!0-9]").test("/f7")).toBe(false);
+    expect(fnmatchRegExp("/f[]x]").test("/f]")).toBe(true);
+    expect(fnmatchRegExp("/f[x").test("/f[x")).toBe(true);
+    expect(fnmatchRegExp("/a\\*").test("/a*")).toBe(true);
+    expect(fnmatchRegExp("/a\\*").test("/ab")).toBe(false);
+    expect(fnmatchRegExp("/a.b(c)+").test("/a.b(c)+")).toBe(true);
+    expect(fnmatchRegExp("/a.b").test("/axb")).toBe(false);
+  });
+
+  test("util-vserver's default list: the first match decides, nothing matching is unified", () => {
+    const l = defaultExcludeList();
+    expect(l.source).toBe(DEFAULT_EXCLUDE_SOURCE);
+    expect(verdicts(l, ["/etc/passwd", "/etc/shadow", "/etc/termcap", "/etc/gconf", "/etc/gconf/schemas", "/etc/gconf/x", "/etc/ssh/sshd_config", "/etc",
+      "/var", "/tmp", "/dev", "/root/.ssh", "/root/.ssh/id_rsa", "/root/.bashrc", "/usr/bin/perl", "/bin/busybox", "/usr/share/texmf/ls-R"])).toEqual({
+      "/etc/passwd": "keep", "/etc/shadow": "keep", "/etc/termcap": "unify", "/etc/gconf": "unify", "/etc/gconf/schemas": "unify", "/etc/gconf/x": "keep",
+      "/etc/ssh/sshd_config": "keep", "/etc": "unify", "/var": "keep", "/tmp": "keep", "/dev": "keep", "/root/.ssh": "unify", "/root/.ssh/id_rsa": "keep",
+      "/root/.bashrc": "keep", "/usr/bin/perl": "unify", "/bin/busybox": "unify", "/usr/share/texmf/ls-R": "keep",
+    });
+  });
+
+  test("a list of one's own: comments, blanks, trailing spaces; a pattern not from the root is refused naming the file and line", () => {
+    const l = parseExcludeList("# mine\n\n+/srv/shared  \n/srv/*\n-/opt/x\n~/opt/y\n", "/etc/vservers/web/apps/vunify/exclude");
+    expect(l.rules.map((r) => [r.verdict, r.pattern])).toEqual([["unify", "/srv/shared"], ["keep", "/srv/*"], ["keep", "/opt/x"], ["keep", "/opt/y"]]);
+    expect(verdicts(l, ["/srv/shared", "/srv/other", "/etc/passwd"])).toEqual({ "/srv/shared": "unify", "/srv/other": "keep", "/etc/passwd": "unify" });
+    expect(() => parseExcludeList("/ok\netc/passwd\n", "/cfg/exclude")).toThrow(ConfigError);
+    expect(() => parseExcludeList("/ok\netc/passwd\n", "/cfg/exclude")).toThrow("/cfg/exclude, line 2: 'etc/passwd' does not start with '/'");
+  });
+
+  test("the guest's own list, else the one of .defaults, else the built-in one", () => {
+    const parse = (files: Record<string, string>, defaults: Record<string, string>) =>
+      parseGuestConfig({ name: "web", cfgDir: "/etc/vservers/web", guest: fileTree(files), defaults: fileTree(defaults), vdirBase: "/vservers" });
+    expect(parse({}, {}).unifyExclude.source).toBe(DEFAULT_EXCLUDE_SOURCE);
+    const d = parse({}, { "apps/vunify/exclude": "/srv\n" }).unifyExclude;
+    expect(d.source).toBe("/etc/vservers/web/../.defaults/apps/vunify/exclude");
+    expect(excludeVerdict(d, "/etc/passwd")).toBe("unify");
+    const own = parse({ "apps/vunify/exclude": "/opt\n" }, { "apps/vunify/exclude": "/srv\n" }).unifyExclude;
+    expect(own.source).toBe("/etc/vservers/web/apps/vunify/exclude");
+    expect(verdicts(own, ["/opt", "/srv"])).toEqual({ "/opt": "keep", "/srv": "unify" });
+    expect(() => parse({ "apps/vunify/exclude": "opt\n" }, {})).toThrow("/etc/vservers/web/apps/vunify/exclude, line 1");
   });
 });

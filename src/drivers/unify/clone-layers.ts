@@ -6,25 +6,17 @@
 // refuse (its upper root would not match its lower root) or misread, so the copies lose them: the
 // clone's upper is then like one composed offline, which overlayfs looks up by path.
 
-import { lstatSync, mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import type { Generation } from "../../pure/unify/layout";
 import { runOk } from "../process";
 import { removeXattr } from "./xattrs";
+import { walkTree } from "./meta-walk";
 
 const ORIGIN_XATTR = "trusted.overlay.origin";
 
 function dropOrigins(top: string): void {
-  const todo = [top];
   removeXattr(top, ORIGIN_XATTR);
-  while (todo.length) {
-    const d = todo.pop()!;
-    for (const f of readdirSync(d)) {
-      const p = `${d}/${f}`;
-      const st = lstatSync(p);
-      removeXattr(p, ORIGIN_XATTR);
-      if (st.isDirectory()) todo.push(p);
-    }
-  }
+  walkTree(top, (p) => removeXattr(p, ORIGIN_XATTR));
 }
 
 export function copyGeneration(from: Generation, to: Generation): void {

@@ -1,9 +1,11 @@
 // A unified guest's merged tree, mounted read-only on the host for the host's own reading
-// (re-hashify, `unify -R`, a clone), while the guest is stopped. The mount point is under the run
+// (re-hashify, `unify -R`), while the guest is stopped: the guest's own layers, its upper and work
+// directories included (their index keeps hard links one file). The mount point is under the run
 // state, outside every guest; a command killed while it is mounted leaves it for the next one to
 // remove (unmountView).
 
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
+import { removeTree } from "./guest-layers";
 import { ToolError } from "../../errors";
 import { rootOptions, viewOptions, type OverlayLayers } from "../../pure/unify/overlay-options";
 import { lastLine, run } from "../process";
@@ -12,7 +14,7 @@ function isMountPoint(dir: string): boolean {
   return readFileSync("/proc/self/mountinfo", "utf8").split("\n").some((l) => l.split(" ")[4] === dir);
 }
 
-export function mountView(dir: string, l: Omit<OverlayLayers, "work">): void {
+export function mountView(dir: string, l: OverlayLayers): void {
   unmountView(dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const r = run(["mount", "-t", "overlay", "overlay", "-o", viewOptions(l), dir]);
@@ -34,5 +36,18 @@ export function unmountView(dir: string, keep = false): void {
   if (keep) return;
   try {
     rmdirSync(dir);
+  } catch {}
+}
+
+/**
+ * Even read-only, an overlay remakes its work directory's `work` (and makes an empty `index`)
+ * with the mounter's ids: ours, the host's root, which the guest's own idmapped mount cannot
+ * remove or write in. Both are made again by the next mount, so they go after a view (and after
+ * a command killed with one mounted); an index with entries is the guest's and stays.
+ */
+export function resetWorkDir(work: string): void {
+  removeTree(`${work}/work`);
+  try {
+    rmdirSync(`${work}/index`);
   } catch {}
 }

@@ -12,6 +12,7 @@ interface XattrCalls {
   remove: (path: string, name: string) => number;
   flist: (fd: number, buf: Buffer | null, size: number) => number;
   fget: (fd: number, name: string, buf: Buffer | null, size: number) => number;
+  fset: (fd: number, name: string, value: Buffer, size: number, flags: number) => number;
 }
 
 let calls: XattrCalls | undefined;
@@ -27,6 +28,7 @@ function c(): XattrCalls {
     remove: l.func("int lremovexattr(const char *path, const char *name)") as XattrCalls["remove"],
     flist: l.func("long flistxattr(int fd, _Out_ uint8_t *list, size_t size)") as XattrCalls["flist"],
     fget: l.func("long fgetxattr(int fd, const char *name, _Out_ uint8_t *value, size_t size)") as XattrCalls["fget"],
+    fset: l.func("int fsetxattr(int fd, const char *name, const uint8_t *value, size_t size, int flags)") as XattrCalls["fset"],
   };
   return calls;
 }
@@ -83,8 +85,9 @@ export function getXattr(t: XattrTarget, name: string): Buffer | undefined {
   return buf.subarray(0, got);
 }
 
-export function setXattr(path: string, name: string, value: Buffer): void {
-  if (Number(c().set(path, name, value, value.length, 0)) !== 0) throw new XattrError(`setxattr ${name}`, path, libc().errno());
+export function setXattr(t: XattrTarget, name: string, value: Buffer): void {
+  const r = typeof t === "number" ? c().fset(t, name, value, value.length, 0) : c().set(t, name, value, value.length, 0);
+  if (Number(r) !== 0) throw new XattrError(`setxattr ${name}`, where(t), libc().errno());
 }
 
 /** Remove an attribute; one that is not there is no error. */

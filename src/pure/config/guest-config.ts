@@ -11,6 +11,7 @@ import { biasToShares, cpuShareOf } from "../sched";
 import { ccapMeaning } from "./ccaps";
 import { parsePersonality, type MachineSetting, type PersonalitySetting } from "./personality";
 import { readSetting } from "./settings";
+import { defaultExcludeList, parseExcludeList, type ExcludeList } from "../unify/exclude";
 import { parseKillSeq, type KillStep } from "./killseq";
 import { parseCflags, SUPPORTED_CFLAGS } from "./cflags";
 import { isValidGuestName } from "../paths";
@@ -62,6 +63,8 @@ export interface GuestConfig {
   fstab: FstabEntry[];
   /** Own network namespace (spaces/net) even without interfaces. */
   netNamespace: boolean;
+  /** apps/vunify/exclude (else .defaults', else util-vserver's list): what hashify keeps out of the store. */
+  unifyExclude: ExcludeList;
   /** The dlimits/ directories (util-vserver's per-directory disk limits), by name. */
   diskLimits: string[];
   shell: string[] | undefined;
@@ -214,6 +217,8 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
   const environment = envSrc
     ? hash(envSrc.content, envSrc.path).map(([k, v]) => `${k}=${v}`)
     : ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"];
+
+  const excludeSrc = lookup("apps/vunify/exclude");
 
   const bcapSrc = lookup("bcapabilities");
   const ccapSrc = lookup("ccapabilities");
@@ -369,6 +374,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     sysctl,
     fstab,
     netNamespace,
+    unifyExclude: excludeSrc ? parseExcludeList(excludeSrc.content, excludeSrc.path) : defaultExcludeList(),
     diskLimits: [...new Set([...guest.keys()].filter((k) => k.startsWith("dlimits/") && k.split("/").length > 2).map((k) => k.split("/")[1]!))],
     shell,
     seccomp: seccompRaw,

@@ -6,8 +6,9 @@ export function mib(bytes: number): string {
   return `${(bytes / 1048576).toFixed(1)} MiB`;
 }
 
-export function formatHashify(name: string, r: BuildStats & { storage: string; wasUnified: boolean }): string {
-  return `guest '${name}' ${r.wasUnified ? "hashified again" : "hashified"}: ${r.files} files (${mib(r.bytes)}), ${r.newObjects} new objects (${mib(r.newBytes)}) in the store; storage: ${r.storage}\n`;
+export function formatHashify(name: string, r: BuildStats & { storage: string; wasUnified: boolean; excludeSource: string }): string {
+  const kept = r.keptFiles ? `, ${r.keptFiles} of them (${mib(r.keptBytes)}) kept with the guest by ${r.excludeSource}` : "";
+  return `guest '${name}' ${r.wasUnified ? "hashified again" : "hashified"}: ${r.files} files (${mib(r.bytes)})${kept}, ${r.newObjects} new objects (${mib(r.newBytes)}) in the store; storage: ${r.storage}\n`;
 }
 
 export function formatProgress(name: string, s: BuildStats): string {
@@ -25,6 +26,8 @@ export interface DiskUseView {
   ownBytes: number;
   ownInodes: number;
   metaInodes: number;
+  /** Blocks of the metadata tree: its directories, and the files the exclude list kept with the guest. */
+  metaBytes: number;
   sharedObjects: number;
   sharedBytes: number;
   alsoUsedByOthers: number;
@@ -32,6 +35,6 @@ export interface DiskUseView {
 
 export function formatDiskUse(name: string, d: DiskUseView): string {
   if (!d.unified) return `${name}: own ${mib(d.ownBytes)} in ${d.ownInodes} inodes (not unified: nothing shared)\n`;
-  return `${name}: own ${mib(d.ownBytes)} in ${d.ownInodes} inodes (what it wrote itself), metadata ${d.metaInodes} inodes, ` +
+  return `${name}: own ${mib(d.ownBytes)} in ${d.ownInodes} inodes (what it wrote itself), metadata ${mib(d.metaBytes)} in ${d.metaInodes} inodes (directories, kept files), ` +
     `shared ${mib(d.sharedBytes)} in ${d.sharedObjects} objects (${d.alsoUsedByOthers} of them used by other guests too)\n`;
 }

@@ -24,9 +24,11 @@ export function rootOptions(l: OverlayLayers): string {
 }
 
 /**
- * The guest's merged tree, read-only, for the host's own reading (re-hashify, de-unify): the upper
- * becomes the top lower layer, so no work directory is needed and nothing is written.
+ * The guest's merged tree, read-only, for the host's own reading (re-hashify, de-unify): the
+ * guest's own mount, read-only. The upper and work directories are the guest's, for their index:
+ * a hard link a copy-up broke in the upper (one name copied up, the others still in the metadata
+ * tree) is one file only through it, as the guest sees it.
  */
-export function viewOptions(l: Omit<OverlayLayers, "work">): string {
-  return `ro,lowerdir=${plain(l.upper)}:${plain(l.meta)}::${plain(l.store)},metacopy=on,redirect_dir=follow`;
+export function viewOptions(l: OverlayLayers): string {
+  return `ro,${rootOptions(l)}`;
 }
