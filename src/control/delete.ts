@@ -13,9 +13,10 @@ import { openTree, removeContents, removeEmptyDir, type OpenedTree } from "../dr
 import { forgetUnified, unifyPathsOf } from "./unify";
 import { faultPoint } from "../drivers/fault";
 import { ancestorsOf, SYSTEM_DIRS, whyNotRemovable } from "../pure/root-removal";
-import type { GuestConfig } from "../pure/config/guest-config";
 import type { Env } from "./env";
-import { legacyFilesOf, listGuestNames, loadGuest } from "./guests";
+import { hasConfigDir, legacyFilesOf, listGuestNames, loadGuest } from "./guests";
+import { vdirOf, type GuestConfig } from "../pure/config/guest-config";
+import { readConfigTree } from "../drivers/config-store";
 import { logFileOf } from "./guest-commands";
 import { stopGuest } from "./stop";
 import { forgetSubvolumeQgroup, haveBtrfsTools, isSubvolume, subvolumeId } from "../drivers/btrfs";
@@ -47,10 +48,13 @@ function realRoot(g: GuestConfig): string | undefined {
 /** Refuse a root that is not the guest's alone; one sentence naming the vdir file. */
 function checkRemovable(env: Env, g: GuestConfig, root: string): void {
   const p = env.paths;
+  // Every other guest's root: its vdir entry alone (a whole config per guest made a delete among
+  // 1000 guests cost 0.6 s); a guest with only a legacy NAME.conf is loaded whole.
   const others = listGuestNames(env).filter((n) => n !== g.name).map((n) => {
     let vdir = `${p.vdirBase}/${n}`;
     try {
-      vdir = loadGuest(env, n).vdir;
+      const cfgDir = `${p.confDir}/${n}`;
+      vdir = hasConfigDir(env, n) ? vdirOf(readConfigTree(cfgDir, ["vdir"]), { cfgDir, vdirBase: p.vdirBase, name: n }) : loadGuest(env, n).vdir;
     } catch {}
     let r: string | undefined;
     try { r = realpathSync(vdir); } catch {}

@@ -64,7 +64,16 @@ export function readConfigFile(abs: string): string {
   return content;
 }
 
-export function readConfigTree(dir: string): ConfigTree {
+/** `only`: read just these entries of the top level (and what is below them). */
+function isLink(abs: string): boolean {
+  try {
+    return lstatSync(abs).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+export function readConfigTree(dir: string, only?: readonly string[]): ConfigTree {
   const tree: ConfigTree = new Map();
   if (!existsSync(dir)) return tree;
   const addFile = (r: string, buf: Buffer, st: Stats) => {
@@ -81,7 +90,7 @@ export function readConfigTree(dir: string): ConfigTree {
   const walk = (rel: string, depth: number) => {
     if (depth > 8) return;
     const abs = rel ? `${dir}/${rel}` : dir;
-    for (const name of readdirSync(abs)) {
+    for (const name of rel || !only ? readdirSync(abs) : only.filter((n) => existsSync(`${dir}/${n}`) || isLink(`${dir}/${n}`))) {
       // Editors' and package managers' leftovers, and the .tmp of a write killed half-way.
       if (name.endsWith("~") || name.endsWith(".dpkg-old") || name.endsWith(".rpmsave") || name.endsWith(".tmp")) continue;
       const r = rel ? `${rel}/${name}` : name;

@@ -144,6 +144,25 @@ export interface ConfigSources {
 /** Host and domain names: the host-name character set (RFC 1123, plus '_' that NIS domains use). */
 const HOST_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/**
+ * A guest's root: its `vdir` link (relative to the config directory), or a one-line `vdir` file
+ * as some installations keep it, else `vdirBase/NAME`. Only the `vdir` entry of `guest` is read,
+ * so a caller that needs every guest's root (delete's safety check) can read that entry alone.
+ */
+export function vdirOf(guest: ConfigTree, o: { cfgDir: string; vdirBase: string; name: string; file?: string }): string {
+  const vdirLink = guest.get("vdir");
+  let vdir = `${o.vdirBase}/${o.name}`;
+  if (vdirLink?.kind === "link") {
+    vdir = vdirLink.target.startsWith("/") ? vdirLink.target : `${o.cfgDir}/${vdirLink.target}`;
+  } else if (vdirLink?.kind === "file") {
+    const v = scalar(vdirLink.content);
+    if (v) vdir = v;
+  }
+  const file = o.file ?? `${o.cfgDir}/vdir`;
+  if (!vdir.startsWith("/")) throw new ConfigError(`${file}: the guest root must be an absolute path.`, { file });
+  return vdir.replace(/\/+$/, "") || "/";
+}
+
 /** Whole-guest limits: the cgroup's pids.max takes at most PID_MAX_LIMIT; memory in 4 KiB pages. */
 const RLIMIT_RANGE: Record<string, { max: number; what: string }> = {
   nproc: { max: 4194304, what: "processes" },
@@ -176,16 +195,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
 
   const name = scalar(own("name")) ?? src.name;
 
-  const vdirLink = guest.get("vdir");
-  let vdir = `${src.vdirBase}/${src.name}`;
-  if (vdirLink?.kind === "link") {
-    vdir = vdirLink.target.startsWith("/") ? vdirLink.target : `${cfgDir}/${vdirLink.target}`;
-  } else if (vdirLink?.kind === "file") {
-    // Some installations keep vdir as a one-line file rather than a symlink.
-    const v = scalar(vdirLink.content);
-    if (v) vdir = v;
-  }
-  if (!vdir.startsWith("/")) throw new ConfigError(`${file("vdir")}: the guest root must be an absolute path.`, { file: file("vdir") });
+  const vdir = vdirOf(guest, { cfgDir, vdirBase: src.vdirBase, name: src.name, file: file("vdir") });
 
   const ctxRaw = scalar(own("context"));
   const context = ctxRaw === undefined ? undefined : integer(ctxRaw, file("context"), { min: 2, max: 49151, what: "a context number from 2 to 49151" });
@@ -348,7 +358,7 @@ export function parseGuestConfig(src: ConfigSources): GuestConfig {
     cfgDir,
     ...(pers ? { personality: pers.setting } : {}),
     ...(machineSrc?.value ? { utsMachine: { value: machineSrc.value, file: machineSrc.path } } : {}),
-    vdir: vdir.replace(/\/+$/, "") || "/",
+    vdir,
     context,
     nodename,
     domainname,
