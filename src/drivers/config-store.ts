@@ -65,14 +65,6 @@ export function readConfigFile(abs: string): string {
 }
 
 /** `only`: read just these entries of the top level (and what is below them). */
-function isLink(abs: string): boolean {
-  try {
-    return lstatSync(abs).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
 export function readConfigTree(dir: string, only?: readonly string[]): ConfigTree {
   const tree: ConfigTree = new Map();
   if (!existsSync(dir)) return tree;
@@ -90,7 +82,8 @@ export function readConfigTree(dir: string, only?: readonly string[]): ConfigTre
   const walk = (rel: string, depth: number) => {
     if (depth > 8) return;
     const abs = rel ? `${dir}/${rel}` : dir;
-    for (const name of rel || !only ? readdirSync(abs) : only.filter((n) => existsSync(`${dir}/${n}`) || isLink(`${dir}/${n}`))) {
+    const names = readdirSync(abs);
+    for (const name of rel || !only ? names : names.filter((n) => only.includes(n))) {
       // Editors' and package managers' leftovers, and the .tmp of a write killed half-way.
       if (name.endsWith("~") || name.endsWith(".dpkg-old") || name.endsWith(".rpmsave") || name.endsWith(".tmp")) continue;
       const r = rel ? `${rel}/${name}` : name;
