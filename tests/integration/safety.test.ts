@@ -60,6 +60,25 @@ describe("delete refuses a root that is not the guest's alone", () => {
     });
   }
 
+  test("the directory that holds another guest's root, found through that guest's vdir link", () => {
+    // The other guest's root is not under the base directory: only its vdir link says where it is.
+    const away = `${h.root}/elsewhere`;
+    mkdirSync(`${away}/keep3`, { recursive: true });
+    writeFileSync(`${away}/keep3/precious`, "data\n");
+    linkedGuest("keep3", `${away}/keep3`);
+    linkedGuest("bad", away);
+    try {
+      const r = h.vserver("bad", "delete", "--force");
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`holds the root of guest 'keep3' (${away}/keep3)`);
+      expect(readFileSync(`${away}/keep3/precious`, "utf8")).toBe("data\n");
+    } finally {
+      forget("bad");
+      forget("keep3");
+      rmSync(away, { recursive: true, force: true });
+    }
+  });
+
   // System directories: run in a mount namespace of its own where the directory is an empty
   // tmpfs, so that even a delete without the protection could not touch the host's.
   for (const dir of ["/srv", "/usr/share/doc", "/var/lib"]) {
