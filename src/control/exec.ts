@@ -1,19 +1,21 @@
 // `vserver NAME exec|suexec|enter`: a command in a running guest. Two ways, one policy (user,
 // limits, nice, no_new_privs, and the guest's capabilities, seccomp filter and cgroup):
 //   - through the guest's own init (native/guest-exec.c), which is already inside all of it and
-//     starts the command with a fork: for commands whose stdio can be handed in as they are;
+//     starts the command with a fork: for every command without a terminal;
 //   - through the runtime's exec, which joins the guest from outside: for a terminal (the command
 //     gets a fresh pty from the runtime, never the admin's terminal, so the guest cannot type into
-//     it with TIOCSTI or keep it), for stdio that must be relayed, for guests whose PID 1 is their
-//     own, and whenever the init cannot or does not answer.
+//     it with TIOCSTI or keep it), for guests whose PID 1 is their own, and whenever the init
+//     cannot or does not answer.
+// Either way, a standard descriptor that would give the guest more than a stream (a host file,
+// the admin's terminal) reaches the command as a pipe we copy through (drivers/stdio-relay.ts).
 
 import { isTerminal } from "../drivers/terminal";
 import { ForbiddenError, NotFoundError, NotRunningError, UsageError } from "../errors";
 import { isAlive, readRunRecord, type ExecPolicy, type RunRecord } from "../drivers/run-state";
 import { execInteractive, execArgv } from "../drivers/runtime/oci-runtime";
-import { run, signalNumber } from "../drivers/process";
+import { run } from "../drivers/process";
 import { passableToGuest } from "../drivers/stdio";
-import { writeSync } from "node:fs";
+import { StdioRelay } from "../drivers/stdio-relay";
 import { settingFile, type GuestConfig } from "../pure/config/guest-config";
 import { guestEnvironment } from "../pure/spec/oci-spec";
 import { guestPaths } from "../pure/paths";
@@ -98,52 +100,33 @@ export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): P
   faultPoint("exec.before-runtime");
   if (req.user) req = { ...req, user: resolveUser(env, g, req.user) };
   const tty = req.tty ?? isTerminal(0);
-  if (rec.initExec && policy.env && !tty && process.env[EXEC_PATH_ENV] !== "runtime" && [0, 1, 2].every(passableToGuest)) {
-    const [uid, gid] = (req.user ?? "0:0").split(":").map(Number) as [number, number | undefined];
-    const byInit = await execThroughInit(guestPaths(env.paths, g.name).execSocket, {
-      uid, gid: gid ?? 0, cwd: req.cwd ?? "/", nice: policy.nice, noNewPrivs: policy.noNewPrivs,
-      rlimits: policy.rlimits ?? [], argv: req.argv, env: policy.env,
-    }, [0, 1, 2]);
-    if (byInit.ran) return byInit.status;
-  }
-  const opts = { tty, user: req.user, cwd: req.cwd, noNewPrivs: policy.noNewPrivs, nice: policy.nice, rlimits: policy.rlimits };
   // With a pty the runtime copies between our stdio and the guest's fresh terminal itself. Without
   // one, our fds would be the guest's own: those that would give it more than a stream (a host
-  // file, the admin's terminal) are relayed through pipes (drivers/stdio.ts).
-  const relay = tty ? [false, false, false] : [0, 1, 2].map((fd) => !passableToGuest(fd));
-  const argv = policy.scopedUnix ? scopedExecArgv(req.argv) : req.argv;
-  if (!relay.some(Boolean)) return execInteractive(env.runtimeOf(g.name), g.name, argv, opts);
-  const child = Bun.spawn(execArgv(env.runtimeOf(g.name), g.name, argv, opts), {
-    stdin: relay[0] ? "pipe" : "inherit",
-    stdout: relay[1] ? "pipe" : "inherit",
-    stderr: relay[2] ? "pipe" : "inherit",
-  });
-  const pumps: Promise<void>[] = [];
-  const pumpOut = async (src: ReadableStream<Uint8Array>, fd: number) => {
-    for await (const chunk of src) writeAll(fd, chunk);
-  };
-  if (relay[1]) pumps.push(pumpOut(child.stdout as ReadableStream<Uint8Array>, 1));
-  if (relay[2]) pumps.push(pumpOut(child.stderr as ReadableStream<Uint8Array>, 2));
-  if (relay[0]) {
-    const sink = child.stdin as import("bun").FileSink;
-    (async () => {
-      try {
-        for await (const chunk of Bun.stdin.stream()) {
-          sink.write(chunk);
-          await sink.flush();
-        }
-      } catch {}
-      try { sink.end(); } catch {}
-    })();
+  // file, the admin's terminal) are relayed through pipes (drivers/stdio-relay.ts), on either way in.
+  const relay = new StdioRelay(tty ? [false, false, false] : [0, 1, 2].map((fd) => !passableToGuest(fd)));
+  try {
+    if (rec.initExec && policy.env && !tty && process.env[EXEC_PATH_ENV] !== "runtime") {
+      const [uid, gid] = (req.user ?? "0:0").split(":").map(Number) as [number, number | undefined];
+      const byInit = await execThroughInit(guestPaths(env.paths, g.name).execSocket, {
+        uid, gid: gid ?? 0, cwd: req.cwd ?? "/", nice: policy.nice, noNewPrivs: policy.noNewPrivs,
+        rlimits: policy.rlimits ?? [], argv: req.argv, env: policy.env,
+      }, relay.fds, () => relay.start());
+      if (byInit.ran) {
+        await relay.drained();
+        return byInit.status;
+      }
+    }
+    const opts = { tty, user: req.user, cwd: req.cwd, noNewPrivs: policy.noNewPrivs, nice: policy.nice, rlimits: policy.rlimits, stdio: relay.fds };
+    const argv = policy.scopedUnix ? scopedExecArgv(req.argv) : req.argv;
+    const exited = execInteractive(env.runtimeOf(g.name), g.name, argv, opts);
+    // The runtime's process got its ends when it was spawned, before execInteractive's first await.
+    relay.start();
+    const code = await exited;
+    await relay.drained();
+    return code;
+  } finally {
+    relay.close();
   }
-  const code = await child.exited;
-  await Promise.all(pumps);
-  return child.signalCode ? 128 + signalNumber(String(child.signalCode)) : code;
-}
-
-function writeAll(fd: number, chunk: Uint8Array): void {
-  let off = 0;
-  while (off < chunk.length) off += writeSync(fd, chunk, off);
 }
 
 /** The guest's shell for `enter`: the `shell` setting, else bash, else sh. */

@@ -64,7 +64,8 @@ export function listenExecSocket(path: string): number {
   return fd;
 }
 
-export async function execThroughInit(socketPath: string, req: GuestExecRequest, stdio: [number, number, number]): Promise<GuestExecOutcome> {
+/** `onStarted`: called once the guest's side has started the command (its "pid" line). */
+export async function execThroughInit(socketPath: string, req: GuestExecRequest, stdio: [number, number, number], onStarted?: () => void): Promise<GuestExecOutcome> {
   const fd = connectUnix(socketPath);
   if (fd === undefined) return { ran: false, why: "the guest's init does not listen" };
   // From the moment the request is sent: a signal that comes before "pid" waits in the socket
@@ -95,6 +96,7 @@ export async function execThroughInit(socketPath: string, req: GuestExecRequest,
       if (signalled !== undefined) return { ran: true, status: 128 + signalled };
       return { ran: false, why: reply?.kind === "refused" ? reply.reason : "the guest's init did not start the command" };
     }
+    onStarted?.();
     for (;;) {
       const line = await lines.next(-1);
       if (line === undefined) return { ran: true, status: 255 };

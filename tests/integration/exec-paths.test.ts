@@ -4,7 +4,7 @@
 // runtime's when the guest's init cannot give the policy or does not answer.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { TestHost, busyboxGuest, BIN } from "../helpers/host";
 
 const h = new TestHost("execpath");
@@ -66,15 +66,23 @@ describe("exec through the guest's init and through the runtime", () => {
     expect(r.stderr).toBe("vserver: cannot run no-such-command in the guest: No such file or directory\n");
   });
 
-  test("a host file on stdout is never handed in: the runtime's way relays it", () => {
-    const out = `${h.root}/way.out`;
-    const r = Bun.spawnSync(["sh", "-c", `${BIN}/vserver ep exec sh -c '${WAY}; ls -l /proc/self/fd/1' > ${out}`], { env: h.env });
-    expect(r.exitCode).toBe(0);
-    const text = readFileSync(out, "utf8");
-    expect(text).toStartWith("outside\n");
-    // What stands for the file is the host's relay (a pipe or a socket pair), never the file.
-    expect(text).toMatch(/-> (pipe|socket):\[\d+\]\n$/);
-  });
+  // Both ways: a host file would let guest root reopen it through /proc/self/fd with new rights.
+  for (const [way, env, expected] of [["the init's", {}, "vserver-exec"], ["the runtime's", RUNTIME, "outside"]] as const) {
+    test(`host files on stdin and stdout are never handed in: ${way} way relays them through pipes`, () => {
+      const input = `${h.root}/relay.in`;
+      const out = `${h.root}/relay.out`;
+      // More than a pipe holds, so the copying must keep going while the command reads.
+      writeFileSync(input, "x".repeat(1 << 20));
+      const r = Bun.spawnSync(["sh", "-c", `${BIN}/vserver ep exec sh -c '${WAY}; wc -c; ls -l /proc/self/fd/0 /proc/self/fd/1; exit 5' < ${input} > ${out}`], { env: { ...h.env, ...env } });
+      expect(r.exitCode).toBe(5);
+      const lines = readFileSync(out, "utf8").split("\n");
+      expect(lines[0]).toBe(expected);
+      expect(lines[1]!.trim()).toBe(String(1 << 20));
+      // What stands for each file is the host's relay (a pipe), never the file.
+      expect(lines[2]).toMatch(/\/proc\/self\/fd\/0 -> pipe:\[\d+\]$/);
+      expect(lines[3]).toMatch(/\/proc\/self\/fd\/1 -> pipe:\[\d+\]$/);
+    });
+  }
 
   test("a signal to exec reaches the command, which the init started", async () => {
     const p = Bun.spawn([`${BIN}/vserver`, "ep", "exec", "sh", "-c", `trap 'echo got-term; exit 9' TERM; ${WAY}; while :; do sleep 0.1; done`], { env: h.env, stdin: "pipe", stdout: "pipe", stderr: "pipe" });
