@@ -126,6 +126,9 @@ export function sendWithFds(fd: number, data: Buffer, fds: number[]): void {
 /**
  * Wait, without blocking the event loop, until fd is readable or hung up: true; false on timeout.
  * A signal that interrupts the wait (it may be delivered to the thread that waits) waits again.
+ * Each pending wait holds a thread of koffi's pool, which has as many threads as the host has
+ * cores: on a 2-core host a third concurrent wait never starts, even after its timeout. Keep to
+ * one wait at a time per process (drivers/stdio-relay.ts copies with processes for this reason).
  */
 export async function whenReadable(fd: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
