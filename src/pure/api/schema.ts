@@ -93,9 +93,9 @@ const json = (status = 200) => ({ status, type: "application/json" as const });
 export const ROUTES = {
   index: { method: "GET", path: `${API_PREFIX}`, summary: "The API's version and where its description is", ok: json() },
   openapi: { method: "GET", path: `${API_PREFIX}/openapi.json`, summary: "This API's OpenAPI 3.1 document", ok: json() },
-  listGuests: { method: "GET", path: `${API_PREFIX}/guests`, summary: "Every guest with its state and, when running, its usage (vserver --list, vserver-stat --json)", ok: json() },
+  listGuests: { method: "GET", path: `${API_PREFIX}/guests`, summary: "Every guest with its state, its disk use and limit where a btrfs qgroup counts them, and when running its usage (vserver --list, vserver-stat --json)", ok: json() },
   buildGuest: { method: "POST", path: `${API_PREFIX}/guests`, summary: "Build a guest (vserver NAME build); an asynchronous operation to poll", body: BuildBody, ok: json(202) },
-  getGuest: { method: "GET", path: `${API_PREFIX}/guests/{name}`, summary: "One guest's state and usage (vserver NAME status)", params: NameParams, ok: json() },
+  getGuest: { method: "GET", path: `${API_PREFIX}/guests/{name}`, summary: "One guest's state, disk use and limit, and usage (vserver NAME status)", params: NameParams, ok: json() },
   deleteGuest: { method: "DELETE", path: `${API_PREFIX}/guests/{name}`, summary: "Delete a guest: its root, config and logs (vserver NAME delete --force)", params: NameParams, query: DeleteQuery, ok: json() },
   startGuest: { method: "POST", path: `${API_PREFIX}/guests/{name}/start`, summary: "Start a guest", params: NameParams, ok: json() },
   stopGuest: { method: "POST", path: `${API_PREFIX}/guests/{name}/stop`, summary: "Stop a guest", params: NameParams, ok: json() },
@@ -120,7 +120,7 @@ export const ROUTES = {
   listOperations: { method: "GET", path: `${API_PREFIX}/operations`, summary: "The asynchronous operations of this service run", ok: json() },
   getOperation: { method: "GET", path: `${API_PREFIX}/operations/{id}`, summary: "An asynchronous operation: its state, output so far, result or error; ?wait=S waits for its end", params: OperationParams, query: WaitQuery, ok: json() },
   events: { method: "GET", path: `${API_PREFIX}/events`, summary: "The journal's events; with follow=1 a live server-sent event stream", query: EventsQuery, ok: json() },
-  metrics: { method: "GET", path: "/metrics", summary: "Prometheus text-format metrics: per-guest CPU, memory, processes, network, starts, operation latencies", ok: { status: 200, type: "text/plain" } },
+  metrics: { method: "GET", path: "/metrics", summary: "Prometheus text-format metrics: per-guest CPU, memory, processes, network, disk use and limit, starts, operation latencies", ok: { status: 200, type: "text/plain" } },
 } satisfies Record<string, RouteDef>;
 
 export type RouteName = keyof typeof ROUTES;

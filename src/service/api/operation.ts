@@ -22,6 +22,8 @@ import type { BuildMethod } from "../../control/build";
 import { bootGuests } from "../../control/boot";
 import type { Selection } from "../../pure/boot-order";
 import { writeOut } from "../../drivers/output";
+import type { GuestStatus } from "../../control/info";
+import type { DiskUsage } from "../../control/disk-limits";
 
 export const REQUEST_FD = 3;
 export const ANSWER_FD = 4;
@@ -46,6 +48,12 @@ function withUsage<T extends { context?: number; running?: boolean }>(s: T, usag
   return u ? { ...s, usage: u } : s;
 }
 
+/** A guest's status with its disk use and limit, where its root's qgroup counts them. */
+function withDisk<T extends { name: string }>(s: T, disk: Map<string, DiskUsage>): T & { disk?: DiskUsage } {
+  const d = disk.get(s.name);
+  return d ? { ...s, disk: d } : s;
+}
+
 function usageByContext(env: Env): Map<number, GuestStatJson> {
   return new Map(contextStats(env, { usage: true }).map((u) => [u.context, u]));
 }
@@ -66,21 +74,27 @@ export async function perform(env: Env, r: OperationRequest): Promise<unknown> {
     case "list": {
       const all = await plane.list(env);
       const usage = usageByContext(env);
-      return all.map((s) => ("error" in s ? s : withUsage(s, usage)));
+      const disk = plane.diskUsage(env, all.filter((s) => !("error" in s)) as GuestStatus[]);
+      return all.map((s) => ("error" in s ? s : withDisk(withUsage(s, usage), disk)));
     }
     case "status": {
       // One guest's usage from its own cgroup and links: no /proc pass over every guest's processes.
       const st = await plane.status(env, r.name);
-      if (!st.running || st.context === undefined || st.pid === undefined) return st;
+      const seen = withDisk(st, plane.diskUsage(env, [st]));
+      if (!st.running || st.context === undefined || st.pid === undefined) return seen;
       const net = guestNetTraffic(st.pid);
-      return { ...st, usage: { context: st.context, ...cgroupUsage(guestCgroupPath(env.paths.cgroupParent, st.context)), netRxBytes: net?.rxBytes ?? null, netTxBytes: net?.txBytes ?? null } };
+      return { ...seen, usage: { context: st.context, ...cgroupUsage(guestCgroupPath(env.paths.cgroupParent, st.context)), netRxBytes: net?.rxBytes ?? null, netTxBytes: net?.txBytes ?? null } };
     }
     case "stat":
       await plane.list(env); // as vserver-stat: guests that ended by themselves are settled first
       return contextStats(env, { usage: true });
     case "metrics": {
       const all = await plane.list(env);
-      return { guests: all.map((s) => ("error" in s ? { name: s.name, running: false } : { name: s.name, running: s.running, context: s.context })), stats: contextStats(env, { usage: true }) };
+      const disk = plane.diskUsage(env, all.filter((s) => !("error" in s)) as GuestStatus[]);
+      return {
+        guests: all.map((s) => ("error" in s ? { name: s.name, running: false } : { name: s.name, running: s.running, context: s.context, disk: disk.get(s.name) })),
+        stats: contextStats(env, { usage: true }),
+      };
     }
     case "settle":
       await plane.list(env);
