@@ -132,7 +132,7 @@ export function describeProblem(where: "path parameter" | "query parameter" | "b
   let msg = issue.message;
   if (issue.code === "unrecognized_keys") return `${where === "body field" ? "the body" : `the ${where}s`} ${issue.keys.length > 1 ? "have" : "has"} unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}.`;
   if (issue.code === "invalid_type" && /received undefined/.test(msg)) msg = "is required";
-  else if (!/^(must|is|needs)\b/.test(msg)) msg = `is wrong: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`;
+  else if (!/^(must|is|needs|gives)\b/.test(msg)) msg = `is wrong: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`;
   if (!field) return `the ${where === "body field" ? "body" : where} ${msg}.`;
   return `${where} '${field}' ${msg}.`;
 }
