@@ -7,7 +7,7 @@
 // the control files the commands use, with the same checks, locks and journal.
 
 import { closeSync, readFileSync, writeSync } from "node:fs";
-import { VsError, UsageError } from "../../errors";
+import { ToolError, VsError, UsageError } from "../../errors";
 import { makeEnv, type Env } from "../../control/env";
 import * as plane from "../../control/plane";
 import { contextStats, guestNetTraffic, type GuestStatJson } from "../../control/host-view";
@@ -20,6 +20,8 @@ import { setCaller, type Caller } from "../../drivers/journal";
 import { resourceInfo, resourceRefusal } from "../../pure/live-settings";
 import type { BuildMethod } from "../../control/build";
 import { bootGuests } from "../../control/boot";
+import { runAcrossGuests } from "../../control/across-guests";
+import { formatGc, formatHashify, formatProgress } from "../../pure/format/unify";
 import type { Selection } from "../../pure/boot-order";
 import { writeOut } from "../../drivers/output";
 import type { GuestStatus } from "../../control/info";
@@ -36,7 +38,19 @@ export type OperationRequest =
   | { op: "exec"; name: string; argv: string[]; user?: string; cwd?: string }
   | { op: "setLimits"; name: string; limits: Record<string, number | "inf">; which?: "both" | "soft" | "hard"; save?: boolean }
   | { op: "setAttributes"; name: string; bcaps?: string[]; flags?: string[] }
-  | { op: "boot"; body: { action: "start" | "stop"; guests?: string[]; select?: "all" | "marked" | "unmarked" | "running" | "stopped"; mark?: string; jobs?: number } };
+  | { op: "boot"; body: { action: "start" | "stop" } & ManyGuests }
+  | { op: "hashify" | "deunify" | "du"; name: string }
+  | { op: "gc" }
+  | { op: "packages"; name: string; action: "install" | "remove"; packages: string[] }
+  | { op: "packageTool"; body: { tool: "apt-get" | "rpm" | "yum"; args: string[] } & ManyGuests };
+
+/** The guests an operation on many acts on, as the API's body names them (pure/api/schema.ts). */
+interface ManyGuests {
+  guests?: string[];
+  select?: "all" | "marked" | "unmarked" | "running" | "stopped";
+  mark?: string;
+  jobs?: number;
+}
 
 export type OperationAnswer =
   | { ok: true; result: unknown; warnings: string[] }
@@ -65,6 +79,11 @@ function limitChanges(limits: Record<string, number | "inf">, which: "both" | "s
     if (res.kind === "none") throw new UsageError(`body field 'limits.${name}': ${resourceRefusal(res)}`);
     return { res, which: res.kind === "guest" ? "both" : which, value: v === "inf" ? undefined : v };
   });
+}
+
+function selectionOf(b: ManyGuests): Selection {
+  if (b.guests) return { kind: "names", names: b.guests };
+  return b.select === "marked" ? { kind: "marked", mark: b.mark ?? "default" } : { kind: b.select! };
 }
 
 const item = (raw: string) => ({ name: raw.replace(/^[~!]/, ""), negate: /^[~!]/.test(raw) });
@@ -120,9 +139,34 @@ export async function perform(env: Env, r: OperationRequest): Promise<unknown> {
     }
     case "boot": {
       const b = r.body;
-      const selection: Selection = b.guests ? { kind: "names", names: b.guests } : b.select === "marked" ? { kind: "marked", mark: b.mark ?? "default" } : { kind: b.select! };
       // Each guest's line goes to stdout: the asynchronous operation's progress.
-      return bootGuests(env, { selection, stop: b.action === "stop", jobs: b.jobs ?? 1, test: false }, (l) => writeOut(l + "\n"));
+      return bootGuests(env, { selection: selectionOf(b), stop: b.action === "stop", jobs: b.jobs ?? 1, test: false }, (l) => writeOut(l + "\n"));
+    }
+    case "hashify": {
+      const res = await plane.hashify(env, r.name, (st) => writeOut(formatProgress(r.name, st).replace(/^\r/, "") + "\n"));
+      writeOut(formatHashify(r.name, res));
+      return res;
+    }
+    case "deunify":
+      await plane.deunify(env, r.name);
+      return { name: r.name, unified: false };
+    case "du":
+      return plane.du(env, r.name);
+    case "gc": {
+      const res = await plane.gc(env);
+      writeOut(formatGc(res));
+      return res;
+    }
+    case "packages": {
+      // The tool's own output is the operation's; a failure of the tool fails the operation.
+      const exit = await plane.packages(env, r.name, r.action, r.packages);
+      if (exit !== 0) throw new ToolError(`the package tool of guest '${r.name}' ended with exit status ${exit}; its output says why.`, { guest: r.name });
+      return { exit };
+    }
+    case "packageTool": {
+      const b = r.body;
+      // As vapt-get: each guest's lines labelled, an outcome per guest; the operation fails only when it could not begin.
+      return runAcrossGuests(env, { selection: selectionOf(b), argv: [b.tool, ...b.args], jobs: b.jobs ?? 1 }, { out: (l) => writeOut(l + "\n"), err: (l) => writeOut(l + "\n") });
     }
     case "exec":
       return { exit: await plane.exec(env, r.name, { argv: r.argv, user: r.user, cwd: r.cwd, tty: false }) };
