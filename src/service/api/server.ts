@@ -4,7 +4,7 @@
 // (service/api/operation.ts); events come from the journal every process writes; the service
 // itself keeps no guest state.
 
-import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import type { Paths } from "../../pure/paths";
 import { guestPaths } from "../../pure/paths";
 import { openApiDocument } from "../../pure/api/openapi";
@@ -49,6 +49,9 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
   const asyncOps = new AsyncOperations();
   const counters = new JournalCounters();
   const subscribers = new Set<Subscriber>();
+  // The journal's directory, made now (as its first writer would) so that the follower watches
+  // it from the start rather than finding it on a later poll.
+  mkdirSync(paths.logDir, { recursive: true, mode: 0o750 });
   const follower = followJournal(paths.logDir, (evs) => {
     counters.add(evs);
     for (const s of subscribers) s(evs);
