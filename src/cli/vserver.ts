@@ -13,6 +13,7 @@ import { formatGuestList, formatStatus } from "../pure/format/guest-status";
 import { runMain, warn } from "./main";
 import { writeOut } from "../drivers/output";
 import { unifyOne } from "./unify-command";
+import { PACKAGE_NAME_RE } from "../pure/package-name";
 
 const PROG = "vserver";
 
@@ -338,7 +339,7 @@ export async function main(argv: string[]): Promise<number> {
     case "pkg": {
       const [action, ...pkgs] = args;
       if ((action !== "install" && action !== "remove") || !pkgs.length) throw new UsageError("pkg: usage is 'vserver NAME pkg install|remove PACKAGE...'.");
-      const bad = pkgs.find((p) => !/^[A-Za-z0-9][A-Za-z0-9+._:=~-]*$/.test(p));
+      const bad = pkgs.find((p) => !PACKAGE_NAME_RE.test(p));
       if (bad) throw new UsageError(`pkg: '${bad}' is not a package name.`);
       return plane.packages(env, name, action, pkgs);
     }

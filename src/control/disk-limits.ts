@@ -9,6 +9,7 @@ import type { GuestConfig } from "../pure/config/guest-config";
 import { diskLimitsUnavailable, limitBytes, parseDiskLimit, type DiskLimit, type QuotaFacts } from "../pure/disk-limits";
 import { describeStorage, storageOf } from "../drivers/unify/storage";
 import { enableQuota, haveBtrfsTools, isSubvolume, limitExclusive, onBtrfs, qgroupOf, quotaEnabled } from "../drivers/btrfs";
+import { qgroupReader, subvolumeIdentity, type QgroupNumbers } from "../drivers/btrfs-qgroups";
 import { unifiedGenerationOf } from "./unify";
 import type { Env } from "./env";
 
@@ -36,7 +37,7 @@ function whyNoLimit(env: Env, g: GuestConfig, root: string): { reason: string; h
   return undefined;
 }
 
-function realRoot(g: GuestConfig): string {
+function realRoot(g: { vdir: string }): string {
   try {
     return realpathSync(g.vdir);
   } catch {
@@ -127,4 +128,32 @@ export function setDiskLimit(env: Env, g: GuestConfig, bytes: number | undefined
   if (bytes === undefined && !quotaEnabled(root)) return;
   ensureQuota(env, g, root);
   limitExclusive(root, bytes);
+}
+
+/** A guest's disk use as its root's qgroup counts it, for the API and /metrics. */
+export interface DiskUsage {
+  /** Exclusive bytes of the root's qgroup. */
+  usedBytes: number;
+  /** Absent: no limit. */
+  limitBytes?: number;
+}
+
+/**
+ * The disk use and limit of many guests, from the kernel's qgroup files (drivers/btrfs-qgroups.ts):
+ * no process, and each file system's quota state read once. A guest is left out where nothing
+ * counts what it writes: its root is not a btrfs subvolume, quotas are off there, or it is
+ * unified (its writes go to its overlay's upper directory, docs/unification.md).
+ */
+export function diskUsageOf(env: Env, guests: Array<{ name: string; vdir: string }>): Map<string, DiskUsage> {
+  const readers = new Map<string, (subvolume: number) => QgroupNumbers | undefined>();
+  const out = new Map<string, DiskUsage>();
+  for (const g of guests) {
+    const id = subvolumeIdentity(realRoot(g));
+    if (!id || unifiedGenerationOf(env, g.name)) continue;
+    let read = readers.get(id.fsid);
+    if (!read) readers.set(id.fsid, (read = qgroupReader(id.fsid)));
+    const q = read(id.subvolume);
+    if (q) out.set(g.name, { usedBytes: q.exclusive, ...(q.maxExclusive !== undefined ? { limitBytes: q.maxExclusive } : {}) });
+  }
+  return out;
 }

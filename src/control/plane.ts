@@ -27,7 +27,7 @@ import { deunifyGuest, hashifyGuest, lookupRoot, type HashifyResult } from "./un
 import { collectGarbage, type GcResult } from "./unify-gc";
 import { diskUse, type DiskUse } from "./unify-du";
 import type { Progress } from "../drivers/unify/generation";
-import { readDiskLimit, setDiskLimit, type DiskLimitState } from "./disk-limits";
+import { diskUsageOf, readDiskLimit, setDiskLimit, type DiskLimitState, type DiskUsage } from "./disk-limits";
 
 /**
  * How an operation holds the guest: `lock` takes its lock; `existing` first requires the guest
@@ -202,6 +202,11 @@ export function du(env: Env, name: string): Promise<DiskUse> {
 /** `vdlimit --xid X DIR`: the guest's disk use and limit (its root's btrfs qgroup). */
 export function diskLimit(env: Env, name: string): Promise<DiskLimitState> {
   return operate(env, "vdlimit", name, USE, async () => readDiskLimit(env, loadGuest(env, name)));
+}
+
+/** Disk use and limits of guests (their roots' btrfs qgroups) for the API's views and /metrics: read-only, not journaled, as `list`. */
+export function diskUsage(env: Env, guests: Array<{ name: string; vdir: string }>): Map<string, DiskUsage> {
+  return diskUsageOf(env, guests);
 }
 
 /** `vdlimit --set space_total=N` (bytes here) or `--remove` (undefined): live, running or not. */

@@ -86,7 +86,30 @@ export function followJournal(logDir: string, onEvents: (evs: JournalEntry[]) =>
       offset = st.size;
     } catch {}
   }
+  // inotify on the directory wakes us at once; the poll covers what it misses, and starts the
+  // watch once the directory exists (a new installation's first event makes it).
+  let watcher: FSWatcher | undefined;
+  const watchDir = () => {
+    try {
+      if (!watcher && existsSync(logDir)) watcher = watch(logDir, () => check());
+    } catch {}
+  };
+  // The generation before the current one, while it is events.log.1: a writer that opened the
+  // journal just before it was rotated appends its line there afterwards, so it is read until the
+  // next rotation replaces it.
+  let older: { ino: number; offset: number } | undefined;
+  const readOlder = () => {
+    if (!older) return;
+    const r = readFrom(`${file}.1`, older.offset);
+    if (!r || r.ino !== older.ino) {
+      older = undefined;
+      return;
+    }
+    older.offset = r.end;
+    if (r.text) onEvents(parseLines(r.text));
+  };
   const check = () => {
+    watchDir();
     let st;
     try {
       st = statSync(file);
@@ -94,29 +117,18 @@ export function followJournal(logDir: string, onEvents: (evs: JournalEntry[]) =>
       return;
     }
     if (st.ino !== ino) {
-      // Rotated: the rest of the old generation first, if it is the one we were reading.
-      if (ino !== -1) {
-        try {
-          if (statSync(`${file}.1`).ino === ino) {
-            const r = readFrom(`${file}.1`, offset);
-            if (r?.text) onEvents(parseLines(r.text));
-          }
-        } catch {}
-      }
+      // Rotated: the rest of the old generation first.
+      older = ino !== -1 ? { ino, offset } : undefined;
       ino = st.ino;
       offset = 0;
     }
+    readOlder();
     if (st.size === offset) return;
     const r = readFrom(file, offset);
     if (!r || r.ino !== ino) return;
     offset = r.end;
     if (r.text) onEvents(parseLines(r.text));
   };
-  // inotify on the directory wakes us at once; the poll covers what it misses (a directory made later).
-  let watcher: FSWatcher | undefined;
-  try {
-    if (existsSync(logDir)) watcher = watch(logDir, () => check());
-  } catch {}
   const timer = setInterval(check, opts.pollMs ?? 500);
   check();
   return {

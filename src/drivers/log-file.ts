@@ -5,18 +5,46 @@
 // not at all: on a full disk the part that fitted in the file's last block is cut off again, so
 // a reader (a JSON parser of the journal) never meets half a line.
 
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, statSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, renameSync, statSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 
 /** A guest's log (NAME.log) rotates past 1 MiB; docs/architecture.md. */
 export const GUEST_LOG_MAX_BYTES = 1 << 20;
 /** The event journal (events.log) rotates past 4 MiB. */
 export const JOURNAL_MAX_BYTES = 4 << 20;
 
-/** Move FILE to FILE.1 when it has grown past `max` bytes. */
+/** A rotation lock older than this was left by a writer killed in the middle: it is removed. */
+const STALE_ROTATION_MS = 5000;
+
+/**
+ * Move FILE to FILE.1 when it has grown past `max` bytes. Many processes append to the journal:
+ * two that saw it full at once would both rename, the second moving the generation the first
+ * had just started over the full one, and both would be lost to a reader. So only the writer
+ * that makes FILE.rotating (a symbolic link: made in one step or not at all) renames, after
+ * looking again; the others append to the file as it is and leave the rotation to it.
+ */
 export function rotateBySize(file: string, max: number): void {
   try {
+    if (statSync(file).size <= max) return;
+  } catch {
+    return;
+  }
+  const lock = `${file}.rotating`;
+  try {
+    symlinkSync(String(process.pid), lock);
+  } catch {
+    try {
+      if (Date.now() - lstatSync(lock).mtimeMs > STALE_ROTATION_MS) unlinkSync(lock);
+    } catch {}
+    return;
+  }
+  try {
     if (statSync(file).size > max) renameSync(file, `${file}.1`);
-  } catch {}
+  } catch {
+  } finally {
+    try {
+      unlinkSync(lock);
+    } catch {}
+  }
 }
 
 /** Append `text` whole, or leave the file as it was. */

@@ -54,4 +54,15 @@ export class ApiClient {
     }
     return { status: r.status, json };
   }
+
+  /** Start an asynchronous operation and wait for its end: its view (status, output, result or error). */
+  async operation(method: string, path: string, body?: unknown, waitSeconds = 300): Promise<any> {
+    const started = await this.call(method, path, body);
+    if (started.status !== 202) throw new Error(`${method} ${path} answered ${started.status}, not 202: ${JSON.stringify(started.json)}`);
+    for (;;) {
+      const r = await this.call("GET", `${started.json.href}?wait=${waitSeconds}`);
+      if (r.status !== 200) throw new Error(`GET ${started.json.href} answered ${r.status}: ${JSON.stringify(r.json)}`);
+      if (r.json.status !== "running") return r.json;
+    }
+  }
 }

@@ -5,6 +5,7 @@
 
 import { z } from "zod";
 import { GUEST_NAME_RE } from "../paths";
+import { PACKAGE_NAME_RE } from "../package-name";
 
 export const API_PREFIX = "/v1";
 
@@ -32,14 +33,34 @@ export const BuildBody = z.strictObject({
   methodArgs: z.array(z.string()).optional().describe("what follows `--` on the command line"),
 });
 
-export const BootBody = z.strictObject({
-  action: z.enum(["start", "stop"]),
-  guests: z.array(guestName).min(1, { error: "must name at least one guest" }).optional(),
-  select: z.enum(["all", "marked", "unmarked", "running", "stopped"]).optional().describe("instead of guests: as start-vservers --all, --marked, ..."),
-  mark: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: "must be a mark name" }).optional().describe("with select marked (default: default)"),
-  jobs: z.number().int().min(1).max(64, { error: "must be from 1 to 64" }).optional(),
-}).refine((b) => (b.guests ? 1 : 0) + (b.select ? 1 : 0) === 1, { error: "needs either guests or select, not both" })
-  .refine((b) => b.mark === undefined || b.select === "marked", { error: "gives mark only with select marked" });
+type Chosen = { guests?: unknown; select?: unknown; mark?: unknown };
+
+/** The guests an operation on many acts on: names, or a set as the commands' --all, --marked, ... */
+function manyGuests<S extends z.ZodRawShape, const K extends readonly [string, ...string[]]>(shape: S, sets: K, command: string) {
+  return z.strictObject({
+    ...shape,
+    guests: z.array(guestName).min(1, { error: "must name at least one guest" }).optional(),
+    select: z.enum(sets, { error: `must be one of ${sets.join(", ")}` }).optional().describe(`instead of guests: as ${command} --all, --marked, ...`),
+    mark: z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: "must be a mark name" }).optional().describe("with select marked (default: default)"),
+    jobs: z.number().int().min(1).max(64, { error: "must be from 1 to 64" }).optional(),
+  }).refine((b: Chosen) => (b.guests ? 1 : 0) + (b.select ? 1 : 0) === 1, { error: "needs either guests or select, not both" })
+    .refine((b: Chosen) => b.mark === undefined || b.select === "marked", { error: "gives mark only with select marked" });
+}
+
+export const BootBody = manyGuests({ action: z.enum(["start", "stop"]) }, ["all", "marked", "unmarked", "running", "stopped"], "start-vservers");
+
+const packageName = z.string().regex(PACKAGE_NAME_RE, { error: "must be a package name (letters, digits, '+', '.', '_', ':', '=', '~', '-')" });
+
+export const PackagesBody = z.strictObject({
+  action: z.enum(["install", "remove"], { error: 'must be "install" or "remove"' }),
+  packages: z.array(packageName).min(1, { error: "must name at least one package" }),
+});
+
+/** A command runs inside running guests only: there is no set of stopped guests to choose. */
+export const PackageToolBody = manyGuests({
+  tool: z.enum(["apt-get", "rpm", "yum"], { error: 'must be "apt-get", "rpm" or "yum"' }).describe("the guests' own tool: vapt-get, vrpm, vyum"),
+  args: z.array(z.string()).min(1, { error: "must give the tool at least one argument" }).describe("what follows `--` on the command line"),
+}, ["all", "marked", "unmarked", "running"], "vapt-get");
 
 export const DeleteQuery = z.strictObject({ force: z.enum(["1", "true"], { error: 'must be "1" or "true": a delete through the API cannot ask for confirmation' }) });
 
@@ -93,9 +114,9 @@ const json = (status = 200) => ({ status, type: "application/json" as const });
 export const ROUTES = {
   index: { method: "GET", path: `${API_PREFIX}`, summary: "The API's version and where its description is", ok: json() },
   openapi: { method: "GET", path: `${API_PREFIX}/openapi.json`, summary: "This API's OpenAPI 3.1 document", ok: json() },
-  listGuests: { method: "GET", path: `${API_PREFIX}/guests`, summary: "Every guest with its state and, when running, its usage (vserver --list, vserver-stat --json)", ok: json() },
+  listGuests: { method: "GET", path: `${API_PREFIX}/guests`, summary: "Every guest with its state, its disk use and limit where a btrfs qgroup counts them, and when running its usage (vserver --list, vserver-stat --json)", ok: json() },
   buildGuest: { method: "POST", path: `${API_PREFIX}/guests`, summary: "Build a guest (vserver NAME build); an asynchronous operation to poll", body: BuildBody, ok: json(202) },
-  getGuest: { method: "GET", path: `${API_PREFIX}/guests/{name}`, summary: "One guest's state and usage (vserver NAME status)", params: NameParams, ok: json() },
+  getGuest: { method: "GET", path: `${API_PREFIX}/guests/{name}`, summary: "One guest's state, disk use and limit, and usage (vserver NAME status)", params: NameParams, ok: json() },
   deleteGuest: { method: "DELETE", path: `${API_PREFIX}/guests/{name}`, summary: "Delete a guest: its root, config and logs (vserver NAME delete --force)", params: NameParams, query: DeleteQuery, ok: json() },
   startGuest: { method: "POST", path: `${API_PREFIX}/guests/{name}/start`, summary: "Start a guest", params: NameParams, ok: json() },
   stopGuest: { method: "POST", path: `${API_PREFIX}/guests/{name}/stop`, summary: "Stop a guest", params: NameParams, ok: json() },
@@ -117,10 +138,25 @@ export const ROUTES = {
   guestLog: { method: "GET", path: `${API_PREFIX}/guests/{name}/log`, summary: "The end of a guest's log", params: NameParams, query: LogQuery, ok: { status: 200, type: "text/plain" } },
   stat: { method: "GET", path: `${API_PREFIX}/stat`, summary: "One row per running context with usage (vserver-stat --json)", ok: json() },
   startVservers: { method: "POST", path: `${API_PREFIX}/start-vservers`, summary: "Start or stop many guests in their apps/init/depends order (start-vservers); an asynchronous operation to poll", body: BootBody, ok: json(202) },
+  hashifyGuest: {
+    method: "POST", path: `${API_PREFIX}/guests/{name}/hashify`, params: NameParams, ok: json(202),
+    summary: "Move a stopped guest's files into the store all unified guests share (vhashify NAME, vunify NAME); an asynchronous operation to poll",
+  },
+  deunifyGuest: { method: "POST", path: `${API_PREFIX}/guests/{name}/deunify`, params: NameParams, summary: "Give a stopped unified guest a plain tree again (vunify -R NAME); an asynchronous operation to poll", ok: json(202) },
+  guestDiskUse: { method: "GET", path: `${API_PREFIX}/guests/{name}/du`, params: NameParams, summary: "What a guest holds of its own and what it shares through the store (vdu NAME), in bytes", ok: json() },
+  unifyGc: { method: "POST", path: `${API_PREFIX}/unify/gc`, summary: "Remove the store's objects no guest refers to (vhashify --gc); an asynchronous operation to poll", ok: json(202) },
+  guestPackages: {
+    method: "POST", path: `${API_PREFIX}/guests/{name}/packages`, params: NameParams, body: PackagesBody, ok: json(202),
+    summary: "Install or remove packages with the guest's own package tool, whichever it has (vserver NAME pkg); an asynchronous operation to poll",
+  },
+  packageTool: {
+    method: "POST", path: `${API_PREFIX}/packages`, body: PackageToolBody, ok: json(202),
+    summary: "Run the guests' own apt-get, rpm or yum in each chosen running guest (vapt-get, vrpm, vyum); an asynchronous operation to poll",
+  },
   listOperations: { method: "GET", path: `${API_PREFIX}/operations`, summary: "The asynchronous operations of this service run", ok: json() },
   getOperation: { method: "GET", path: `${API_PREFIX}/operations/{id}`, summary: "An asynchronous operation: its state, output so far, result or error; ?wait=S waits for its end", params: OperationParams, query: WaitQuery, ok: json() },
   events: { method: "GET", path: `${API_PREFIX}/events`, summary: "The journal's events; with follow=1 a live server-sent event stream", query: EventsQuery, ok: json() },
-  metrics: { method: "GET", path: "/metrics", summary: "Prometheus text-format metrics: per-guest CPU, memory, processes, network, starts, operation latencies", ok: { status: 200, type: "text/plain" } },
+  metrics: { method: "GET", path: "/metrics", summary: "Prometheus text-format metrics: per-guest CPU, memory, processes, network, disk use and limit, starts, operation latencies", ok: { status: 200, type: "text/plain" } },
 } satisfies Record<string, RouteDef>;
 
 export type RouteName = keyof typeof ROUTES;
@@ -132,7 +168,7 @@ export function describeProblem(where: "path parameter" | "query parameter" | "b
   let msg = issue.message;
   if (issue.code === "unrecognized_keys") return `${where === "body field" ? "the body" : `the ${where}s`} ${issue.keys.length > 1 ? "have" : "has"} unknown field${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `'${k}'`).join(", ")}.`;
   if (issue.code === "invalid_type" && /received undefined/.test(msg)) msg = "is required";
-  else if (!/^(must|is|needs)\b/.test(msg)) msg = `is wrong: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`;
+  else if (!/^(must|is|needs|gives)\b/.test(msg)) msg = `is wrong: ${msg.charAt(0).toLowerCase()}${msg.slice(1)}`;
   if (!field) return `the ${where === "body field" ? "body" : where} ${msg}.`;
   return `${where} '${field}' ${msg}.`;
 }

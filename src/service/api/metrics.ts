@@ -3,11 +3,12 @@
 // latencies, OOM kills) since it started, as Prometheus counters may.
 
 import type { GuestStatJson } from "../../control/host-view";
+import type { DiskUsage } from "../../control/disk-limits";
 import type { JournalEntry } from "../../drivers/journal-reader";
 import { formatFamilies, histogramSamples, newHistogram, observe, type Family, type Histogram, type Sample } from "../../pure/format/prometheus";
 
 export interface GuestMetricsInput {
-  guests: Array<{ name: string; running: boolean; context?: number }>;
+  guests: Array<{ name: string; running: boolean; context?: number; disk?: DiskUsage }>;
   stats: GuestStatJson[];
 }
 
@@ -43,6 +44,15 @@ export function metricsText(input: GuestMetricsInput, counters: JournalCounters)
     }
     return { name, help, type: name.endsWith("_total") ? "counter" : "gauge", samples };
   };
+  // Running or not: a stopped guest's root still holds its files.
+  const disk = (name: string, help: string, pick: (d: DiskUsage) => number | undefined): Family => {
+    const samples: Sample[] = [];
+    for (const g of input.guests) {
+      const v = g.disk ? pick(g.disk) : undefined;
+      if (v !== undefined) samples.push({ labels: { guest: g.name, ...(g.context !== undefined ? { context: String(g.context) } : {}) }, value: v });
+    }
+    return { name, help, type: "gauge", samples };
+  };
   const pairs = (m: Map<string, number>, keys: [string, string]): Sample[] =>
     [...m].map(([k, value]) => {
       const [a, b] = JSON.parse(k) as [string, string];
@@ -60,6 +70,8 @@ export function metricsText(input: GuestMetricsInput, counters: JournalCounters)
     gauge("vserver_guest_processes_limit", "The guest's process limit (absent: none)", (s) => s.pidsLimit),
     gauge("vserver_guest_network_receive_bytes_total", "Bytes received on the guest's own links (absent while it shares the host's stack)", (s) => s.netRxBytes),
     gauge("vserver_guest_network_transmit_bytes_total", "Bytes sent on the guest's own links (absent while it shares the host's stack)", (s) => s.netTxBytes),
+    disk("vserver_guest_disk_used_bytes", "Bytes only the guest's root holds: its btrfs qgroup's exclusive bytes at the last commit (absent where quotas are off)", (d) => d.usedBytes),
+    disk("vserver_guest_disk_limit_bytes", "The guest's disk limit: its root's qgroup limit on exclusive bytes (absent: none)", (d) => d.limitBytes),
     gauge("vserver_guest_uptime_seconds", "Seconds since the guest's first process started", (s) => s.uptimeSeconds),
     {
       name: "vserver_guest_starts_total", help: "Successful starts of each guest since the service started", type: "counter",

@@ -7,7 +7,7 @@
 // the control files the commands use, with the same checks, locks and journal.
 
 import { closeSync, readFileSync, writeSync } from "node:fs";
-import { VsError, UsageError } from "../../errors";
+import { ToolError, VsError, UsageError } from "../../errors";
 import { makeEnv, type Env } from "../../control/env";
 import * as plane from "../../control/plane";
 import { contextStats, guestNetTraffic, type GuestStatJson } from "../../control/host-view";
@@ -20,8 +20,12 @@ import { setCaller, type Caller } from "../../drivers/journal";
 import { resourceInfo, resourceRefusal } from "../../pure/live-settings";
 import type { BuildMethod } from "../../control/build";
 import { bootGuests } from "../../control/boot";
+import { runAcrossGuests } from "../../control/across-guests";
+import { formatGc, formatHashify, formatProgress } from "../../pure/format/unify";
 import type { Selection } from "../../pure/boot-order";
 import { writeOut } from "../../drivers/output";
+import type { GuestStatus } from "../../control/info";
+import type { DiskUsage } from "../../control/disk-limits";
 
 export const REQUEST_FD = 3;
 export const ANSWER_FD = 4;
@@ -34,7 +38,19 @@ export type OperationRequest =
   | { op: "exec"; name: string; argv: string[]; user?: string; cwd?: string }
   | { op: "setLimits"; name: string; limits: Record<string, number | "inf">; which?: "both" | "soft" | "hard"; save?: boolean }
   | { op: "setAttributes"; name: string; bcaps?: string[]; flags?: string[] }
-  | { op: "boot"; body: { action: "start" | "stop"; guests?: string[]; select?: "all" | "marked" | "unmarked" | "running" | "stopped"; mark?: string; jobs?: number } };
+  | { op: "boot"; body: { action: "start" | "stop" } & ManyGuests }
+  | { op: "hashify" | "deunify" | "du"; name: string }
+  | { op: "gc" }
+  | { op: "packages"; name: string; action: "install" | "remove"; packages: string[] }
+  | { op: "packageTool"; body: { tool: "apt-get" | "rpm" | "yum"; args: string[] } & ManyGuests };
+
+/** The guests an operation on many acts on, as the API's body names them (pure/api/schema.ts). */
+interface ManyGuests {
+  guests?: string[];
+  select?: "all" | "marked" | "unmarked" | "running" | "stopped";
+  mark?: string;
+  jobs?: number;
+}
 
 export type OperationAnswer =
   | { ok: true; result: unknown; warnings: string[] }
@@ -44,6 +60,12 @@ export type OperationAnswer =
 function withUsage<T extends { context?: number; running?: boolean }>(s: T, usage: Map<number, GuestStatJson>): T & { usage?: GuestStatJson } {
   const u = s.running && s.context !== undefined ? usage.get(s.context) : undefined;
   return u ? { ...s, usage: u } : s;
+}
+
+/** A guest's status with its disk use and limit, where its root's qgroup counts them. */
+function withDisk<T extends { name: string }>(s: T, disk: Map<string, DiskUsage>): T & { disk?: DiskUsage } {
+  const d = disk.get(s.name);
+  return d ? { ...s, disk: d } : s;
 }
 
 function usageByContext(env: Env): Map<number, GuestStatJson> {
@@ -59,6 +81,11 @@ function limitChanges(limits: Record<string, number | "inf">, which: "both" | "s
   });
 }
 
+function selectionOf(b: ManyGuests): Selection {
+  if (b.guests) return { kind: "names", names: b.guests };
+  return b.select === "marked" ? { kind: "marked", mark: b.mark ?? "default" } : { kind: b.select! };
+}
+
 const item = (raw: string) => ({ name: raw.replace(/^[~!]/, ""), negate: /^[~!]/.test(raw) });
 
 export async function perform(env: Env, r: OperationRequest): Promise<unknown> {
@@ -66,21 +93,27 @@ export async function perform(env: Env, r: OperationRequest): Promise<unknown> {
     case "list": {
       const all = await plane.list(env);
       const usage = usageByContext(env);
-      return all.map((s) => ("error" in s ? s : withUsage(s, usage)));
+      const disk = plane.diskUsage(env, all.filter((s) => !("error" in s)) as GuestStatus[]);
+      return all.map((s) => ("error" in s ? s : withDisk(withUsage(s, usage), disk)));
     }
     case "status": {
       // One guest's usage from its own cgroup and links: no /proc pass over every guest's processes.
       const st = await plane.status(env, r.name);
-      if (!st.running || st.context === undefined || st.pid === undefined) return st;
+      const seen = withDisk(st, plane.diskUsage(env, [st]));
+      if (!st.running || st.context === undefined || st.pid === undefined) return seen;
       const net = guestNetTraffic(st.pid);
-      return { ...st, usage: { context: st.context, ...cgroupUsage(guestCgroupPath(env.paths.cgroupParent, st.context)), netRxBytes: net?.rxBytes ?? null, netTxBytes: net?.txBytes ?? null } };
+      return { ...seen, usage: { context: st.context, ...cgroupUsage(guestCgroupPath(env.paths.cgroupParent, st.context)), netRxBytes: net?.rxBytes ?? null, netTxBytes: net?.txBytes ?? null } };
     }
     case "stat":
       await plane.list(env); // as vserver-stat: guests that ended by themselves are settled first
       return contextStats(env, { usage: true });
     case "metrics": {
       const all = await plane.list(env);
-      return { guests: all.map((s) => ("error" in s ? { name: s.name, running: false } : { name: s.name, running: s.running, context: s.context })), stats: contextStats(env, { usage: true }) };
+      const disk = plane.diskUsage(env, all.filter((s) => !("error" in s)) as GuestStatus[]);
+      return {
+        guests: all.map((s) => ("error" in s ? { name: s.name, running: false } : { name: s.name, running: s.running, context: s.context, disk: disk.get(s.name) })),
+        stats: contextStats(env, { usage: true }),
+      };
     }
     case "settle":
       await plane.list(env);
@@ -106,9 +139,34 @@ export async function perform(env: Env, r: OperationRequest): Promise<unknown> {
     }
     case "boot": {
       const b = r.body;
-      const selection: Selection = b.guests ? { kind: "names", names: b.guests } : b.select === "marked" ? { kind: "marked", mark: b.mark ?? "default" } : { kind: b.select! };
       // Each guest's line goes to stdout: the asynchronous operation's progress.
-      return bootGuests(env, { selection, stop: b.action === "stop", jobs: b.jobs ?? 1, test: false }, (l) => writeOut(l + "\n"));
+      return bootGuests(env, { selection: selectionOf(b), stop: b.action === "stop", jobs: b.jobs ?? 1, test: false }, (l) => writeOut(l + "\n"));
+    }
+    case "hashify": {
+      const res = await plane.hashify(env, r.name, (st) => writeOut(formatProgress(r.name, st).replace(/^\r/, "") + "\n"));
+      writeOut(formatHashify(r.name, res));
+      return res;
+    }
+    case "deunify":
+      await plane.deunify(env, r.name);
+      return { name: r.name, unified: false };
+    case "du":
+      return plane.du(env, r.name);
+    case "gc": {
+      const res = await plane.gc(env);
+      writeOut(formatGc(res));
+      return res;
+    }
+    case "packages": {
+      // The tool's own output is the operation's; a failure of the tool fails the operation.
+      const exit = await plane.packages(env, r.name, r.action, r.packages);
+      if (exit !== 0) throw new ToolError(`the package tool of guest '${r.name}' ended with exit status ${exit}; its output says why.`, { guest: r.name });
+      return { exit };
+    }
+    case "packageTool": {
+      const b = r.body;
+      // As vapt-get: each guest's lines labelled, an outcome per guest; the operation fails only when it could not begin.
+      return runAcrossGuests(env, { selection: selectionOf(b), argv: [b.tool, ...b.args], jobs: b.jobs ?? 1 }, { out: (l) => writeOut(l + "\n"), err: (l) => writeOut(l + "\n") });
     }
     case "exec":
       return { exit: await plane.exec(env, r.name, { argv: r.argv, user: r.user, cwd: r.cwd, tty: false }) };

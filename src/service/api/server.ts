@@ -4,7 +4,7 @@
 // (service/api/operation.ts); events come from the journal every process writes; the service
 // itself keeps no guest state.
 
-import { chmodSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import type { Paths } from "../../pure/paths";
 import { guestPaths } from "../../pure/paths";
 import { openApiDocument } from "../../pure/api/openapi";
@@ -49,6 +49,9 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
   const asyncOps = new AsyncOperations();
   const counters = new JournalCounters();
   const subscribers = new Set<Subscriber>();
+  // The journal's directory, made now (as its first writer would) so that the follower watches
+  // it from the start rather than finding it on a later poll.
+  mkdirSync(paths.logDir, { recursive: true, mode: 0o750 });
   const follower = followJournal(paths.logDir, (evs) => {
     counters.add(evs);
     for (const s of subscribers) s(evs);
@@ -68,6 +71,14 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     const a = await running.answer;
     if (!a.ok) return json(statusOfKind(a.kind), { error: a.error, kind: a.kind, ...(a.warnings.length ? { warnings: a.warnings } : {}) });
     return json(okStatus, a.warnings.length ? { result: a.result, warnings: a.warnings } : { result: a.result });
+  };
+
+  /** A long operation: answered at once with its id, polled or awaited at /v1/operations/ID. */
+  const background = (op: string, guest: string | undefined, request: OperationRequest, caller: Caller): Response => {
+    // A mistyped name is the request's fault, said now rather than as a failed operation later.
+    if (guest !== undefined && op !== "build" && !guestKnown(guest)) return noSuchGuest(guest);
+    const view = asyncOps.start(op, guest, runner.run(request, caller));
+    return json(202, { operation: view.id, href: `/v1/operations/${view.id}` }, { location: `/v1/operations/${view.id}` });
   };
 
   const execStream = async (m: Matched, caller: Caller): Promise<Response> => {
@@ -133,9 +144,15 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
   };
 
+  const guestKnown = (name: string): boolean => {
+    const gp = guestPaths(paths, name);
+    return existsSync(gp.cfgDir) || existsSync(gp.legacyConf);
+  };
+  const noSuchGuest = (name: string) => problem(404, `there is no guest '${name}'.`, "NotFoundError");
+
   const guestLog = (m: Matched): Response => {
     const gp = guestPaths(paths, m.params.name!);
-    if (!existsSync(gp.cfgDir) && !existsSync(gp.legacyConf)) return problem(404, `there is no guest '${m.params.name}'.`, "NotFoundError");
+    if (!guestKnown(m.params.name!)) return noSuchGuest(m.params.name!);
     let text = "";
     try {
       text = readFileSync(gp.log, "utf8");
@@ -168,15 +185,17 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
         return problem(400, "the console is a websocket: connect with an Upgrade: websocket request.");
       case "guestLog": return guestLog(m);
       case "events": return events(m, req);
-      case "buildGuest": {
-        const body = m.body as { name: string };
-        const view = asyncOps.start("build", body.name, runner.run({ op: "build", body: m.body as never }, caller));
-        return json(202, { operation: view.id, href: `/v1/operations/${view.id}` }, { location: `/v1/operations/${view.id}` });
+      case "buildGuest": return background("build", (m.body as { name: string }).name, { op: "build", body: m.body as never }, caller);
+      case "startVservers": return background("start-vservers", undefined, { op: "boot", body: m.body as never }, caller);
+      case "hashifyGuest": return background("hashify", name, { op: "hashify", name }, caller);
+      case "deunifyGuest": return background("unify-R", name, { op: "deunify", name }, caller);
+      case "unifyGc": return background("gc", undefined, { op: "gc" }, caller);
+      case "guestPackages": return background("packages", name, { op: "packages", name, ...(m.body as { action: "install" | "remove"; packages: string[] }) }, caller);
+      case "packageTool": {
+        const body = m.body as { tool: string };
+        return background(`v${body.tool}`, undefined, { op: "packageTool", body: m.body as never }, caller);
       }
-      case "startVservers": {
-        const view = asyncOps.start("start-vservers", undefined, runner.run({ op: "boot", body: m.body as never }, caller));
-        return json(202, { operation: view.id, href: `/v1/operations/${view.id}` }, { location: `/v1/operations/${view.id}` });
-      }
+      case "guestDiskUse": return operate({ op: "du", name }, caller);
       case "listOperations": return json(200, asyncOps.list());
       case "getOperation": {
         const v = await asyncOps.wait(m.params.id!, Number(m.query.wait ?? 0));
