@@ -6,10 +6,9 @@
 // or at a sync): the reader does not force one, so watching never slows the guests' writes.
 
 import { closeSync, constants, openSync, readFileSync } from "node:fs";
-import { libc } from "./libc";
+import { ioctlBuffer } from "./libc";
 import { isSubvolume } from "./btrfs";
 
-const SYS_ioctl = 16;
 /** _IOR(BTRFS_IOCTL_MAGIC 0x94, 31, struct btrfs_ioctl_fs_info_args), 1024 bytes. */
 const BTRFS_IOC_FS_INFO = 0x8400941f;
 const FS_INFO_SIZE = 1024;
@@ -52,12 +51,11 @@ export function subvolumeIdentity(path: string): SubvolumeIdentity | undefined {
     return undefined;
   }
   try {
-    const { syscall } = libc();
     const info = Buffer.alloc(FS_INFO_SIZE);
-    if (syscall(SYS_ioctl, "int", fd, "ulong", BTRFS_IOC_FS_INFO, "void *", info) !== 0) return undefined;
+    if (ioctlBuffer(fd, BTRFS_IOC_FS_INFO, info) !== 0) return undefined;
     const lookup = Buffer.alloc(INO_LOOKUP_SIZE);
     lookup.writeBigUInt64LE(BTRFS_FIRST_FREE_OBJECTID, 8);
-    if (syscall(SYS_ioctl, "int", fd, "ulong", BTRFS_IOC_INO_LOOKUP, "void *", lookup) !== 0) return undefined;
+    if (ioctlBuffer(fd, BTRFS_IOC_INO_LOOKUP, lookup) !== 0) return undefined;
     return { fsid: uuid(info.subarray(FS_INFO_FSID_OFFSET, FS_INFO_FSID_OFFSET + 16)), subvolume: Number(lookup.readBigUInt64LE(0)) };
   } finally {
     closeSync(fd);

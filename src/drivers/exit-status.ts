@@ -5,11 +5,10 @@
 // it is a zombie, so the /proc entry read is the one we watch.
 
 import { closeSync, readFileSync } from "node:fs";
-import { libc } from "./libc";
+import { ioctlBuffer, libc } from "./libc";
 import { procStartTime } from "./proc-pid";
 
 const SYS_pidfd_open = 434;
-const SYS_ioctl = 16;
 /** _IOWR(PIDFS_IOCTL_MAGIC 0xFF, 11, struct pidfd_info) with the 64-byte first version of the struct. */
 const PIDFD_GET_INFO = 0xc040ff0b;
 const PIDFD_INFO_EXIT = 1n << 3n;
@@ -36,7 +35,7 @@ export function watchExit(pid: number, startTime: string): ExitWatch | undefined
   const reaped = (): number | undefined => {
     buf.fill(0);
     buf.writeBigUInt64LE(PIDFD_INFO_EXIT, 0);
-    if (syscall(SYS_ioctl, "int", fd, "ulong", PIDFD_GET_INFO, "void *", buf) !== 0) return undefined;
+    if (ioctlBuffer(fd, PIDFD_GET_INFO, buf) !== 0) return undefined;
     return buf.readBigUInt64LE(0) & PIDFD_INFO_EXIT ? buf.readInt32LE(EXIT_CODE_OFFSET) : undefined;
   };
   return {

@@ -28,3 +28,15 @@ export function libc(): Libc {
   };
   return cached;
 }
+
+type IoctlBuffer = (fd: number, request: number, arg: Buffer) => number;
+let ioctlBuf: IoctlBuffer | undefined;
+
+/**
+ * ioctl(2) with a buffer the kernel reads or fills. Through libc, not syscall(): the system call's
+ * number differs between architectures (16 on x86-64, 29 on arm64).
+ */
+export function ioctlBuffer(fd: number, request: number, arg: Buffer): number {
+  ioctlBuf ??= libc().func("int ioctl(int fd, unsigned long request, void *arg)") as IoctlBuffer;
+  return ioctlBuf(fd, request, arg);
+}
