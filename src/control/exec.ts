@@ -14,6 +14,7 @@ import { ForbiddenError, NotFoundError, NotRunningError, UsageError } from "../e
 import { isAlive, readRunRecord, type ExecPolicy, type RunRecord } from "../drivers/run-state";
 import { execInteractive, execArgv } from "../drivers/runtime/oci-runtime";
 import { run } from "../drivers/process";
+import { closeSync, openSync } from "node:fs";
 import { passableToGuest } from "../drivers/stdio";
 import { StdioRelay } from "../drivers/stdio-relay";
 import { settingFile, type GuestConfig } from "../pure/config/guest-config";
@@ -130,8 +131,29 @@ export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): P
 }
 
 /** The guest's shell for `enter`: the `shell` setting, else bash, else sh. */
-export function enterShell(env: Env, g: GuestConfig): string[] {
+export async function enterShell(env: Env, g: GuestConfig): Promise<string[]> {
   if (g.shell) return g.shell;
-  const probe = run(execArgv(env.runtimeOf(g.name), g.name, inGuest(env, g, ["/bin/sh", "-c", "test -x /bin/bash"]), { tty: false, noNewPrivs: true }));
-  return probe.code === 0 ? ["/bin/bash", "-login"] : ["/bin/sh", "-l"];
+  return (await probeInGuest(env, g, ["/bin/sh", "-c", "test -x /bin/bash"])) === 0 ? ["/bin/bash", "-login"] : ["/bin/sh", "-l"];
+}
+
+/**
+ * The exit status of a command of the guest's own that needs no input or output (a probe), as
+ * root with no_new_privs: through the guest's init when it serves, which costs a fork instead of
+ * a runtime exec, else through the runtime.
+ */
+async function probeInGuest(env: Env, g: GuestConfig, argv: string[]): Promise<number> {
+  const rec = readRunRecord(env.paths, g.name);
+  const policy = rec && execPolicy(g, rec);
+  if (rec?.initExec && policy?.env && process.env[EXEC_PATH_ENV] !== "runtime") {
+    const devNull = openSync("/dev/null", "r+");
+    try {
+      const byInit = await execThroughInit(guestPaths(env.paths, g.name).execSocket, {
+        uid: 0, gid: 0, cwd: "/", nice: policy.nice, noNewPrivs: true, rlimits: policy.rlimits ?? [], argv, env: policy.env,
+      }, [devNull, devNull, devNull]);
+      if (byInit.ran) return byInit.status;
+    } finally {
+      closeSync(devNull);
+    }
+  }
+  return run(execArgv(env.runtimeOf(g.name), g.name, inGuest(env, g, argv), { tty: false, noNewPrivs: true })).code;
 }

@@ -145,7 +145,7 @@ export function enter(env: Env, name: string): Promise<number> {
     const g = loadGuest(env, name);
     requireEnterable(g, execPolicy(g, requireRunning(env, g)), "enter");
     if (!isTerminal(0)) throw new UsageError("enter needs a terminal on standard input; use 'exec' for commands.");
-    return execInGuest(env, g, { argv: enterShell(env, g), tty: true });
+    return execInGuest(env, g, { argv: await enterShell(env, g), tty: true });
   });
 }
 

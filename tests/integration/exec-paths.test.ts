@@ -4,7 +4,7 @@
 // runtime's when the guest's init cannot give the policy or does not answer.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { TestHost, busyboxGuest, BIN } from "../helpers/host";
 
 const h = new TestHost("execpath");
@@ -81,6 +81,24 @@ describe("exec through the guest's init and through the runtime", () => {
       // What stands for each file is the host's relay (a pipe), never the file.
       expect(lines[2]).toMatch(/\/proc\/self\/fd\/0 -> pipe:\[\d+\]$/);
       expect(lines[3]).toMatch(/\/proc\/self\/fd\/1 -> pipe:\[\d+\]$/);
+    });
+  }
+
+  // enter's probe for bash is a command of its own: through the init, or the runtime when forced.
+  for (const [way, env] of [["the init's", {}], ["the runtime's", RUNTIME]] as const) {
+    test(`enter starts the guest's bash when it has one, else sh (its probe ${way} way)`, () => {
+      const bash = `${h.vdir("ep")}/bin/bash`;
+      const enter = () =>
+        Bun.spawnSync(["script", "-qec", `${BIN}/vserver ep enter`, "/dev/null"], { env: { ...h.env, ...env }, stdin: Buffer.from("echo shell=$0; exit\n") }).stdout.toString();
+      writeFileSync(bash, "#!/bin/sh\necho fake-bash \"$@\"\nexec /bin/sh\n", { mode: 0o755 });
+      try {
+        expect(enter()).toContain("fake-bash -login");
+      } finally {
+        rmSync(bash);
+      }
+      const out = enter();
+      expect(out).not.toContain("fake-bash");
+      expect(out).toContain("shell=/bin/sh");
     });
   }
 
