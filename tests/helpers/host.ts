@@ -136,6 +136,6 @@ export function killRecordedPid(file: string, program: string): void {
 export function compileStatic(source: string, out: string): string {
   if (existsSync(out)) return out;
   const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", out, source], { stderr: "pipe" });
-  if (cc.exitCode !== 0) throw new Error(`compiling ${source} failed: ${cc.stderr}`);
+  if (cc.exitCode !== 0) throw new Error(`compiling ${source} failed (gcc and libc6-dev are in the Makefile's DEB_PACKAGES): ${cc.stderr}`);
   return out;
 }
