@@ -7,6 +7,7 @@ import { runAcrossGuests } from "../control/across-guests";
 import type { Selection } from "../pure/boot-order";
 import { writeOut, writeErr } from "../drivers/output";
 import { warn } from "./main";
+import { OptionLexer } from "./options";
 
 const SELECTORS = `  GUEST...             these guests (util-vserver's ALL: every guest)
   --all                every guest; those not running are skipped
@@ -42,25 +43,20 @@ export async function acrossMain(prog: string, tool: string | undefined, argv: s
   let quiet = false;
   const sets: Selection[] = [];
   const positionals: string[] = [];
-  for (let i = 0; i < own.length; i++) {
-    const a = own[i]!;
-    const value = () => {
-      const v = own[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value; see '${prog} --help'.`);
-      return v;
-    };
+  const words = new OptionLexer(own, prog);
+  for (let a = words.next(); a !== undefined; a = words.next()) {
     if (a === "-h" || a === "--help") {
       writeOut(help(prog, tool));
       return 0;
     } else if (a === "-q" || a === "--quiet") quiet = true;
     else if (a === "-j" || a === "--jobs" || /^-j\d+$/.test(a)) {
-      const v = a.length > 2 && a !== "--jobs" ? a.slice(2) : value();
+      const v = a.length > 2 && a !== "--jobs" ? a.slice(2) : words.value();
       if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 64) throw new UsageError(`-j: '${v}' is not a number from 1 to 64.`);
       jobs = Number(v);
     } else if (a === "--all") sets.push({ kind: "all" });
     else if (a === "--running") sets.push({ kind: "running" });
     else if (a === "--unmarked") sets.push({ kind: "unmarked" });
-    else if (a === "--marked" || a === "--mark") sets.push({ kind: "marked", mark: value() });
+    else if (a === "--marked" || a === "--mark") sets.push({ kind: "marked", mark: words.value() });
     else if (a === "--debug") process.env.VSERVER_DEBUG = "1";
     else if (a === "--stopped") throw new UsageError("--stopped: a command runs inside running guests only; a stopped guest has nothing to run it in.");
     else if (a.startsWith("-")) throw new UsageError(`unknown option '${a}'; see '${prog} --help'.`);

@@ -19,9 +19,41 @@ export async function parseOptions<O extends Options>(prog: string, args: string
 }
 
 /**
- * For the hand-written lexers (vlimit, vattribute, whose util-vserver flags are order-dependent or
- * prefixed with ~ and !): `--name=value` split into the option and its inline value.
+ * For the hand-written lexers (vlimit, vattribute, vsched, vdlimit, vserver-events and the
+ * vapt-get family), whose util-vserver flags are order-dependent, prefixed with ~ and !, or end
+ * at `--`: walks the words one at a time, splitting `--name=value`, and gives an option its
+ * value from there or from the next word. A missing or empty value is one sentence naming the
+ * option, with `usage` (the command's name) pointing at its --help when given.
  */
+export class OptionLexer {
+  private i = -1;
+  private inline: string | undefined;
+  /** The current option, without an inline `=value`. */
+  opt = "";
+
+  constructor(private readonly argv: readonly string[], private readonly usage?: string) {}
+
+  /** Moves to the next word and returns it (its option part for `--name=value`); undefined at the end. */
+  next(): string | undefined {
+    if (++this.i >= this.argv.length) return undefined;
+    const { opt, inline } = splitInline(this.argv[this.i]!);
+    this.opt = opt;
+    this.inline = inline;
+    return opt;
+  }
+
+  /** The current option's value: its inline `=value`, or else the next word, which it consumes. */
+  value(): string {
+    const v = this.inline ?? this.argv[++this.i];
+    this.inline = undefined;
+    if (v === undefined || v === "") {
+      throw new UsageError(`${this.opt} needs a value${this.usage ? `; see '${this.usage} --help'` : ""}.`);
+    }
+    return v;
+  }
+}
+
+/** `--name=value` split into the option and its inline value. */
 export function splitInline(arg: string): { opt: string; inline?: string } {
   const eq = arg.indexOf("=");
   return arg.startsWith("--") && eq > 0 ? { opt: arg.slice(0, eq), inline: arg.slice(eq + 1) } : { opt: arg };

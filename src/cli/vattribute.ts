@@ -8,7 +8,7 @@ import { liveTarget } from "../control/live-target";
 import { readAttributes, saveAttributes, type AttributeEdits } from "../control/attributes";
 import { runMain, warn } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
-import { splitInline } from "./options";
+import { OptionLexer } from "./options";
 import { ccapMeaning } from "../pure/config/ccaps";
 
 const PROG = "vattribute";
@@ -38,25 +38,20 @@ export async function main(argv: string[]): Promise<number> {
     const negate = raw.startsWith("~") || raw.startsWith("!");
     return { name: negate ? raw.slice(1) : raw, negate };
   };
-  for (let i = 0; i < argv.length; i++) {
-    const { opt: a, inline } = splitInline(argv[i]!);
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === "") throw new UsageError(`${a} needs a value.`);
-      return v;
-    };
+  const words = new OptionLexer(argv);
+  for (let a = words.next(); a !== undefined; a = words.next()) {
     const many = (v: string) => v.split(",").map((s) => s.trim()).filter(Boolean).map(item);
     switch (a) {
       case "-h": case "--help":
         writeOut(HELP);
         return 0;
-      case "--xid": case "-c": xid = value(); break;
+      case "--xid": case "-c": xid = words.value(); break;
       case "--get": mode = "get"; modeGiven = true; break;
       case "--set": mode = "set"; modeGiven = true; break;
-      case "--bcap": edits.bcaps.push(...many(value())); break;
-      case "--flag": edits.flags.push(...many(value())); break;
+      case "--bcap": edits.bcaps.push(...many(words.value())); break;
+      case "--flag": edits.flags.push(...many(words.value())); break;
       case "--ccap":
-        for (const c of many(value())) {
+        for (const c of many(words.value())) {
           const m = ccapMeaning(c.name);
           if (!m) throw new UsageError(`--ccap: '${c.name}' is not a context capability.`);
           if ("refused" in m.meaning) throw new UsageError(`--ccap ${m.name}: ${m.meaning.refused}.`);

@@ -11,7 +11,7 @@ import { writeOut } from "../drivers/output";
 import { realpathSync } from "node:fs";
 import { loadGuest } from "../control/guests";
 import { runMain } from "./main";
-import { splitInline } from "./options";
+import { OptionLexer } from "./options";
 
 const PROG = "vdlimit";
 
@@ -50,22 +50,17 @@ export async function main(argv: string[]): Promise<number> {
   let spaceKiB: number | undefined;
   let set = false;
   const dirs: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const { opt: a, inline } = splitInline(argv[i]!);
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value.`);
-      return v;
-    };
+  const words = new OptionLexer(argv);
+  for (let a = words.next(); a !== undefined; a = words.next()) {
     if (a === "-h" || a === "--help") {
       writeOut(HELP);
       return 0;
-    } else if (a === "--xid") xid = value();
+    } else if (a === "--xid") xid = words.value();
     else if (a === "--set") {
-      spaceKiB = parseVdlimitSet(value()).spaceKiB;
+      spaceKiB = parseVdlimitSet(words.value()).spaceKiB;
       set = true;
     } else if (a === "--remove") remove = true;
-    else if (a === "--flags") value(); // util-vserver's dlimit flags: none of them has a meaning here
+    else if (a === "--flags") words.value(); // util-vserver's dlimit flags: none of them has a meaning here
     else if (a.startsWith("-")) throw new UsageError(`unknown option '${a}'; see vdlimit --help.`);
     else dirs.push(a);
   }

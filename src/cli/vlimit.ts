@@ -9,7 +9,7 @@ import { limitsFromDir, readLimits, setLimits, type LimitChange } from "../contr
 import { formatLimitRow, parseLimitValue, resourceInfo, resourceRefusal, RESOURCES } from "../pure/live-settings";
 import { runMain, warn } from "./main";
 import { writeOut, writeErr } from "../drivers/output";
-import { splitInline } from "./options";
+import { OptionLexer } from "./options";
 
 const PROG = "vlimit";
 
@@ -38,25 +38,19 @@ export async function main(argv: string[]): Promise<number> {
   let save = false;
   let which: "soft" | "hard" | "min" | undefined;
   const changes: LimitChange[] = [];
-  const need = (i: number, opt: string) => {
-    const val = argv[i + 1];
-    if (val === undefined) throw new UsageError(`${opt} needs a value.`);
-    return val;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const { opt: a, inline } = splitInline(argv[i]!);
-    const value = (opt: string) => (inline !== undefined ? inline : need(i++, opt));
+  const words = new OptionLexer(argv);
+  for (let a = words.next(); a !== undefined; a = words.next()) {
     if (a === "-h" || a === "--help") {
       writeOut(HELP);
       return 0;
-    } else if (a === "--xid" || a === "-c") xid = value(a);
+    } else if (a === "--xid" || a === "-c") xid = words.value();
     else if (a === "-a" || a === "--all") all = true;
     else if (a === "-d") decimal = true;
     else if (a === "-n") { /* names are always shown; accepted for util-vserver scripts */ }
     else if (a === "-S") which = "soft";
     else if (a === "-H") which = "hard";
     else if (a === "-M") which = "min";
-    else if (a === "--dir") dir = value(a);
+    else if (a === "--dir") dir = words.value();
     else if (a === "--missingok") missingOk = true;
     else if (a === "--save") save = true;
     else if (a === "--") {
@@ -69,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown option or resource '${a}'. See 'vlimit --help'.`);
       }
       if (res.kind === "none") throw new UsageError(resourceRefusal(res));
-      const raw = value(a);
+      const raw = words.value();
       const p = parseLimitValue(raw);
       if (!p.ok) throw new UsageError(`${a}: '${raw}' is not a limit (a number or inf).`);
       if (which === "min") throw new UsageError(`-M ${a}: a guaranteed minimum is not supported; only limits are.`);

@@ -12,7 +12,7 @@ import { biasToShares, cpuShareOf, SchedError } from "../pure/sched";
 import { resourceInfo } from "../pure/live-settings";
 import { runMain, warn } from "./main";
 import { writeOut } from "../drivers/output";
-import { splitInline } from "./options";
+import { OptionLexer } from "./options";
 
 const PROG = "vsched";
 
@@ -39,25 +39,20 @@ export async function main(argv: string[]): Promise<number> {
   let xid: string | undefined, fill: string | undefined, interval: string | undefined, bias: string | undefined;
   let dir: string | undefined, missingOk = false, save = false;
   const ignored: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const { opt: a, inline } = splitInline(argv[i]!);
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value.`);
-      return v;
-    };
+  const words = new OptionLexer(argv);
+  for (let a = words.next(); a !== undefined; a = words.next()) {
     if (a === "-h" || a === "--help") {
       writeOut(HELP);
       return 0;
     }
-    if (a === "--xid" || a === "-c") xid = value();
-    else if (a === "--fill-rate") fill = value();
-    else if (a === "--interval") interval = value();
-    else if (a === "--prio-bias" || a === "--priority-bias") bias = value();
-    else if (a === "--dir") dir = value();
+    if (a === "--xid" || a === "-c") xid = words.value();
+    else if (a === "--fill-rate") fill = words.value();
+    else if (a === "--interval") interval = words.value();
+    else if (a === "--prio-bias" || a === "--priority-bias") bias = words.value();
+    else if (a === "--dir") dir = words.value();
     else if (a === "--missingok") missingOk = true;
     else if (a === "--save") save = true;
-    else if (NOT_APPLIED.has(a)) ignored.push(`${a} ${value()}`);
+    else if (NOT_APPLIED.has(a)) ignored.push(`${a} ${words.value()}`);
     else if (NOT_APPLIED_FLAGS.has(a)) ignored.push(a);
     else if (a === "--") throw new UsageError("'vsched ... -- CMD' is not supported: CPU settings apply to a running guest (--xid).");
     else throw new UsageError(`unknown option '${a}'. See '${PROG} --help'.`);

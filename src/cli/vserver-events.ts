@@ -7,7 +7,7 @@ import { eventMatches, followJournal, readJournalAt, type JournalEntry } from ".
 import { formatEventLine } from "../pure/format/events";
 import { writeOut } from "../drivers/output";
 import { runMain } from "./main";
-import { splitInline } from "./options";
+import { OptionLexer } from "./options";
 
 const PROG = "vserver-events";
 
@@ -33,24 +33,19 @@ export async function main(argv: string[]): Promise<number> {
   let count = 20;
   const guests: string[] = [];
   const ops: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const { opt: a, inline } = splitInline(argv[i]!);
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === "") throw new UsageError(`${a} needs a value.`);
-      return v;
-    };
+  const words = new OptionLexer(argv);
+  for (let a = words.next(); a !== undefined; a = words.next()) {
     if (a === "-h" || a === "--help") {
       writeOut(HELP);
       return 0;
     } else if (a === "-f" || a === "--follow") follow = true;
     else if (a === "--json") json = true;
     else if (a === "-n") {
-      const v = value();
+      const v = words.value();
       if (!/^\d+$/.test(v)) throw new UsageError(`-n: '${v}' is not a number of events.`);
       count = Number(v);
-    } else if (a === "--guest") guests.push(...value().split(",").filter(Boolean));
-    else if (a === "--op") ops.push(...value().split(",").filter(Boolean));
+    } else if (a === "--guest") guests.push(...words.value().split(",").filter(Boolean));
+    else if (a === "--op") ops.push(...words.value().split(",").filter(Boolean));
     else throw new UsageError(`${a.startsWith("-") ? `unknown option '${a}'` : `unexpected argument '${a}'`}. See 'vserver-events --help'.`);
   }
   const paths = pathsFor(process.env);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { acquireLock } from "../drivers/lock";
 import { closeBarrier } from "../drivers/barrier";
 import { barrierWarning } from "./barrier-check";
-import { contextsOfHostUsers } from "./guest-ids";
+import { contextsMappedOnHost, contextsOfHostUsers } from "./guest-ids";
 import { ConfigError, UsageError, VsError, AlreadyRunningError, NoSpaceError } from "../errors";
 import { writeConfigEntries } from "../drivers/config-store";
 import { populateBusybox } from "../drivers/build/busybox";
@@ -185,7 +185,7 @@ function allocateContext(env: Env, req: BuildRequest): number {
   } catch (e) {
     if (e instanceof ConfigError) throw e;
   }
-  const n = nextFreeContext([...used.keys(), ...contextsOfHostUsers()], { start: BUILD_START, next });
+  const n = nextFreeContext([...used.keys(), ...contextsOfHostUsers(), ...contextsMappedOnHost()], { start: BUILD_START, next });
   if (n === undefined) throw new VsError("no free context number is left between 40000 and 49151.");
   return n;
 }

@@ -31,7 +31,7 @@ import { guestPaths } from "../pure/paths";
 import { viewLock } from "./runtime-view";
 import { clearLeftovers, observeGuest } from "./guest-state";
 import { faultPoint } from "../drivers/fault";
-import { contextsOfHostUsers, guestIds } from "./guest-ids";
+import { contextsMappedOnHost, contextsOfHostUsers, guestIds, refuseIdsInUse } from "./guest-ids";
 import { checkBarrier } from "./barrier-check";
 import { openLowPorts } from "../drivers/net/low-ports";
 import { mountForUserns, usernsMountPaths } from "../drivers/userns-mounts";
@@ -65,7 +65,7 @@ function pickContext(env: Env, g: GuestConfig): number {
     }
     return g.context;
   }
-  const hostUsers = g.userNamespace ? [...contextsOfHostUsers()] : [];
+  const hostUsers = g.userNamespace ? [...contextsOfHostUsers(), ...contextsMappedOnHost()] : [];
   const n = nextFreeContext([...others.map((r) => r.context), ...hostUsers], { start: DYNAMIC_MIN, max: DYNAMIC_MAX });
   if (n === undefined) throw new VsError("no free dynamic context number is left.", { guest: g.name });
   return n;
@@ -107,6 +107,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
   const idRange = g.userNamespace ? guestIds(g, context) : undefined;
   // Leftovers of a start or stop that was killed: clear them before anything new is made.
   await clearLeftovers(env, g.name, seen, "start");
+  if (idRange) refuseIdsInUse(g, context, idRange);
 
   const log = logFileOf(env, g.name);
   appendLog(log, `=== ${new Date().toISOString()} start of '${g.name}' (context ${context})\n`);

@@ -17,11 +17,22 @@ export interface CmdResult {
 export class TestHost {
   readonly root: string;
   readonly env: Record<string, string>;
+  /**
+   * The context `build` gives this root's first guest (its .defaults/context.next). Every state
+   * root numbers from 40000 by default, and a context picks the guest's host ids; test roots of
+   * parallel runs get their own block of 64 from 42000 instead (above the contexts tests set
+   * themselves), so their guests do not meet (`start` refuses ids that another root's running
+   * guest has, docs/security.md).
+   */
+  readonly firstContext: number;
 
   /** `within`: the directory to make the root in (default /tmp), for tests of its parent's mode. */
   constructor(label: string, opts: { within?: string } = {}) {
     this.root = mkdtempSync(`${opts.within ?? "/tmp"}/vserver-test-${label}-`);
     this.env = { ...(process.env as Record<string, string>), VSERVER_ROOT: this.root };
+    this.firstContext = 42000 + 64 * Math.floor(Math.random() * 110);
+    mkdirSync(`${this.confDir}/.defaults`, { recursive: true });
+    writeFileSync(`${this.confDir}/.defaults/context.next`, `${this.firstContext}\n`);
   }
 
   /** Run bin/<cmd> with this host's state root. */
@@ -136,6 +147,6 @@ export function killRecordedPid(file: string, program: string): void {
 export function compileStatic(source: string, out: string): string {
   if (existsSync(out)) return out;
   const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", out, source], { stderr: "pipe" });
-  if (cc.exitCode !== 0) throw new Error(`compiling ${source} failed: ${cc.stderr}`);
+  if (cc.exitCode !== 0) throw new Error(`compiling ${source} failed (gcc and libc6-dev are in the Makefile's DEB_PACKAGES): ${cc.stderr}`);
   return out;
 }

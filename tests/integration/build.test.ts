@@ -17,8 +17,8 @@ function noDebris(name: string) {
 describe("build", () => {
   test("busybox: config in util-vserver's layout and a working root", () => {
     const r = h.ok("bb", "build", "-m", "busybox", "--hostname", "bb.example", "--flags", "lock", "--initstyle", "sysv");
-    expect(r.stdout).toMatch(/guest 'bb' built: context 40000/);
-    expect(readFileSync(`${h.cfg("bb")}/context`, "utf8")).toBe("40000\n");
+    expect(r.stdout).toContain(`guest 'bb' built: context ${h.firstContext}`);
+    expect(readFileSync(`${h.cfg("bb")}/context`, "utf8")).toBe(`${h.firstContext}\n`);
     expect(readFileSync(`${h.cfg("bb")}/uts/nodename`, "utf8")).toBe("bb.example\n");
     expect(readFileSync(`${h.cfg("bb")}/cflags`, "utf8")).toBe("lock\n");
     expect(readFileSync(`${h.cfg("bb")}/apps/init/style`, "utf8")).toBe("sysv\n");
@@ -46,10 +46,10 @@ describe("build", () => {
 
   test("the next build takes the next context; a used context is refused", () => {
     h.ok("bb2", "build", "-m", "busybox", "-q");
-    expect(readFileSync(`${h.cfg("bb2")}/context`, "utf8")).toBe("40001\n");
-    const r = h.vserver("bb3", "build", "-m", "busybox", "--context", "40000");
+    expect(readFileSync(`${h.cfg("bb2")}/context`, "utf8")).toBe(`${h.firstContext + 1}\n`);
+    const r = h.vserver("bb3", "build", "-m", "busybox", "--context", String(h.firstContext));
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--context: context 40000 is already used by guest 'bb'/);
+    expect(r.stderr).toContain(`--context: context ${h.firstContext} is already used by guest 'bb'`);
     expect(existsSync(h.cfg("bb3"))).toBe(false);
     noDebris("bb3");
   });
@@ -69,7 +69,7 @@ describe("build", () => {
     expect(r.stderr).toMatch(/already exists .*--force/);
     h.ok("bb2", "build", "-m", "busybox", "--force", "-q", "--hostname", "again");
     expect(readFileSync(`${h.vdir("bb2")}/etc/hostname`, "utf8")).toBe("again\n");
-    expect(readFileSync(`${h.cfg("bb2")}/context`, "utf8")).toBe("40001\n");
+    expect(readFileSync(`${h.cfg("bb2")}/context`, "utf8")).toBe(`${h.firstContext + 1}\n`);
   });
 
   test("skeleton with a fill command", () => {
@@ -89,7 +89,7 @@ describe("build", () => {
 
   test("an interrupted build (SIGTERM) leaves nothing", async () => {
     const p = Bun.spawn([`${BIN}/vserver`, "slow", "build", "-m", "skeleton", "-q", "--", "--", ...sleepRecorded("slow")], { env: h.env, stdout: "ignore", stderr: "pipe" });
-    for (let i = 0; i < 100 && !existsSync(h.confDir) ; i++) await Bun.sleep(20);
+    for (let i = 0; i < 100 && !readdirSync(h.confDir).some((f) => f.startsWith(".slow.build-")); i++) await Bun.sleep(20);
     await Bun.sleep(500);
     p.kill("SIGTERM");
     expect(await p.exited).toBe(143);
@@ -178,9 +178,9 @@ describe("list, delete, convert", () => {
   test("--list and --json", () => {
     const text = h.ok("--list").stdout;
     expect(text.split("\n")[0]).toMatch(/^NAME\s+CTX\s+STATE\s+INIT\s+ROOT$/);
-    expect(text).toMatch(/^bb\s+40000\s+stopped\s+sysv\s+/m);
+    expect(text).toMatch(new RegExp(`^bb\\s+${h.firstContext}\\s+stopped\\s+sysv\\s+`, "m"));
     const j = JSON.parse(h.ok("--list", "--json").stdout);
-    expect(j.find((g: any) => g.name === "bb")).toMatchObject({ running: false, context: 40000, initStyle: "sysv", vdir: h.vdir("bb") });
+    expect(j.find((g: any) => g.name === "bb")).toMatchObject({ running: false, context: h.firstContext, initStyle: "sysv", vdir: h.vdir("bb") });
   });
 
   test("delete refuses without a terminal or --force, then removes root and config", () => {

@@ -3,14 +3,13 @@
 // so that later runs on the same machine download nothing.
 
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { TestHost } from "../helpers/host";
+import { debianGuest } from "../helpers/debian";
 
 const h = new TestHost("deb");
 afterAll(() => h.cleanup());
 
-const SUITE = process.env.VSERVER_TEST_SUITE ?? "bookworm";
-const CACHE = "/var/cache/vservers-test/debootstrap";
 
 function guestComms(name: string): string[] {
   const r = h.inGuest(name, "/bin/sh", "-c", "for p in /proc/[0-9]*; do cat $p/comm 2>/dev/null; done");
@@ -18,12 +17,7 @@ function guestComms(name: string): string[] {
 }
 
 test("a debootstrapped Debian guest runs its daemon after start and not after stop", () => {
-  mkdirSync(CACHE, { recursive: true });
-  mkdirSync(`${h.root}/var/cache/vservers`, { recursive: true });
-  symlinkSync(CACHE, `${h.root}/var/cache/vservers/debootstrap`);
-
-  const b = h.run("vserver", ["deb", "build", "-m", "debootstrap", "--hostname", "deb.example", "--", "-d", SUITE, "--", "--include=cron"], { timeout: 1800 });
-  if (b.code !== 0) throw new Error(`debootstrap build failed: ${b.stderr}\n${readFileSync(`${h.logDir}/deb.build.log`, "utf8").slice(-3000)}`);
+  debianGuest(h, "deb", { include: ["cron"], buildArgs: ["--hostname", "deb.example"] });
   expect(readFileSync(`${h.vdir("deb")}/etc/debian_version`, "utf8")).toMatch(/^\d+/);
   expect(readFileSync(`${h.vdir("deb")}/etc/hostname`, "utf8")).toBe("deb.example\n");
 

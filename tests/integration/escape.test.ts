@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { BIN, REPO, TestHost, busyboxGuest } from "../helpers/host";
+import { BIN, REPO, TestHost, busyboxGuest, compileStatic } from "../helpers/host";
 import { startHostSockets, type HostSockets } from "../helpers/host-sockets";
 import { ALL_CAPABILITIES } from "../../src/pure/config/capabilities";
 
@@ -134,8 +134,7 @@ beforeAll(async () => {
   hostSockets = await startHostSockets();
   mkdirSync(`${h.root}/host-tmp`, { recursive: true });
   writeFileSync(MARKER, "only on the host\n");
-  const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", ESC, `${REPO}/tests/escape/escape.c`], { stderr: "pipe" });
-  if (cc.exitCode !== 0) throw new Error(`compiling the escape program failed (gcc and libc6-dev are in the Makefile's DEB_PACKAGES): ${cc.stderr}`);
+  compileStatic(`${REPO}/tests/escape/escape.c`, ESC);
   attackNames = Bun.spawnSync([ESC, "list"]).stdout.toString().split("\n").filter(Boolean);
   // A host process for the guests to find, signal and trace; argv[0] names it.
   targetProc = Bun.spawn(["bash", "-c", `exec -a ${TARGET} sleep 3600`], { stdio: ["ignore", "ignore", "ignore"] });

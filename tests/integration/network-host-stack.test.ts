@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { REPO, TestHost, busyboxGuest } from "../helpers/host";
+import { REPO, TestHost, busyboxGuest, compileStatic } from "../helpers/host";
 import { startHostSockets, type HostSockets } from "../helpers/host-sockets";
 import { hostStackPrograms, lbackAddress, sharedPrograms } from "../../src/pure/bpf/host-stack-programs";
 import { parseBindAddress } from "../../src/pure/bpf/addresses";
@@ -40,8 +40,7 @@ function escapeOnHost(): string {
 
 beforeAll(async () => {
   hs = await startHostSockets();
-  const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", ESC, `${REPO}/tests/escape/escape.c`], { stderr: "pipe" });
-  if (cc.exitCode !== 0) throw new Error(`compiling the escape program failed: ${cc.stderr}`);
+  compileStatic(`${REPO}/tests/escape/escape.c`, ESC);
   for (const g of ["one", "two"]) {
     busyboxGuest(h, g);
     copyFileSync(ESC, `${h.vdir(g)}/escape`);

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { BIN, TestHost } from "../helpers/host";
+import { BIN, TestHost, compileStatic } from "../helpers/host";
 
 const h = new TestHost("box");
 const USER = `vstb${Math.random().toString(36).slice(2, 8)}`;
@@ -59,8 +59,7 @@ describe("chcontext as an ordinary user", () => {
   test("no setuid helper: a setuid-root program gives nothing inside the box; outside it would (the check is real)", () => {
     const prog = `${tmp}/idprobe`;
     writeFileSync(`${tmp}/p.c`, '#include <stdio.h>\n#include <unistd.h>\nint main(void) { printf("euid=%d\\n", (int)geteuid()); return 0; }\n');
-    const cc = Bun.spawnSync(["gcc", "-static", "-o", prog, `${tmp}/p.c`], { stderr: "pipe" });
-    if (cc.exitCode !== 0) throw new Error(`gcc: ${cc.stderr}`);
+    compileStatic(`${tmp}/p.c`, prog);
     chmodSync(tmp, 0o755);
     chmodSync(prog, 0o4755);
     expect(asUser([prog]).stdout.trim()).toBe("euid=0");

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { TestHost, busyboxGuest } from "../helpers/host";
+import { TestHost, busyboxGuest, compileStatic } from "../helpers/host";
 
 const h = new TestHost("stopcmd");
 afterAll(() => h.cleanup());
@@ -85,8 +85,7 @@ int main(int argc, char **argv) {
   return syscall(SYS_rt_sigqueueinfo, 1, SIGPWR, &si) == 0 ? 0 : 1;
 }
 `);
-    const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", `${h.vdir("only")}/forge`, src], { stderr: "pipe" });
-    expect(cc.stderr.toString()).toBe("");
+    compileStatic(src, `${h.vdir("only")}/forge`);
     const marker = plantStopScript("only");
     h.ok("only", "start");
     try {

@@ -1,24 +1,19 @@
 // A Debian guest whose own init is systemd (init style `plain`, systemd-sysv's /sbin/init), from
-// the debootstrap cache in /var/cache/vservers-test as in debootstrap.test.ts: it boots to a
+// the debootstrap cache of tests/helpers/debian.ts: it boots to a
 // running (or degraded) system, `exec systemctl` talks to it, `stop` halts it the way systemd
 // expects (SIGRTMIN+3, no kill sequence needed), and its own `reboot` restarts it through the
 // kernel's reboot watch. Its cgroup rights are its own name=systemd subtree and nothing more.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { TestHost } from "../helpers/host";
+import { debianGuest } from "../helpers/debian";
 
 const h = new TestHost("sdpid1");
-const SUITE = process.env.VSERVER_TEST_SUITE ?? "bookworm";
-const CACHE = "/var/cache/vservers-test/debootstrap";
 const NAME = "sd";
 
 beforeAll(() => {
-  mkdirSync(CACHE, { recursive: true });
-  mkdirSync(`${h.root}/var/cache/vservers`, { recursive: true });
-  symlinkSync(CACHE, `${h.root}/var/cache/vservers/debootstrap`);
-  const b = h.run("vserver", [NAME, "build", "-m", "debootstrap", "--initstyle", "plain", "--", "-d", SUITE, "--", "--include=systemd-sysv"], { timeout: 1800 });
-  if (b.code !== 0) throw new Error(`debootstrap build failed: ${b.stderr}\n${readFileSync(`${h.logDir}/${NAME}.build.log`, "utf8").slice(-3000)}`);
+  debianGuest(h, NAME, { include: ["systemd-sysv"], buildArgs: ["--initstyle", "plain"] });
   // reboot(2) in its own PID namespace is how systemd ends a container it reboots; SETPCAP lets
   // it narrow its units' bounding sets.
   writeFileSync(`${h.cfg(NAME)}/bcapabilities`, "SYS_BOOT\nSETPCAP\n");

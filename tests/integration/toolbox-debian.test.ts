@@ -1,24 +1,19 @@
-// Debian's own shutdown tools in real Debian guests (debootstrap, packages cached in
-// /var/cache/vservers-test as in debootstrap.test.ts): sysvinit's reboot, halt, poweroff and
+// Debian's own shutdown tools in real Debian guests (tests/helpers/debian.ts, packages cached in
+// /var/cache/vservers-test): sysvinit's reboot, halt, poweroff and
 // shutdown, and systemd's (systemctl under those names, when systemd is installed but our guest
 // init is PID 1), restart the guest in place or end it through our guest init, which answers them
 // on /run/initctl as sysvinit's own init would.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { TestHost } from "../helpers/host";
+import { debianGuest } from "../helpers/debian";
 
 const h = new TestHost("tbdeb");
-const SUITE = process.env.VSERVER_TEST_SUITE ?? "bookworm";
-const CACHE = "/var/cache/vservers-test/debootstrap";
 
 beforeAll(() => {
-  mkdirSync(CACHE, { recursive: true });
-  mkdirSync(`${h.root}/var/cache/vservers`, { recursive: true });
-  symlinkSync(CACHE, `${h.root}/var/cache/vservers/debootstrap`);
   // sysvinit-core brings Debian's reboot, halt, poweroff and shutdown (minbase has none).
-  const b = h.run("vserver", ["deb", "build", "-m", "debootstrap", "--", "-d", SUITE, "--", "--include=sysvinit-core"], { timeout: 1800 });
-  if (b.code !== 0) throw new Error(`debootstrap build failed: ${b.stderr}\n${readFileSync(`${h.logDir}/deb.build.log`, "utf8").slice(-3000)}`);
+  debianGuest(h, "deb", { include: ["sysvinit-core"] });
 }, 1_800_000);
 
 afterAll(() => h.cleanup());
@@ -84,8 +79,7 @@ describe("Debian's sysvinit tools in a guest", () => {
 
 describe("systemd's reboot, halt and shutdown in a guest whose PID 1 is our init", () => {
   beforeAll(() => {
-    const b = h.run("vserver", ["sd", "build", "-m", "debootstrap", "--", "-d", SUITE, "--", "--include=systemd-sysv"], { timeout: 1800 });
-    if (b.code !== 0) throw new Error(`debootstrap build failed: ${b.stderr}\n${readFileSync(`${h.logDir}/sd.build.log`, "utf8").slice(-3000)}`);
+    debianGuest(h, "sd", { include: ["systemd-sysv"] });
   }, 1_800_000);
 
   test("they are systemctl, which falls back to /run/initctl: reboot restarts in place, poweroff ends the guest", async () => {

@@ -1,17 +1,16 @@
 // A real Debian guest unified end to end, on a loop-backed XFS the test makes and removes:
 // hashify, start with its daemon, a package reinstalled inside (dpkg replaces its files, as an
 // upgrade does), dpkg's own verification, re-hashify, a clone, and the disk it all takes. The
-// packages come from the debootstrap test's cache (/var/cache/vservers-test).
+// packages come from the debootstrap cache of tests/helpers/debian.ts.
 
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, readdirSync, readFileSync, symlinkSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { BIN, TestHost } from "../helpers/host";
+import { DEBIAN_PACKAGES, debianGuest } from "../helpers/debian";
 import { XfsPool } from "../helpers/xfs-pool";
 
 const h = new TestHost("unify-deb");
 const pool = new XfsPool(`${h.root}/vservers`, 1024);
-const SUITE = process.env.VSERVER_TEST_SUITE ?? "bookworm";
-const CACHE = "/var/cache/vservers-test/debootstrap";
 
 afterAll(() => {
   try {
@@ -39,11 +38,7 @@ function comms(name: string): string[] {
 }
 
 test("a Debian guest unified: starts its daemon, takes a package reinstall, verifies, re-hashifies, clones", () => {
-  mkdirSync(CACHE, { recursive: true });
-  mkdirSync(`${h.root}/var/cache/vservers`, { recursive: true });
-  symlinkSync(CACHE, `${h.root}/var/cache/vservers/debootstrap`);
-  const b = h.run("vserver", ["deb", "build", "-m", "debootstrap", "--quiet", "--", "-d", SUITE, "--", "--include=cron"], { timeout: 1800 });
-  if (b.code !== 0) throw new Error(`debootstrap build failed: ${b.stderr}\n${readFileSync(`${h.logDir}/deb.build.log`, "utf8").slice(-3000)}`);
+  debianGuest(h, "deb", { include: ["cron"], buildArgs: ["--quiet"] });
   const plainMiB = dfUsedMiB();
 
   const t0 = performance.now();
@@ -57,9 +52,9 @@ test("a Debian guest unified: starts its daemon, takes a package reinstall, veri
   expect(h.inGuest("deb", "dpkg", "--verify").stdout).toBe("");
 
   // dpkg writes every file of the package anew and renames it over the old one, as an upgrade does.
-  const deb = readdirSync(`${CACHE}/${SUITE}-amd64`).find((f) => /^cron_.*\.deb$/.test(f))!;
+  const deb = readdirSync(DEBIAN_PACKAGES).find((f) => /^cron_.*\.deb$/.test(f))!;
   const r = Bun.spawnSync([`${BIN}/vserver`, "deb", "exec", "sh", "-c", "cat > /tmp/cron.deb && dpkg -i /tmp/cron.deb >/dev/null && rm /tmp/cron.deb"], {
-    env: h.env, stdin: Bun.file(`${CACHE}/${SUITE}-amd64/${deb}`), stdout: "pipe", stderr: "pipe", timeout: 300_000,
+    env: h.env, stdin: Bun.file(`${DEBIAN_PACKAGES}/${deb}`), stdout: "pipe", stderr: "pipe", timeout: 300_000,
   });
   if (r.exitCode !== 0) throw new Error(`dpkg -i in the guest failed: ${r.stderr.toString()}`);
   expect(h.inGuest("deb", "dpkg", "--verify").stdout).toBe("");

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
-import { TestHost, busyboxGuest, REPO } from "../helpers/host";
+import { TestHost, busyboxGuest, compileStatic, REPO } from "../helpers/host";
 import { XfsPool } from "../helpers/xfs-pool";
 
 const h = new TestHost("unify");
@@ -69,8 +69,7 @@ const KILLED = [137, 125];
 const original = (name: string) => `original ${name}\n` + "x".repeat(8192);
 
 beforeAll(() => {
-  const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", ATTACK, `${REPO}/tests/escape/unify-attack.c`], { stderr: "pipe" });
-  if (cc.exitCode !== 0) throw new Error(`compiling unify-attack failed: ${cc.stderr}`);
+  compileStatic(`${REPO}/tests/escape/unify-attack.c`, ATTACK);
   busyboxGuest(h, "u1");
   // Files for the attacks, one each (a copy-up by one attack must not hide another), and the
   // attack program, all put in while the guest is plain.

@@ -5,7 +5,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { REPO, TestHost, busyboxGuest } from "../helpers/host";
+import { REPO, TestHost, busyboxGuest, compileStatic } from "../helpers/host";
 import { guestIdRange } from "../../src/pure/id-range";
 
 const h = new TestHost("userns");
@@ -41,8 +41,7 @@ beforeAll(() => {
   if (u.exitCode !== 0) throw new Error(`useradd: ${u.stderr}`);
   userMade = true;
   writeFileSync(`${h.root}/plant.c`, '#include <stdio.h>\n#include <fcntl.h>\n#include <unistd.h>\nint main(int c, char **v) { printf("euid=%d\\n", geteuid()); if (c > 1) printf("write=%s\\n", open(v[1], O_WRONLY | O_CREAT, 0644) >= 0 ? "ok" : "refused"); return 0; }\n');
-  const cc = Bun.spawnSync(["gcc", "-static", "-O1", "-o", PLANT, `${h.root}/plant.c`], { stderr: "pipe" });
-  if (cc.exitCode !== 0) throw new Error(`gcc: ${cc.stderr}`);
+  compileStatic(`${h.root}/plant.c`, PLANT);
   mkdirSync(SHARED, { mode: 0o755 });
   writeFileSync(`${SHARED}/from-host`, "host file\n", { mode: 0o644 });
 

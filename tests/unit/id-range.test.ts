@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { contextsOverlapping, guestIdRange, overlappingRange, parseSubordinateIds } from "../../src/pure/id-range";
+import { contextsOverlapping, guestIdRange, overlappingRange, parseIdMap, parseSubordinateIds } from "../../src/pure/id-range";
+import { BUILD_START, nextFreeContext } from "../../src/pure/context-alloc";
 import { guestIds } from "../../src/control/guest-ids";
 import { parseGuestConfig } from "../../src/pure/config/guest-config";
 import { ConfigError } from "../../src/errors";
@@ -43,5 +44,22 @@ describe("guest id ranges", () => {
     expect(() => guestIds(g, 40000, [subuid])).toThrow(ConfigError);
     expect(() => guestIds(g, 40000, [subuid])).toThrow(new RegExp(`overlap ${subuid} line 1 \\(carol`));
     expect(guestIds(g, 40001, [subuid, `${dir}/missing`])).toEqual(guestIdRange(40001));
+  });
+});
+
+describe("ranges that user namespaces on the host map", () => {
+  test("a uid_map gives its outside ranges; the host's identity map is none", () => {
+    expect(parseIdMap("         0 2621440000      65536\n")).toEqual([{ start: 2621440000, count: 65536 }]);
+    expect(parseIdMap("         0          0 4294967295\n")).toEqual([]);
+    expect(parseIdMap("0 1000 1\n1 100000 65536\n")).toEqual([{ start: 1000, count: 1 }, { start: 100000, count: 65536 }]);
+    expect(parseIdMap("garbage\n\n")).toEqual([]);
+  });
+
+  test("a context whose range another root's guest maps is skipped by allocation", () => {
+    const mapped = contextsOverlapping(parseIdMap(`0 ${40000 * 65536} 65536\n`));
+    expect([...mapped]).toEqual([40000]);
+    expect(nextFreeContext(mapped)).toBe(BUILD_START + 1);
+    // A nested namespace mapping part of a range takes the whole context.
+    expect([...contextsOverlapping(parseIdMap(`0 ${40002 * 65536 + 1000} 10\n`))]).toEqual([40002]);
   });
 });

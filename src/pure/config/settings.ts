@@ -63,7 +63,7 @@ const notYet = (key: string, reason: string, compat?: string): UnsupportedSettin
 
 export const SETTINGS: readonly Setting[] = [
   own("context", "the context number (2–49151); names the guest's cgroup and picks its ids on the host (context × 65536 onward, checked against `/etc/subuid` and `/etc/subgid`)",
-    "allocated by `build` from 40000 (`.defaults/context.next` raises the start); a guest without one gets a dynamic number from 49152 at start",
+    "allocated by `build` from 40000 (`.defaults/context.next` raises the start); a guest without one gets a dynamic number from 49152 at start; both skip numbers whose ids a user namespace on the host maps (another state root's running guest)",
     { state: "mapped", compat: "the guest's number: names its cgroup (`/vservers/N`) and picks its id range (N × 65536); a missing one gets a dynamic number at start" }),
   own("vdir", "(link) the guest root", "`/vservers/NAME`", { compat: "link to the guest root; `/vservers/NAME`" }),
   own("name", "the guest's name", "the directory name", { compat: "the guest's name; default the directory's" }),
