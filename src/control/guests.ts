@@ -112,7 +112,11 @@ export function configTreeOf(env: Env, g: GuestConfig): ConfigTree {
   return g.legacy ? legacySources(env, g.name).guest : readConfigTree(g.cfgDir);
 }
 
-let defaultsCache: ReturnType<typeof readConfigTree> | undefined;
+/**
+ * `.defaults` read once per command (one Env per command), not once per process: a worker of the
+ * host service may serve several commands, and an edit between two must be seen by the second.
+ */
+const defaultsOf = new WeakMap<Env, ReturnType<typeof readConfigTree>>();
 
 export function loadGuest(env: Env, name: string, opts: { reportWarnings?: boolean } = {}): GuestConfig {
   checkName(name);
@@ -120,12 +124,13 @@ export function loadGuest(env: Env, name: string, opts: { reportWarnings?: boole
     throw new NotFoundError(`no guest named '${name}' (no directory ${cfgDirOf(env, name)}).`, { guest: name });
   }
   const legacy = hasConfigDir(env, name) ? undefined : legacySources(env, name);
-  defaultsCache ??= readConfigTree(env.paths.defaultsDir);
+  let defaults = defaultsOf.get(env);
+  if (!defaults) defaultsOf.set(env, (defaults = readConfigTree(env.paths.defaultsDir)));
   const g = parseGuestConfig({
     name,
     cfgDir: cfgDirOf(env, name),
     ...(legacy ? { guest: legacy.guest, legacy: legacy.legacy } : { guest: readConfigTree(cfgDirOf(env, name)) }),
-    defaults: defaultsCache,
+    defaults,
     vdirBase: env.paths.vdirBase,
   });
   // Unknown or unsupported variables of the legacy file: one warning each, as for a directory's files.
