@@ -3,26 +3,37 @@
 import { VsError } from "../errors";
 import { writeErr } from "../drivers/output";
 
-export function fail(prog: string, e: unknown): never {
+/** Says what went wrong in one line on stderr; returns the exit status it calls for. */
+function report(prog: string, e: unknown): number {
   // `vserver --debug`: where it happened, for a bug report.
   if (process.env.VSERVER_DEBUG && e instanceof Error && e.stack) writeErr(`${e.stack}\n`);
   if (e instanceof VsError) {
     writeErr(`${prog}: ${e.message}\n`);
-    process.exit(e.exitCode);
+    return e.exitCode;
   }
   const err = e as NodeJS.ErrnoException;
   const msg = err?.code && err?.path ? `${err.path}: ${err.message}` : err?.message ?? String(e);
   writeErr(`${prog}: ${msg}\n`);
-  process.exit(1);
+  return 1;
 }
 
-export async function runMain(prog: string, main: (argv: string[]) => Promise<number | void> | number | void): Promise<void> {
+export function fail(prog: string, e: unknown): never {
+  process.exit(report(prog, e));
+}
+
+type Main = (argv: string[]) => Promise<number | void> | number | void;
+
+/** A command run to its status without ending the process (a service worker's reused serving). */
+export async function runCommand(prog: string, main: Main, args: string[]): Promise<number> {
   try {
-    const code = await main(process.argv.slice(2));
-    process.exit(code ?? 0);
+    return (await main(args)) ?? 0;
   } catch (e) {
-    fail(prog, e);
+    return report(prog, e);
   }
+}
+
+export async function runMain(prog: string, main: Main): Promise<void> {
+  process.exit(await runCommand(prog, main, process.argv.slice(2)));
 }
 
 export function warn(prog: string, message: string): void {
