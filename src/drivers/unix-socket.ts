@@ -23,7 +23,7 @@ const EDQUOT = 122;
 const SUN_PATH_MAX = 108;
 
 type Fn = (...a: unknown[]) => unknown;
-const NAMES = ["socket", "bind", "listen", "accept4", "getsockopt", "recvmsg", "poll", "dup2", "setpgid", "connect", "sendmsg"] as const;
+const NAMES = ["socket", "bind", "listen", "accept4", "getsockopt", "recvmsg", "poll", "dup2", "fcntl", "setpgid", "connect", "sendmsg"] as const;
 let fns: Record<(typeof NAMES)[number], Fn> | undefined;
 
 function c() {
@@ -37,6 +37,7 @@ function c() {
     recvmsg: l.func("intptr_t recvmsg(int, void *, int)"),
     poll: l.func("int poll(void *, uint64_t, int)"),
     dup2: l.func("int dup2(int, int)"),
+    fcntl: l.func("int fcntl(int, int, int)"),
     setpgid: l.func("int setpgid(int, int)"),
     connect: l.func("int connect(int, void *, uint32_t)"),
     sendmsg: l.func("intptr_t sendmsg(int, void *, int)"),
@@ -222,6 +223,15 @@ export function receiveWithFds(fd: number, maxBytes: number, maxFds = 8): Receiv
 /** Make `to` a copy of `from` (the standard descriptors of a served command). */
 export function duplicateOnto(from: number, to: number): void {
   if ((c().dup2(from, to) as number) < 0) fail(`dup2(${from}, ${to})`);
+}
+
+const F_DUPFD_CLOEXEC = 1030;
+
+/** A copy of fd at the lowest free number from `min` up, closed on exec. */
+export function duplicateAbove(fd: number, min: number): number {
+  const n = c().fcntl(fd, F_DUPFD_CLOEXEC, min) as number;
+  if (n < 0) fail(`fcntl(${fd}, F_DUPFD_CLOEXEC)`);
+  return n;
 }
 
 /** A process group of our own, so that a signal to the group reaches our children too. */

@@ -1,17 +1,18 @@
 // The host service (vserverd): one per installation (state root), never one per guest. It owns
-// the listening socket and keeps a few workers (service/worker.ts) started and waiting on it;
-// each worker serves one command and exits, and a fresh one takes its place at once. Guests do
+// the listening socket and keeps a few workers (service/worker.ts) started and waiting on it
+// (service/worker-pool.ts): a worker serves one command and exits, or, for the few commands that
+// leave nothing behind (service/reusable.ts), serves it and waits for the next. Guests do
 // not depend on it: it holds no guest state, and stopping or killing it (or a worker) leaves
 // every guest running, with the state on disk and the locks as the truth, exactly as after a
 // direct command. It ends on SIGTERM, when its socket is removed or replaced (the state root
 // was deleted, or another service took over), or after a time without any request.
 
 import { chmodSync, closeSync, existsSync, mkdirSync, rmSync, statSync } from "node:fs";
-import type { Subprocess } from "bun";
 import { faultPoint } from "../drivers/fault";
 import { acquireLock } from "../drivers/lock";
 import { listenUnix } from "../drivers/unix-socket";
 import type { Paths } from "../pure/paths";
+import { WorkerPool } from "./worker-pool";
 
 export interface ServiceOptions {
   /** Workers kept waiting for a connection. */
@@ -52,53 +53,32 @@ export async function runService(paths: Paths, o: ServiceOptions): Promise<numbe
   }
   faultPoint("service.after-listen");
 
-  const idle = new Set<Subprocess>();
   let stopping = false;
   let lastRequest = Date.now();
-
-  const spawnWorker = () => {
-    if (stopping) return;
-    const w = Bun.spawn(o.workerArgv, { stdio: ["pipe", "pipe", "ignore", listenFd], env: process.env as Record<string, string> });
-    idle.add(w);
-    (async () => {
-      // The worker says "busy" when it has taken a connection: start its successor now, not
-      // when it ends, so that a long command never leaves the socket without a waiting worker.
-      for await (const _ of w.stdout as ReadableStream<Uint8Array>) {
-        if (idle.delete(w)) {
-          lastRequest = Date.now();
-          spawnWorker();
-        }
-        break;
-      }
-    })();
-    w.exited.then(() => {
-      // A worker that died while waiting (it never said busy) is replaced too.
-      if (idle.delete(w)) setTimeout(spawnWorker, 200);
-    });
-  };
-  for (let i = 0; i < o.idleWorkers; i++) spawnWorker();
+  const pool = new WorkerPool(o.workerArgv, listenFd, o.idleWorkers, () => (lastRequest = Date.now()));
+  pool.start();
   // Loaded here only: the workers share this bundle, and the API's validation library would add
   // to every worker's start (docs/dependencies.md).
   const { startApi } = await import("./api/server");
   const api = startApi(paths, { operationArgv: o.operationArgv, consoleArgv: o.consoleArgv, onRequest: () => (lastRequest = Date.now()) });
 
+  let workersGone: Promise<unknown> = Promise.resolve();
   const stop = () => {
     if (stopping) return;
     stopping = true;
     try {
       if (statSync(paths.serviceSocket).ino === socketIno) rmSync(paths.serviceSocket, { force: true });
     } catch {}
-    // Closing their stdin tells the waiting workers to go; busy ones finish their command.
-    for (const w of idle) try { (w.stdin as import("bun").FileSink).end(); } catch {}
+    // The waiting workers go now; busy ones finish their command.
+    workersGone = pool.stop();
     closeSync(listenFd);
     api.stop();
     lock.release();
   };
   // The waiting workers are gone before we are, so that "stopped" means no process of ours waits.
   const stopAndExit = async () => {
-    const waiting = [...idle];
     stop();
-    await Promise.race([Promise.all(waiting.map((w) => w.exited)), Bun.sleep(3000)]);
+    await Promise.race([workersGone, Bun.sleep(3000)]);
     process.exit(0);
   };
   process.on("SIGTERM", stopAndExit);

@@ -4,7 +4,8 @@
 // directly); and killing it, even in the middle of an operation, leaves every guest usable.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { TestHost, busyboxGuest, BIN } from "../helpers/host";
 import { encodeRequest } from "../../src/pure/service-protocol";
 
@@ -160,6 +161,45 @@ describe("the host service", () => {
     expect(off.code).toBe(0);
     const nobody = Bun.spawnSync(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", `${BIN}/vserver`, "--version"], { env: h.env, stdout: "pipe", stderr: "pipe" });
     expect(nobody.stdout.toString()).toBe("vserver 0.1.0\n");
+  });
+
+  test("a worker serves the views and waits again: no new worker, each caller its own output and status", async () => {
+    if (h.vserver("s1", "running").code !== 0) h.ok("s1", "start");
+    await until(serviceUp);
+    const workers = () => serviceProcesses().filter((p) => cmdline(p).includes("--worker")).sort();
+    // The pool settles first (a worker that served a one-shot command may still be replaced).
+    await until(() => workers().length === 4);
+    const before = workers();
+    const out = (r: { stdout: string }) => r.stdout;
+    for (let i = 0; i < 6; i++) {
+      expect(h.vserver("s1", "running").code).toBe(0);
+      expect(out(h.vserver("--list"))).toContain("s1");
+      expect(h.vserver("nosuch", "running").stderr).toMatch(/^vserver: no guest named 'nosuch'/);
+      expect(h.run("vserver-stat", []).code).toBe(0);
+    }
+    expect(workers()).toEqual(before);
+    // Each call's output went to its own caller: a status with --json parses whole.
+    expect(JSON.parse(out(h.vserver("s1", "status", "--json"))).name).toBe("s1");
+    // A command that changes things ends its worker, whose successor takes its place.
+    h.ok("s1", "exec", "true");
+    await until(() => workers().length === 4 && workers().join() !== before.join());
+  });
+
+  test("a reused worker reads the config anew: an edit of .defaults between two calls is seen", () => {
+    const style = `${h.confDir}/.defaults/apps/init/style`;
+    h.ok("--list");
+    mkdirSync(dirname(style), { recursive: true });
+    const list = () => h.vserver("--list").stdout.split("\n").find((l) => l.startsWith("s2 ")) ?? "";
+    busyboxGuest(h, "s2");
+    rmSync(`${h.confDir}/s2/apps/init/style`, { force: true });
+    try {
+      expect(list()).toContain("sysv");
+      writeFileSync(style, "plain\n");
+      expect(list()).toContain("plain");
+    } finally {
+      rmSync(style, { force: true });
+      h.ok("s2", "delete", "--force");
+    }
   });
 
   test("stopping the service leaves the guest running, and the next command starts it again", async () => {
