@@ -208,6 +208,19 @@ describe("a token limited to some guests", () => {
     expect(build.status).toBe(403);
     expect(build.json.error).toBe("body field 'name': this caller may build only guests its list names (sa-*, sx), not 'sb-2'.");
     expect(existsSync(h.cfg("sb-2"))).toBe(false);
+    // A name of its own, but a copy of another's guest, a host file, a chosen context or address.
+    for (const [body, field] of [
+      [{ method: "rsync", methodArgs: ["-s", OTHER] }, "method"],
+      [{ method: "clone", methodArgs: ["-s", OTHER] }, "method"],
+      [{ method: "debootstrap", methodArgs: ["-d", "bookworm", "-m", "file:///"] }, "methodArgs"],
+      [{ method: "busybox", context: 40001 }, "context"],
+      [{ method: "busybox", interfaces: ["10.9.9.9/24"] }, "interfaces"],
+    ] as Array<[object, string]>) {
+      const r = as(ALICE, "POST", "/v1/guests", { name: "sa-2", ...body });
+      expect([field, r.status]).toEqual([field, 403]);
+      expect(r.json.error).toStartWith(`body field '${field}': a caller limited to some guests`);
+    }
+    expect(existsSync(h.cfg("sa-2"))).toBe(false);
     // None of it stopped anything.
     expect(h.vserver(MINE, "running").code).toBe(0);
     expect(h.vserver(OTHER, "running").code).toBe(0);
@@ -228,6 +241,16 @@ describe("a token limited to some guests", () => {
     expect(peek.status).toBe(404);
     expect(peek.body).not.toContain(OTHER);
     expect((as(OPS, "GET", "/v1/operations").json as Array<{ id: string }>).map((o) => o.id)).toEqual(expect.arrayContaining([mine.json.operation, theirs.json.operation]));
+  }, 150000);
+
+  test("builds and deletes a guest of a name its list allows", () => {
+    const built = as(ALICE, "POST", "/v1/guests", { name: "sa-2", method: "busybox" });
+    expect(built.status).toBe(202);
+    const op = as(ALICE, "GET", `${built.json.href}?wait=120`).json;
+    expect([op.status, op.error]).toEqual(["succeeded", undefined]);
+    expect(names(as(ALICE, "GET", "/v1/guests"))).toEqual([MINE, "sa-2"]);
+    expect(as(ALICE, "DELETE", "/v1/guests/sa-2?force=1").status).toBe(200);
+    expect(existsSync(h.cfg("sa-2"))).toBe(false);
   }, 150000);
 
   test("gets a console on its own guest only, with the token in the first message as a browser sends it", async () => {

@@ -16,6 +16,34 @@ export function hiddenGuest(name: string): Response {
   return problem(404, `there is no guest '${name}' that this caller may see.`, "NotFoundError");
 }
 
+interface BuildFields {
+  name: string;
+  method: string;
+  methodArgs?: string[];
+  context?: unknown;
+  interfaces?: unknown;
+}
+
+/** Build methods that take nothing from the host's files or other guests (clone, rsync, template, legacy and oci copy a tree or an archive the host has). */
+const SCOPED_METHODS = ["busybox", "skeleton", "debootstrap"];
+
+/**
+ * What a scoped caller may not choose in a build: a method that copies from the host (another
+ * guest's root, with rsync -s GUEST), debootstrap's mirror, script and options (a file:// mirror
+ * or --unpack-tarball read the host's files; the script runs on the host), a context number or
+ * addresses (the host's to give out; a clash would also name the guest that has them).
+ */
+function buildRefusal(b: BuildFields): Response | undefined {
+  const refuse = (field: string, why: string) => problem(403, `body field '${field}': ${why}`, "ForbiddenError");
+  if (!SCOPED_METHODS.includes(b.method)) return refuse("method", `a caller limited to some guests may build with ${SCOPED_METHODS.join(", ")} only; '${b.method}' copies files of the host's.`);
+  const args = b.methodArgs ?? [];
+  const suiteOnly = args.length === 0 || (b.method === "debootstrap" && args.length === 2 && (args[0] === "-d" || args[0] === "--dist"));
+  if (!suiteOnly) return refuse("methodArgs", "a caller limited to some guests may give only debootstrap's '-d SUITE'; the mirror, script and options are the host administrator's.");
+  if (b.context !== undefined) return refuse("context", "a caller limited to some guests gets a free context number; it may not choose one.");
+  if (b.interfaces !== undefined) return refuse("interfaces", "a caller limited to some guests may not give a guest addresses; they are the host administrator's to give.");
+  return undefined;
+}
+
 /** A refusal when the request reaches beyond the caller's guests; undefined to go on. */
 export function admit(m: Matched, scope: Scope): Response | undefined {
   if (!scope.limited) return undefined;
@@ -26,8 +54,9 @@ export function admit(m: Matched, scope: Scope): Response | undefined {
     case "guest":
       return scope.allows(m.params.name) ? undefined : hiddenGuest(m.params.name!);
     case "newGuest": {
-      const name = (m.body as { name: string }).name;
-      return scope.allows(name) ? undefined : problem(403, `body field 'name': this caller may build only guests its list names (${scope.entries.join(", ")}), not '${name}'.`, "ForbiddenError");
+      const b = m.body as BuildFields;
+      if (!scope.allows(b.name)) return problem(403, `body field 'name': this caller may build only guests its list names (${scope.entries.join(", ")}), not '${b.name}'.`, "ForbiddenError");
+      return buildRefusal(b);
     }
     case "someGuests": {
       const b = m.body as { guests?: string[] };
