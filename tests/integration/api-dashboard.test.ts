@@ -1,7 +1,8 @@
 // The web dashboard in a real headless Chromium (Debian's package, driven by puppeteer-core):
 // sign in with a token, see the guests, start one, run a command in it, read its log, enter it
 // through the console, stop it;
-// each step checked with the commands from outside too. Screenshots are kept in
+// each step checked with the commands from outside too. A token limited to one guest sees a
+// dashboard of that guest only. Screenshots are kept in
 // /tmp/vserver-dashboard-screens/ (replaced by each run). Requests from another site's page
 // are refused (CSRF).
 
@@ -15,6 +16,7 @@ const h = new TestHost("apidash");
 const api = new ApiClient(h);
 const SHOTS = "/tmp/vserver-dashboard-screens";
 const TOKEN = "dashboard-token-0123456789abcdef";
+const VIEWER = "viewer-token-sees-dash2-0123456";
 let port = 0;
 let browser: Browser | undefined;
 
@@ -31,9 +33,10 @@ beforeAll(async () => {
   mkdirSync(conf, { recursive: true, mode: 0o700 });
   openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", `${conf}/key.pem`, "-out", `${conf}/cert.pem`);
   writeFileSync(`${conf}/listen`, `127.0.0.1:${port}\n`);
-  writeFileSync(`${conf}/tokens`, `admin ${TOKEN}\n`);
+  writeFileSync(`${conf}/tokens`, `admin ${TOKEN}\nviewer ${VIEWER} dash2\n`);
   for (const f of ["key.pem", "tokens"]) chmodSync(`${conf}/${f}`, 0o600);
   busyboxGuest(h, "dash1", { "uts/nodename": "dash1.example\n" });
+  busyboxGuest(h, "dash2");
   await api.start();
   rmSync(SHOTS, { recursive: true, force: true });
   mkdirSync(SHOTS, { recursive: true });
@@ -149,6 +152,25 @@ test("a wrong token gets the sign-in form back and shows no guest", async () => 
   expect(await page.content()).not.toContain("dash1");
   await ctx.close();
 });
+
+test("a token limited to one guest shows that guest only: its row, vserver-stat and events", async () => {
+  h.ok("dash1", "start"); // running, it would be in the vserver-stat view; its start is an event
+  try {
+    const ctx = await browser!.createBrowserContext();
+    const page = await ctx.newPage();
+    await page.goto(`https://127.0.0.1:${port}/ui/`);
+    await page.waitForSelector("#token");
+    await page.type("#token", VIEWER);
+    await page.click("#login button");
+    await page.waitForSelector('tr[data-guest="dash2"]');
+    await Bun.sleep(2500); // a refresh of every view (every 2 s)
+    await page.screenshot({ path: `${SHOTS}/7-scoped.png`, fullPage: true });
+    expect(await page.content()).not.toContain("dash1");
+    await ctx.close();
+  } finally {
+    h.ok("dash1", "stop");
+  }
+}, 60000);
 
 test("another site's page cannot make the browser act (CSRF), even with the token", async () => {
   const curl = (...headers: string[]) => {

@@ -37,9 +37,11 @@ export function openApiDocument(version: string): Record<string, unknown> {
       operationId: name,
       summary: r.summary,
       parameters: parameters(r),
+      // What a token limited to some guests may do here (docs/api.md, "Scopes").
+      "x-vserver-scope": r.scope,
       responses: {
         [String(r.ok.status)]: { description: "Success", content: { [r.ok.type]: {} } },
-        "400": ERROR_RESPONSE, "401": ERROR_RESPONSE, "404": ERROR_RESPONSE, "409": ERROR_RESPONSE, "500": ERROR_RESPONSE,
+        "400": ERROR_RESPONSE, "401": ERROR_RESPONSE, "403": ERROR_RESPONSE, "404": ERROR_RESPONSE, "409": ERROR_RESPONSE, "500": ERROR_RESPONSE,
       },
     };
     if (r.body) op.requestBody = { required: true, content: { "application/json": { schema: jsonSchema(r.body) } } };

@@ -104,6 +104,14 @@ export interface RouteDef {
   params?: z.ZodObject;
   query?: Schema;
   body?: Schema;
+  /**
+   * What a caller limited to some guests (pure/api/scope.ts) may do here: `open` carries no
+   * guest's data; `guest` acts on the path's {name}; `newGuest` on the body's name; `someGuests`
+   * on the body's `guests` (a set chosen by `select` could reach guests outside the scope, so it
+   * is refused); `filtered` answers with the caller's guests only; `host` acts on every guest
+   * and is refused.
+   */
+  scope: "open" | "guest" | "newGuest" | "someGuests" | "filtered" | "host";
   /** The status and content type of a success. */
   ok: { status: number; type: "application/json" | "application/x-ndjson" | "text/event-stream" | "text/plain" | "application/octet-stream" };
 }
@@ -112,51 +120,51 @@ const json = (status = 200) => ({ status, type: "application/json" as const });
 
 /** Every route, keyed by the handler's name in service/api/routes.ts. */
 export const ROUTES = {
-  index: { method: "GET", path: `${API_PREFIX}`, summary: "The API's version and where its description is", ok: json() },
-  openapi: { method: "GET", path: `${API_PREFIX}/openapi.json`, summary: "This API's OpenAPI 3.1 document", ok: json() },
-  listGuests: { method: "GET", path: `${API_PREFIX}/guests`, summary: "Every guest with its state, its disk use and limit where a btrfs qgroup counts them, and when running its usage (vserver --list, vserver-stat --json)", ok: json() },
-  buildGuest: { method: "POST", path: `${API_PREFIX}/guests`, summary: "Build a guest (vserver NAME build); an asynchronous operation to poll", body: BuildBody, ok: json(202) },
-  getGuest: { method: "GET", path: `${API_PREFIX}/guests/{name}`, summary: "One guest's state, disk use and limit, and usage (vserver NAME status)", params: NameParams, ok: json() },
-  deleteGuest: { method: "DELETE", path: `${API_PREFIX}/guests/{name}`, summary: "Delete a guest: its root, config and logs (vserver NAME delete --force)", params: NameParams, query: DeleteQuery, ok: json() },
-  startGuest: { method: "POST", path: `${API_PREFIX}/guests/{name}/start`, summary: "Start a guest", params: NameParams, ok: json() },
-  stopGuest: { method: "POST", path: `${API_PREFIX}/guests/{name}/stop`, summary: "Stop a guest", params: NameParams, ok: json() },
-  restartGuest: { method: "POST", path: `${API_PREFIX}/guests/{name}/restart`, summary: "Stop a guest if it runs, then start it", params: NameParams, ok: json() },
+  index: { scope: "open", method: "GET", path: `${API_PREFIX}`, summary: "The API's version and where its description is", ok: json() },
+  openapi: { scope: "open", method: "GET", path: `${API_PREFIX}/openapi.json`, summary: "This API's OpenAPI 3.1 document", ok: json() },
+  listGuests: { scope: "filtered", method: "GET", path: `${API_PREFIX}/guests`, summary: "Every guest with its state, its disk use and limit where a btrfs qgroup counts them, and when running its usage (vserver --list, vserver-stat --json)", ok: json() },
+  buildGuest: { scope: "newGuest", method: "POST", path: `${API_PREFIX}/guests`, summary: "Build a guest (vserver NAME build); an asynchronous operation to poll", body: BuildBody, ok: json(202) },
+  getGuest: { scope: "guest", method: "GET", path: `${API_PREFIX}/guests/{name}`, summary: "One guest's state, disk use and limit, and usage (vserver NAME status)", params: NameParams, ok: json() },
+  deleteGuest: { scope: "guest", method: "DELETE", path: `${API_PREFIX}/guests/{name}`, summary: "Delete a guest: its root, config and logs (vserver NAME delete --force)", params: NameParams, query: DeleteQuery, ok: json() },
+  startGuest: { scope: "guest", method: "POST", path: `${API_PREFIX}/guests/{name}/start`, summary: "Start a guest", params: NameParams, ok: json() },
+  stopGuest: { scope: "guest", method: "POST", path: `${API_PREFIX}/guests/{name}/stop`, summary: "Stop a guest", params: NameParams, ok: json() },
+  restartGuest: { scope: "guest", method: "POST", path: `${API_PREFIX}/guests/{name}/restart`, summary: "Stop a guest if it runs, then start it", params: NameParams, ok: json() },
   execInGuest: {
-    method: "POST", path: `${API_PREFIX}/guests/{name}/exec`, params: NameParams, body: ExecBody,
+    scope: "guest", method: "POST", path: `${API_PREFIX}/guests/{name}/exec`, params: NameParams, body: ExecBody,
     summary: 'Run a command in a running guest; its output streams as JSON lines {"stdout": TEXT}, {"stderr": TEXT}, and last {"exit": STATUS}',
     ok: { status: 200, type: "application/x-ndjson" },
   },
   console: {
-    method: "GET", path: `${API_PREFIX}/guests/{name}/console`, params: NameParams,
+    scope: "guest", method: "GET", path: `${API_PREFIX}/guests/{name}/console`, params: NameParams,
     summary: 'A websocket to a root shell in the guest on a fresh pty (vserver NAME enter). First message {"cols","rows","token"?}, then {"input": TEXT} and {"resize": [COLS, ROWS]}; output comes as binary messages, then {"exit": STATUS}',
     ok: { status: 101, type: "application/octet-stream" },
   },
-  getLimits: { method: "GET", path: `${API_PREFIX}/guests/{name}/limits`, summary: "A running guest's limits (vlimit -a): memory in pages, CPU as shares, null for none", params: NameParams, ok: json() },
-  setLimits: { method: "PUT", path: `${API_PREFIX}/guests/{name}/limits`, summary: "Change a running guest's limits (vlimit), with save also in its config", params: NameParams, body: LimitsBody, ok: json() },
-  getAttributes: { method: "GET", path: `${API_PREFIX}/guests/{name}/attributes`, summary: "A running guest's bounding capabilities and context flags (vattribute --get)", params: NameParams, ok: json() },
-  setAttributes: { method: "PATCH", path: `${API_PREFIX}/guests/{name}/attributes`, summary: "Change capabilities and flags for the next start (vattribute --set)", params: NameParams, body: AttributesBody, ok: json() },
-  guestLog: { method: "GET", path: `${API_PREFIX}/guests/{name}/log`, summary: "The end of a guest's log", params: NameParams, query: LogQuery, ok: { status: 200, type: "text/plain" } },
-  stat: { method: "GET", path: `${API_PREFIX}/stat`, summary: "One row per running context with usage (vserver-stat --json)", ok: json() },
-  startVservers: { method: "POST", path: `${API_PREFIX}/start-vservers`, summary: "Start or stop many guests in their apps/init/depends order (start-vservers); an asynchronous operation to poll", body: BootBody, ok: json(202) },
+  getLimits: { scope: "guest", method: "GET", path: `${API_PREFIX}/guests/{name}/limits`, summary: "A running guest's limits (vlimit -a): memory in pages, CPU as shares, null for none", params: NameParams, ok: json() },
+  setLimits: { scope: "guest", method: "PUT", path: `${API_PREFIX}/guests/{name}/limits`, summary: "Change a running guest's limits (vlimit), with save also in its config", params: NameParams, body: LimitsBody, ok: json() },
+  getAttributes: { scope: "guest", method: "GET", path: `${API_PREFIX}/guests/{name}/attributes`, summary: "A running guest's bounding capabilities and context flags (vattribute --get)", params: NameParams, ok: json() },
+  setAttributes: { scope: "guest", method: "PATCH", path: `${API_PREFIX}/guests/{name}/attributes`, summary: "Change capabilities and flags for the next start (vattribute --set)", params: NameParams, body: AttributesBody, ok: json() },
+  guestLog: { scope: "guest", method: "GET", path: `${API_PREFIX}/guests/{name}/log`, summary: "The end of a guest's log", params: NameParams, query: LogQuery, ok: { status: 200, type: "text/plain" } },
+  stat: { scope: "filtered", method: "GET", path: `${API_PREFIX}/stat`, summary: "One row per running context with usage (vserver-stat --json)", ok: json() },
+  startVservers: { scope: "someGuests", method: "POST", path: `${API_PREFIX}/start-vservers`, summary: "Start or stop many guests in their apps/init/depends order (start-vservers); an asynchronous operation to poll", body: BootBody, ok: json(202) },
   hashifyGuest: {
-    method: "POST", path: `${API_PREFIX}/guests/{name}/hashify`, params: NameParams, ok: json(202),
+    scope: "guest", method: "POST", path: `${API_PREFIX}/guests/{name}/hashify`, params: NameParams, ok: json(202),
     summary: "Move a stopped guest's files into the store all unified guests share (vhashify NAME, vunify NAME); an asynchronous operation to poll",
   },
-  deunifyGuest: { method: "POST", path: `${API_PREFIX}/guests/{name}/deunify`, params: NameParams, summary: "Give a stopped unified guest a plain tree again (vunify -R NAME); an asynchronous operation to poll", ok: json(202) },
-  guestDiskUse: { method: "GET", path: `${API_PREFIX}/guests/{name}/du`, params: NameParams, summary: "What a guest holds of its own and what it shares through the store (vdu NAME), in bytes", ok: json() },
-  unifyGc: { method: "POST", path: `${API_PREFIX}/unify/gc`, summary: "Remove the store's objects no guest refers to (vhashify --gc); an asynchronous operation to poll", ok: json(202) },
+  deunifyGuest: { scope: "guest", method: "POST", path: `${API_PREFIX}/guests/{name}/deunify`, params: NameParams, summary: "Give a stopped unified guest a plain tree again (vunify -R NAME); an asynchronous operation to poll", ok: json(202) },
+  guestDiskUse: { scope: "guest", method: "GET", path: `${API_PREFIX}/guests/{name}/du`, params: NameParams, summary: "What a guest holds of its own and what it shares through the store (vdu NAME), in bytes", ok: json() },
+  unifyGc: { scope: "host", method: "POST", path: `${API_PREFIX}/unify/gc`, summary: "Remove the store's objects no guest refers to (vhashify --gc); an asynchronous operation to poll", ok: json(202) },
   guestPackages: {
-    method: "POST", path: `${API_PREFIX}/guests/{name}/packages`, params: NameParams, body: PackagesBody, ok: json(202),
+    scope: "guest", method: "POST", path: `${API_PREFIX}/guests/{name}/packages`, params: NameParams, body: PackagesBody, ok: json(202),
     summary: "Install or remove packages with the guest's own package tool, whichever it has (vserver NAME pkg); an asynchronous operation to poll",
   },
   packageTool: {
-    method: "POST", path: `${API_PREFIX}/packages`, body: PackageToolBody, ok: json(202),
+    scope: "someGuests", method: "POST", path: `${API_PREFIX}/packages`, body: PackageToolBody, ok: json(202),
     summary: "Run the guests' own apt-get, rpm or yum in each chosen running guest (vapt-get, vrpm, vyum); an asynchronous operation to poll",
   },
-  listOperations: { method: "GET", path: `${API_PREFIX}/operations`, summary: "The asynchronous operations of this service run", ok: json() },
-  getOperation: { method: "GET", path: `${API_PREFIX}/operations/{id}`, summary: "An asynchronous operation: its state, output so far, result or error; ?wait=S waits for its end", params: OperationParams, query: WaitQuery, ok: json() },
-  events: { method: "GET", path: `${API_PREFIX}/events`, summary: "The journal's events; with follow=1 a live server-sent event stream", query: EventsQuery, ok: json() },
-  metrics: { method: "GET", path: "/metrics", summary: "Prometheus text-format metrics: per-guest CPU, memory, processes, network, disk use and limit, starts, operation latencies", ok: { status: 200, type: "text/plain" } },
+  listOperations: { scope: "filtered", method: "GET", path: `${API_PREFIX}/operations`, summary: "The asynchronous operations of this service run", ok: json() },
+  getOperation: { scope: "filtered", method: "GET", path: `${API_PREFIX}/operations/{id}`, summary: "An asynchronous operation: its state, output so far, result or error; ?wait=S waits for its end", params: OperationParams, query: WaitQuery, ok: json() },
+  events: { scope: "filtered", method: "GET", path: `${API_PREFIX}/events`, summary: "The journal's events; with follow=1 a live server-sent event stream", query: EventsQuery, ok: json() },
+  metrics: { scope: "filtered", method: "GET", path: "/metrics", summary: "Prometheus text-format metrics: per-guest CPU, memory, processes, network, disk use and limit, starts, operation latencies", ok: { status: 200, type: "text/plain" } },
 } satisfies Record<string, RouteDef>;
 
 export type RouteName = keyof typeof ROUTES;

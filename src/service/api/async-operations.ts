@@ -10,6 +10,8 @@ export interface AsyncOperation {
   id: string;
   op: string;
   guest?: string;
+  /** Every guest it acts on by name (none when it chose them by a set, or acts on the host's store). */
+  guests: string[];
   status: "running" | "succeeded" | "failed";
   created: string;
   ended?: string;
@@ -27,8 +29,8 @@ const KEEP_FINISHED = 100;
 export class AsyncOperations {
   private readonly ops = new Map<string, { view: AsyncOperation; done: Promise<void> }>();
 
-  start(op: string, guest: string | undefined, running: RunningOperation): AsyncOperation {
-    const view: AsyncOperation = { id: randomBytes(8).toString("hex"), op, guest, status: "running", created: new Date().toISOString(), output: [] };
+  start(op: string, guest: string | undefined, guests: string[], running: RunningOperation): AsyncOperation {
+    const view: AsyncOperation = { id: randomBytes(8).toString("hex"), op, guest, guests, status: "running", created: new Date().toISOString(), output: [] };
     const done = (async () => {
       let partial = "";
       for await (const c of running.output) {

@@ -2,13 +2,17 @@
 // address. It speaks TLS only (a token in clear text would be anybody's), and each request must
 // show a token from .api/tokens (`Authorization: Bearer TOKEN`), unless .api/client-ca.pem
 // exists: then the TLS handshake itself requires a client certificate signed by that CA and
-// refuses every other client before HTTP starts. A remote caller acts as root does on the Unix
-// socket; the journal names the token (or says "client certificate") as the caller.
+// refuses every other client before HTTP starts. A token line may list the guests its holder may
+// see and act on (pure/api/scope.ts); without a list, and with a client certificate (Bun's server
+// does not show a handler the peer's certificate, so its name cannot choose a list), the caller
+// acts as root does on the Unix socket. The journal names the token (or says "client
+// certificate") as the caller.
 
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { ConfigError } from "../../errors";
 import type { Paths } from "../../pure/paths";
+import { Scope } from "../../pure/api/scope";
 
 export interface TcpConfig {
   hostname: string;
@@ -17,8 +21,16 @@ export interface TcpConfig {
   key: string;
   /** Client certificates signed by this CA are required at the handshake. */
   clientCa?: string;
-  /** Token name -> SHA-256 of the token. */
-  tokens: Map<string, Buffer>;
+  tokens: Tokens;
+}
+
+/** Token name -> the SHA-256 of the token and the guests it may reach. */
+export type Tokens = Map<string, { hash: Buffer; scope: Scope }>;
+
+/** Who a request is: the name the journal gives it, and the guests it may reach. */
+export interface Identity {
+  who: string;
+  scope: Scope;
 }
 
 export function apiConfigDir(paths: Paths): string {
@@ -47,16 +59,19 @@ export function loadTcpConfig(paths: Paths): TcpConfig | undefined {
   const key = read(keyFile);
   // The key gives the service's identity to whoever reads it: root's only, as ssh keeps its keys.
   if (statSync(keyFile).mode & 0o077) throw new ConfigError(`${keyFile}: is readable by other users; chmod 600 it.`, { file: keyFile });
-  const tokens = new Map<string, Buffer>();
+  const tokens: Tokens = new Map();
   const tokensFile = `${dir}/tokens`;
   if (existsSync(tokensFile)) {
     if (statSync(tokensFile).mode & 0o077) throw new ConfigError(`${tokensFile}: is readable by other users; chmod 600 it.`, { file: tokensFile });
     read(tokensFile).split("\n").forEach((line, i) => {
       const l = line.trim();
       if (!l || l.startsWith("#")) return;
-      const t = /^([A-Za-z0-9_.@-]+)\s+(\S{16,})$/.exec(l);
-      if (!t) throw new ConfigError(`${tokensFile}, line ${i + 1}: not 'NAME TOKEN' with a token of at least 16 characters.`, { file: tokensFile });
-      tokens.set(t[1]!, sha(t[2]!));
+      const t = /^([A-Za-z0-9_.@-]+)\s+(\S{16,})(?:\s+(\S+))?$/.exec(l);
+      const where = `${tokensFile}, line ${i + 1}`;
+      if (!t) throw new ConfigError(`${where}: not 'NAME TOKEN' or 'NAME TOKEN GUEST,GUEST,...' with a token of at least 16 characters.`, { file: tokensFile });
+      const scope = t[3] === undefined ? Scope.ALL : Scope.of(t[3].split(","));
+      if ("bad" in scope) throw new ConfigError(`${where}: '${scope.bad}' is not a guest name or pattern (letters, digits, '.', '_', '-', and '*' or '?'), in a list separated by commas.`, { file: tokensFile });
+      tokens.set(t[1]!, { hash: sha(t[2]!), scope });
     });
   }
   const caFile = `${dir}/client-ca.pem`;
@@ -65,16 +80,16 @@ export function loadTcpConfig(paths: Paths): TcpConfig | undefined {
   return { hostname: m[1] ?? m[2]!, port: Number(m[3]), cert: read(`${dir}/cert.pem`), key, clientCa, tokens };
 }
 
-/** The name of the token a request shows, or undefined. */
-export function tokenName(req: Request, tokens: Map<string, Buffer>): string | undefined {
+/** Who shows the token a request carries, or undefined. */
+export function tokenIdentity(req: Request, tokens: Tokens): Identity | undefined {
   const m = /^Bearer\s+(\S+)$/.exec(req.headers.get("authorization") ?? "");
   return m ? tokenMatches(m[1]!, tokens) : undefined;
 }
 
-/** The name of a token, or undefined. Constant time in the token's bytes. */
-export function tokenMatches(token: string, tokens: Map<string, Buffer>): string | undefined {
+/** Who shows a token, or undefined. Constant time in the token's bytes. */
+export function tokenMatches(token: string, tokens: Tokens): Identity | undefined {
   const shown = sha(token);
-  let found: string | undefined;
-  for (const [name, h] of tokens) if (timingSafeEqual(h, shown)) found = name;
+  let found: Identity | undefined;
+  for (const [name, t] of tokens) if (timingSafeEqual(t.hash, shown)) found = { who: `token ${name}`, scope: t.scope };
   return found;
 }

@@ -11,13 +11,13 @@
 
 import type { ServerWebSocket, Subprocess, WebSocketHandler } from "bun";
 import type { Caller } from "../../drivers/journal";
-import { tokenMatches } from "./auth";
+import { tokenMatches, type Tokens } from "./auth";
 
 export interface ConsoleData {
   name: string;
   caller: Caller;
-  /** Token hashes the first message must match one of; undefined: already authenticated. */
-  tokens?: Map<string, Buffer>;
+  /** Tokens the first message must show one of; undefined: already authenticated. */
+  tokens?: Tokens;
   proc?: Subprocess;
 }
 
@@ -51,9 +51,11 @@ export function consoleHandlers(consoleArgv: (name: string, caller: Caller) => s
       }
       if (!ws.data.proc) {
         if (ws.data.tokens) {
-          const name = typeof m.token === "string" ? tokenMatches(m.token, ws.data.tokens) : undefined;
-          if (!name) return ws.close(4401, "this console needs a token in its first message");
-          ws.data.caller = { ...ws.data.caller, who: `token ${name}` };
+          const id = typeof m.token === "string" ? tokenMatches(m.token, ws.data.tokens) : undefined;
+          if (!id) return ws.close(4401, "this console needs a token in its first message");
+          // The router could not check the scope before it knew the token: the same check, now.
+          if (!id.scope.allows(ws.data.name)) return ws.close(4404, `there is no guest '${ws.data.name}' that this caller may see`);
+          ws.data.caller = { ...ws.data.caller, who: id.who };
         }
         return start(ws, size(m.cols, 80), size(m.rows, 24));
       }

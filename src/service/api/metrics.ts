@@ -5,6 +5,7 @@
 import type { GuestStatJson } from "../../control/host-view";
 import type { DiskUsage } from "../../control/disk-limits";
 import type { JournalEntry } from "../../drivers/journal-reader";
+import type { Scope } from "../../pure/api/scope";
 import { formatFamilies, histogramSamples, newHistogram, observe, type Family, type Histogram, type Sample } from "../../pure/format/prometheus";
 
 export interface GuestMetricsInput {
@@ -33,7 +34,12 @@ export class JournalCounters {
   }
 }
 
-export function metricsText(input: GuestMetricsInput, counters: JournalCounters): string {
+/**
+ * The text of a scrape. `input` holds the guests the caller may see; of the journal's counters
+ * it gets those of its guests, and none of the host-wide ones (every guest's operations together)
+ * when its scope is limited.
+ */
+export function metricsText(input: GuestMetricsInput, counters: JournalCounters, scope: Scope): string {
   const byCtx = new Map(input.stats.map((s) => [s.context, s]));
   const gauge = (name: string, help: string, pick: (s: GuestStatJson) => number | null | undefined): Family => {
     const samples: Sample[] = [];
@@ -58,6 +64,7 @@ export function metricsText(input: GuestMetricsInput, counters: JournalCounters)
       const [a, b] = JSON.parse(k) as [string, string];
       return { labels: { [keys[0]]: a, [keys[1]]: b }, value };
     });
+  const hostWide = (f: Family): Family => (scope.limited ? { ...f, samples: [] } : f);
   const families: Family[] = [
     {
       name: "vserver_guest_up", help: "1 when the guest runs, 0 when it is stopped", type: "gauge",
@@ -75,14 +82,17 @@ export function metricsText(input: GuestMetricsInput, counters: JournalCounters)
     gauge("vserver_guest_uptime_seconds", "Seconds since the guest's first process started", (s) => s.uptimeSeconds),
     {
       name: "vserver_guest_starts_total", help: "Successful starts of each guest since the service started", type: "counter",
-      samples: [...counters.starts].map(([guest, value]) => ({ labels: { guest }, value })),
+      samples: scope.filter([...counters.starts], ([guest]) => guest).map(([guest, value]) => ({ labels: { guest }, value })),
     },
-    { name: "vserver_operations_total", help: "Operations of the control plane since the service started, by outcome", type: "counter", samples: pairs(counters.ops, ["op", "outcome"]) },
-    { name: "vserver_events_total", help: "Journal events since the service started, by operation or state change and guest", type: "counter", samples: pairs(counters.events, ["op", "guest"]) },
+    hostWide({ name: "vserver_operations_total", help: "Operations of the control plane since the service started, by outcome", type: "counter", samples: pairs(counters.ops, ["op", "outcome"]) }),
     {
+      name: "vserver_events_total", help: "Journal events since the service started, by operation or state change and guest", type: "counter",
+      samples: scope.filter(pairs(counters.events, ["op", "guest"]), (s) => s.labels?.guest),
+    },
+    hostWide({
       name: "vserver_operation_duration_seconds", help: "How long the control plane's operations took", type: "histogram",
       samples: [...counters.latency].flatMap(([op, h]) => histogramSamples(h, { op })),
-    },
+    }),
   ];
   return formatFamilies(families);
 }

@@ -11,7 +11,9 @@ import { openApiDocument } from "../../pure/api/openapi";
 import { eventMatches, followJournal, readJournal, type JournalEntry } from "../../drivers/journal-reader";
 import { record, type Caller } from "../../drivers/journal";
 import { writeErr } from "../../drivers/output";
-import { loadTcpConfig, tokenName } from "./auth";
+import { loadTcpConfig, tokenIdentity, type Tokens } from "./auth";
+import { admit, operationVisible, visibleEvents, visibleMetrics, visibleRows } from "./access";
+import { Scope } from "../../pure/api/scope";
 import { crossSite, dashboardFile, isDashboardPath } from "./dashboard";
 import { consoleHandlers, type ConsoleData } from "./console";
 import { BadRequest, json, match, problem, statusOfKind, type Matched } from "./http";
@@ -64,20 +66,21 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
   let consoles = 0;
   const keepAlive = setInterval(() => (subscribers.size || consoles) && o.onRequest(), 30000);
 
-  /** Run an operation and answer with its result as JSON. */
-  const operate = async (request: OperationRequest, caller: Caller, okStatus = 200): Promise<Response> => {
+  /** Run an operation and answer with its result as JSON, `shown` as the caller may see it. */
+  const operate = async (request: OperationRequest, caller: Caller, shown: (result: unknown) => unknown = (r) => r): Promise<Response> => {
     const running = runner.run(request, caller);
     for await (const _ of running.output); // nothing but exec writes; drain so the process cannot block
     const a = await running.answer;
     if (!a.ok) return json(statusOfKind(a.kind), { error: a.error, kind: a.kind, ...(a.warnings.length ? { warnings: a.warnings } : {}) });
-    return json(okStatus, a.warnings.length ? { result: a.result, warnings: a.warnings } : { result: a.result });
+    const result = shown(a.result);
+    return json(200, a.warnings.length ? { result, warnings: a.warnings } : { result });
   };
 
   /** A long operation: answered at once with its id, polled or awaited at /v1/operations/ID. */
-  const background = (op: string, guest: string | undefined, request: OperationRequest, caller: Caller): Response => {
+  const background = (op: string, guest: string | undefined, request: OperationRequest, caller: Caller, guests = guest === undefined ? [] : [guest]): Response => {
     // A mistyped name is the request's fault, said now rather than as a failed operation later.
     if (guest !== undefined && op !== "build" && !guestKnown(guest)) return noSuchGuest(guest);
-    const view = asyncOps.start(op, guest, runner.run(request, caller));
+    const view = asyncOps.start(op, guest, guests, runner.run(request, caller));
     return json(202, { operation: view.id, href: `/v1/operations/${view.id}` }, { location: `/v1/operations/${view.id}` });
   };
 
@@ -112,12 +115,12 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     return new Response(stream, { headers: { "content-type": "application/x-ndjson" } });
   };
 
-  const events = (m: Matched, req: Request): Response => {
+  const events = (m: Matched, req: Request, scope: Scope): Response => {
     const list = (s?: string) => (s ? s.split(",").filter(Boolean) : []);
     const guests = list(m.query.guest);
     const ops = list(m.query.op);
     if (m.query.follow !== "1") {
-      const all = readJournal(paths.logDir).filter((e) => eventMatches(e, guests, ops));
+      const all = visibleEvents(scope, readJournal(paths.logDir)).filter((e) => eventMatches(e, guests, ops));
       return json(200, all.slice(-(Number(m.query.limit ?? 100))));
     }
     const enc = new TextEncoder();
@@ -127,7 +130,7 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
       start(ctl) {
         ctl.enqueue(enc.encode(": following the journal\n\n"));
         sub = (evs) => {
-          for (const e of evs) if (eventMatches(e, guests, ops)) ctl.enqueue(enc.encode(`event: ${e.op}\ndata: ${JSON.stringify(e)}\n\n`));
+          for (const e of visibleEvents(scope, evs)) if (eventMatches(e, guests, ops)) ctl.enqueue(enc.encode(`event: ${e.op}\ndata: ${JSON.stringify(e)}\n\n`));
         };
         subscribers.add(sub);
         ping = setInterval(() => ctl.enqueue(enc.encode(": ping\n\n")), 15000);
@@ -163,12 +166,14 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     return new Response(lines.slice(-n).join("\n") + (lines.length ? "\n" : ""), { headers: { "content-type": "text/plain; charset=utf-8" } });
   };
 
-  const handle = async (m: Matched, req: Request, caller: Caller, srv: Upgrader, tokens?: Map<string, Buffer>): Promise<Response | undefined> => {
+  // Routes whose scope class is "filtered" (pure/api/schema.ts) answer with the caller's guests only.
+  const handle = async (m: Matched, req: Request, caller: Caller, scope: Scope, srv: Upgrader, tokens?: Tokens): Promise<Response | undefined> => {
     const name = m.params.name!;
+    const byName = (rows: unknown) => visibleRows(scope, rows as Array<{ name: string }>);
     switch (m.name) {
       case "index": return json(200, { api: "vserver", version: API_VERSION, openapi: "/v1/openapi.json" });
       case "openapi": return json(200, openApiDocument(API_VERSION));
-      case "listGuests": return operate({ op: "list" }, caller);
+      case "listGuests": return operate({ op: "list" }, caller, byName);
       case "getGuest": return operate({ op: "status", name }, caller);
       case "startGuest": return operate({ op: "start", name }, caller);
       case "stopGuest": return operate({ op: "stop", name }, caller);
@@ -178,27 +183,28 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
       case "setLimits": return operate({ op: "setLimits", name, ...(m.body as object) } as OperationRequest, caller);
       case "getAttributes": return operate({ op: "attributes", name }, caller);
       case "setAttributes": return operate({ op: "setAttributes", name, ...(m.body as object) } as OperationRequest, caller);
-      case "stat": return operate({ op: "stat" }, caller);
+      case "stat": return operate({ op: "stat" }, caller, byName);
       case "execInGuest": return execStream(m, caller);
       case "console":
         if (srv.upgrade(req, { data: { name, caller, tokens } })) return undefined;
         return problem(400, "the console is a websocket: connect with an Upgrade: websocket request.");
       case "guestLog": return guestLog(m);
-      case "events": return events(m, req);
+      case "events": return events(m, req, scope);
       case "buildGuest": return background("build", (m.body as { name: string }).name, { op: "build", body: m.body as never }, caller);
-      case "startVservers": return background("start-vservers", undefined, { op: "boot", body: m.body as never }, caller);
+      case "startVservers": return background("start-vservers", undefined, { op: "boot", body: m.body as never }, caller, (m.body as { guests?: string[] }).guests);
       case "hashifyGuest": return background("hashify", name, { op: "hashify", name }, caller);
       case "deunifyGuest": return background("unify-R", name, { op: "deunify", name }, caller);
       case "unifyGc": return background("gc", undefined, { op: "gc" }, caller);
       case "guestPackages": return background("packages", name, { op: "packages", name, ...(m.body as { action: "install" | "remove"; packages: string[] }) }, caller);
       case "packageTool": {
         const body = m.body as { tool: string };
-        return background(`v${body.tool}`, undefined, { op: "packageTool", body: m.body as never }, caller);
+        return background(`v${body.tool}`, undefined, { op: "packageTool", body: m.body as never }, caller, (m.body as { guests?: string[] }).guests);
       }
       case "guestDiskUse": return operate({ op: "du", name }, caller);
-      case "listOperations": return json(200, asyncOps.list());
+      case "listOperations": return json(200, asyncOps.list().filter((v) => operationVisible(scope, v)));
       case "getOperation": {
-        const v = await asyncOps.wait(m.params.id!, Number(m.query.wait ?? 0));
+        const seen = asyncOps.get(m.params.id!);
+        const v = seen && operationVisible(scope, seen) ? await asyncOps.wait(m.params.id!, Number(m.query.wait ?? 0)) : undefined;
         return v ? json(200, v) : problem(404, `there is no operation '${m.params.id}' (operations last as long as the service).`, "NotFoundError");
       }
       case "metrics": {
@@ -207,18 +213,19 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
         const a = await running.answer;
         if (!a.ok) return problem(500, a.error, a.kind);
         follower.catchUp(); // the counters include everything journaled before this scrape
-        return new Response(metricsText(a.result as GuestMetricsInput, counters), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+        return new Response(metricsText(visibleMetrics(scope, a.result as GuestMetricsInput), counters, scope), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
       }
     }
   };
 
-  const serve = async (req: Request, caller: Caller, srv: Upgrader, tokens?: Map<string, Buffer>): Promise<Response | undefined> => {
+  const serve = async (req: Request, caller: Caller, scope: Scope, srv: Upgrader, tokens?: Tokens): Promise<Response | undefined> => {
     o.onRequest();
     const path = new URL(req.url).pathname;
     if (isDashboardPath(path) && (req.method === "GET" || req.method === "HEAD")) return dashboardFile(path);
     if (crossSite(req)) return problem(403, "this request came from another site's page; the API answers only its own dashboard and programs.");
     try {
-      return await handle(await match(req), req, caller, srv, tokens);
+      const m = await match(req);
+      return admit(m, scope) ?? (await handle(m, req, caller, scope, srv, tokens));
     } catch (e) {
       if (e instanceof BadRequest) return problem(e.status, e.message);
       return problem(500, (e as Error).message);
@@ -233,7 +240,7 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
     fetch(req, srv) {
       srv.timeout(req, 0); // event streams and long operations stay open however quiet
       // The socket admits root only; its peer's pid is not visible through the HTTP server.
-      return serve(req, { uid: 0, via: "api" }, srv);
+      return serve(req, { uid: 0, via: "api" }, Scope.ALL, srv);
     },
     websocket,
   });
@@ -250,16 +257,17 @@ export function startApi(paths: Paths, o: ApiOptions): { stop(): void } {
         tls: { cert: t.cert, key: t.key, ...(t.clientCa ? { ca: t.clientCa, requestCert: true, rejectUnauthorized: true } : {}) },
         fetch(req, srv) {
           srv.timeout(req, 0);
-          if (t.clientCa) return serve(req, { uid: 0, via: "api-tcp", who: "client certificate" }, srv);
-          const name = tokenName(req, t.tokens);
+          if (t.clientCa) return serve(req, { uid: 0, via: "api-tcp", who: "client certificate" }, Scope.ALL, srv);
+          const id = tokenIdentity(req, t.tokens);
           const path = new URL(req.url).pathname;
-          // A browser cannot put a token in a websocket's headers: the console's first message carries it.
-          if (!name && /^\/v1\/guests\/[^/]+\/console$/.test(path)) return serve(req, { uid: 0, via: "api-tcp" }, srv, t.tokens);
+          // A browser cannot put a token in a websocket's headers: the console's first message
+          // carries it, and the console checks its scope then (service/api/console.ts).
+          if (!id && /^\/v1\/guests\/[^/]+\/console$/.test(path)) return serve(req, { uid: 0, via: "api-tcp" }, Scope.ALL, srv, t.tokens);
           // The dashboard's files carry no data: the page asks for the token, then the API.
-          if (!name && !isDashboardPath(path)) {
+          if (!id && !isDashboardPath(path)) {
             return Promise.resolve(json(401, { error: "this API needs a token: send 'Authorization: Bearer TOKEN' with a token of the service's .api/tokens." }, { "www-authenticate": "Bearer" }));
           }
-          return serve(req, { uid: 0, via: "api-tcp", who: `token ${name}` }, srv);
+          return serve(req, id ? { uid: 0, via: "api-tcp", who: id.who } : { uid: 0, via: "api-tcp" }, id?.scope ?? Scope.ALL, srv);
         },
         websocket,
       });
