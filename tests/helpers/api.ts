@@ -2,7 +2,7 @@
 // suite's pass says about serving commands, the API needs the service) and talk HTTP to its
 // Unix socket.
 
-import { existsSync } from "node:fs";
+import { existsSync, readlinkSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { BIN, type TestHost } from "./host";
 
@@ -18,15 +18,40 @@ export class ApiClient {
   }
 
   async start(): Promise<void> {
-    this.stderr = "";
-    this.proc = Bun.spawn([`${BIN}/vserverd`, "--idle-timeout", "0"], { env: this.h.env, stdio: ["ignore", "ignore", "pipe"] });
-    void (async () => {
-      for await (const c of this.proc!.stderr) this.stderr += new TextDecoder().decode(c);
-    })();
-    const end = Date.now() + 15000;
-    while (!existsSync(this.socket)) {
-      if (Date.now() > end) throw new Error("the service's API socket did not appear");
-      await Bun.sleep(50);
+    // A service the test's own commands started (the suite's service pass) read the settings as
+    // they were then, and ours would leave quietly beside it: it goes first. One may still be
+    // starting when we stop it (a client starts it in the background), and win the root's lock
+    // from ours: then ours has left, and we try again.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      this.stopOthers();
+      this.stderr = "";
+      const proc = Bun.spawn([`${BIN}/vserverd`, "--idle-timeout", "0"], { env: this.h.env, stdio: ["ignore", "ignore", "pipe"] });
+      this.proc = proc;
+      void (async () => {
+        for await (const c of proc.stderr) this.stderr += new TextDecoder().decode(c);
+      })();
+      const end = Date.now() + 15000;
+      while (Date.now() < end && proc.exitCode === null && !(existsSync(this.socket) && this.lockHolder() === proc.pid)) await Bun.sleep(50);
+      if (proc.exitCode === null && existsSync(this.socket)) return;
+      proc.kill("SIGKILL");
+      this.proc = undefined;
+    }
+    throw new Error("the service's API socket did not appear");
+  }
+
+  /** `vserverd --stop` waits 5 s at most, which a loaded machine can exceed: wait for it here. */
+  private stopOthers(): void {
+    this.h.run("vserverd", ["--stop"], { timeout: 30 });
+    const gone = Date.now() + 30000;
+    while (this.h.run("vserverd", ["--status"]).code !== 3 && Date.now() < gone) Bun.sleepSync(100);
+  }
+
+  /** The PID the root's service lock names (drivers/lock.ts: a link to "PID STARTTIME"). */
+  private lockHolder(): number | undefined {
+    try {
+      return Number(readlinkSync(`${this.h.root}/run/vservers/.service/service.lock`).split(" ")[0]);
+    } catch {
+      return undefined;
     }
   }
 
