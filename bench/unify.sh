@@ -58,8 +58,11 @@ else
   vs vserver src build -m busybox --quiet >/dev/null || exit 1
 fi
 one=$(( $(used_mib) - empty ))
-# The largest file of the guest, for the page-cache rows.
-big=$(cd "$POOL/src" && find . -xdev -type f -printf '%s %P\n' | sort -n | tail -1 | cut -d' ' -f2-)
+# The largest file the default exclude list (apps/vunify/exclude) lets into the store, for the
+# page-cache rows: the largest of the whole tree is /var's or /etc's on Debian, which a unified
+# guest keeps to itself.
+big=$(cd "$POOL/src" && find usr bin sbin lib -xdev -type f -printf '%s %p\n' 2>/dev/null | sort -n | tail -1 | cut -d' ' -f2-)
+[ -n "$big" ] || { log "no file under /usr, /bin, /sbin or /lib of the source guest"; exit 1; }
 bigsize=$(stat -c %s "$POOL/src/$big")
 
 # The LXC side: a container holding a copy of the same tree (as bench/build.sh makes one).
@@ -71,6 +74,8 @@ lxc_one=$(( $(used_mib "$LXCP") - lxc_empty ))
 t0=$(ms); for i in $(seq 1 "$N"); do lxc-copy -P "$LXCP" -n src -N "s$i" -s -B overlay >/dev/null || exit 1; done
 lxc_snap_ms=$(( ($(ms) - t0) / 1000000 / N ))
 lxc_snap=$(( $(used_mib "$LXCP") - lxc_empty ))
+# Each figure is logged as it is measured, so that a run failing later still gives them.
+log "LXC: one $lxc_one MiB, $N snapshots $lxc_snap MiB, $lxc_snap_ms ms each"
 lxc_plain_ms=0 lxc_plain_each=0
 if [ "$LXC_PLAIN" -gt 0 ]; then
   log "LXC: $LXC_PLAIN full lxc-copy copies (dir: rsync)"
@@ -78,6 +83,7 @@ if [ "$LXC_PLAIN" -gt 0 ]; then
   t0=$(ms); for i in $(seq 1 "$LXC_PLAIN"); do lxc-copy -P "$LXCP" -n src -N "c$i" >/dev/null || exit 1; done
   lxc_plain_ms=$(( ($(ms) - t0) / 1000000 / LXC_PLAIN ))
   lxc_plain_each=$(( ($(used_mib "$LXCP") - before) / LXC_PLAIN ))
+  log "LXC: full copies $lxc_plain_ms ms and $lxc_plain_each MiB each"
   for i in $(seq 1 "$LXC_PLAIN"); do lxc-destroy -P "$LXCP" -n "c$i" >/dev/null || exit 1; done
 fi
 
@@ -85,6 +91,7 @@ log "$N plain copies (build -m clone)"
 t0=$(ms); for i in $(seq 1 "$N"); do vs vserver "p$i" build -m clone --quiet -- -s src >/dev/null || exit 1; done
 plain_clone_ms=$(( ($(ms) - t0) / 1000000 / N ))
 plain=$(( $(used_mib) - empty ))
+log "plain: one $one MiB, $N copies $plain MiB, $plain_clone_ms ms each"
 for i in $(seq $((K + 1)) "$N"); do vs vserver "p$i" delete --force >/dev/null; done
 
 log "hashify, then $N unified clones"
@@ -94,6 +101,7 @@ t0=$(ms); for i in $(seq 1 "$N"); do vs vserver "u$i" build -m clone --quiet -- 
 unified_clone_ms=$(( ($(ms) - t0) / 1000000 / N ))
 # src and the K plain copies still there are not counted: what the N unified guests added to one.
 unified=$(( one + $(used_mib) - base ))
+log "unified: hashify $hashify_ms ms, $N guests $unified MiB, $unified_clone_ms ms each"
 
 log "start + stop (hyperfine)"
 # HF_DEBUG=1 shows the commands' output.
