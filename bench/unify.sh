@@ -44,6 +44,9 @@ trap 'exit 130' INT TERM
 
 mkdir -p "$POOL" "$LXCP"
 truncate -s 8G "$W/pool.img" && mkfs.xfs -q "$W/pool.img" && mount -o loop "$W/pool.img" "$POOL" || exit 1
+# The base of guest roots is a barrier (mode 0000, docs/security.md); a fresh file system's root
+# is 0755, which the first build would close with a warning.
+chmod 0000 "$POOL"
 truncate -s 8G "$W/lxc.img" && mkfs.xfs -q "$W/lxc.img" && mount -o loop "$W/lxc.img" "$LXCP" || exit 1
 used_mib() { sync; df -B1M --output=used "${1:-$POOL}" | tail -1 | tr -d ' '; }
 ms() { date +%s%N; }
