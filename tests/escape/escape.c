@@ -739,8 +739,18 @@ static unsigned long long capeff(int pid) {
  * while it may still hold the host's capabilities, and open its executable for writing, now and
  * after it has gone (CVE-2019-5736 kept an O_PATH fd and reopened it later).
  */
+/* The mount a file is on (statx STATX_MNT_ID); 0 when unknown. */
+static unsigned long long mount_id(int fd) {
+  struct statx sx;
+  if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) != 0 || !(sx.stx_mask & STATX_MNT_ID)) return 0;
+  return sx.stx_mnt_id;
+}
+
 static int watch(int seconds) {
   char seen[65536] = {0};
+  int rootfd = open("/", O_PATH | O_CLOEXEC);
+  unsigned long long own_mount = rootfd >= 0 ? mount_id(rootfd) : 0;
+  if (rootfd >= 0) close(rootfd);
   DIR *d = opendir("/proc");
   struct dirent *e;
   while ((e = readdir(d))) { int p = atoi(e->d_name); if (p > 0 && p < 65536) seen[p] = 1; }
@@ -762,9 +772,16 @@ static int watch(int seconds) {
       snprintf(path, sizeof path, "/proc/%d/exe", p);
       ssize_t r = readlink(path, l, sizeof l - 1);
       if (r > 0) { l[r] = 0; if (strlen(exes) + r + 3 < sizeof exes && !strstr(exes, l)) { strcat(exes, l); strcat(exes, " "); } }
-      int fd = open(path, O_WRONLY | O_CLOEXEC);
-      if (fd >= 0) { exe_writable++; close(fd); }
-      if (kept < 256) { int k = open(path, O_PATH | O_CLOEXEC); if (k >= 0) keep[kept++] = k; }
+      /* A program of the guest's own root (a command the host ran in here, seen before it
+       * ended) is the guest's to write: only executables from elsewhere are targets. */
+      int k = open(path, O_PATH | O_CLOEXEC);
+      if (k >= 0 && own_mount && mount_id(k) == own_mount) { close(k); k = -1; }
+      else {
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) { exe_writable++; close(fd); }
+      }
+      if (k >= 0 && kept < 256) keep[kept++] = k;
+      else if (k >= 0) close(k);
       if (ptrace(PTRACE_SEIZE, p, 0, 0) == 0) {
         traced++;
         unsigned long long c = capeff(p);
