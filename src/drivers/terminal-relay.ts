@@ -15,6 +15,8 @@
 import type { Subprocess } from "bun";
 import { closeSync } from "node:fs";
 import { ioctlBuffer, libc } from "./libc";
+import { callerPid } from "./journal";
+import { inForeground } from "./proc-pid";
 import { isOpen } from "./stdio-relay";
 import { isTerminal } from "./terminal";
 
@@ -78,7 +80,11 @@ export class TerminalRelay {
     this.master = master;
     process.on("SIGWINCH", this.onResize);
     this.onResize();
-    if (isTerminal(0)) {
+    // The caller is us, or the host service's client: a background job (`vserver NAME enter &`)
+    // leaves the terminal's mode and input to the foreground, as any job would; it gets only the
+    // command's output.
+    const foreground = inForeground(callerPid() ?? "self");
+    if (foreground && isTerminal(0)) {
       const t = tc();
       const mode = Buffer.alloc(TERMIOS_BYTES);
       if (t.get(0, mode) === 0) {
@@ -91,7 +97,7 @@ export class TerminalRelay {
       }
     }
     const own = (fd: number) => (isOpen(fd) ? fd : "ignore");
-    this.input = Bun.spawn(["cat"], { stdin: own(0), stdout: master, stderr: "ignore" });
+    if (foreground) this.input = Bun.spawn(["cat"], { stdin: own(0), stdout: master, stderr: "ignore" });
     this.output = Bun.spawn(["cat"], { stdin: master, stdout: own(1), stderr: "ignore" });
   }
 
