@@ -1,11 +1,13 @@
 // `vserver NAME exec|suexec|enter`: a command in a running guest. Two ways, one policy (user,
 // limits, nice, no_new_privs, and the guest's capabilities, seccomp filter and cgroup):
 //   - through the guest's own init (native/guest-exec.c), which is already inside all of it and
-//     starts the command with a fork: for every command without a terminal;
-//   - through the runtime's exec, which joins the guest from outside: for a terminal (the command
-//     gets a fresh pty from the runtime, never the admin's terminal, so the guest cannot type into
-//     it with TIOCSTI or keep it), for guests whose PID 1 is their own, and whenever the init
-//     cannot or does not answer.
+//     starts the command with a fork; at a terminal, the init makes a fresh pty in the guest and
+//     hands us its master, which we join to the admin's terminal (drivers/terminal-relay.ts);
+//   - through the runtime's exec, which joins the guest from outside (making the fresh pty itself
+//     at a terminal): for guests whose PID 1 is their own, guests started before their init served
+//     this way, with VSERVER_EXEC=runtime, and whenever the init cannot or does not answer.
+// At a terminal the command never gets the admin's terminal, either way, so the guest cannot type
+// into it with TIOCSTI or keep it.
 // Either way, a standard descriptor that would give the guest more than a stream (a host file,
 // the admin's terminal) reaches the command as a pipe we copy through (drivers/stdio-relay.ts).
 
@@ -21,6 +23,7 @@ import { settingFile, type GuestConfig } from "../pure/config/guest-config";
 import { guestEnvironment } from "../pure/spec/oci-spec";
 import { guestPaths } from "../pure/paths";
 import { execThroughInit } from "../drivers/guest-exec-client";
+import { TerminalRelay, ourWindowSize } from "../drivers/terminal-relay";
 import type { Env } from "./env";
 import { observeGuest } from "./guest-state";
 import { lockHeld } from "../drivers/lock";
@@ -101,19 +104,23 @@ export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): P
   faultPoint("exec.before-runtime");
   if (req.user) req = { ...req, user: resolveUser(env, g, req.user) };
   const tty = req.tty ?? isTerminal(0);
-  // With a pty the runtime copies between our stdio and the guest's fresh terminal itself. Without
+  // With a pty, we (or the runtime) copy between our stdio and the guest's fresh terminal. Without
   // one, our fds would be the guest's own: those that would give it more than a stream (a host
   // file, the admin's terminal) are relayed through pipes (drivers/stdio-relay.ts), on either way in.
   const relay = new StdioRelay(tty ? [false, false, false] : [0, 1, 2].map((fd) => !passableToGuest(fd)));
+  const terminal = new TerminalRelay();
   try {
-    if (rec.initExec && policy.env && !tty && process.env[EXEC_PATH_ENV] !== "runtime") {
+    const initServes = tty ? rec.initTerminal : rec.initExec;
+    if (initServes && policy.env && process.env[EXEC_PATH_ENV] !== "runtime") {
       const [uid, gid] = (req.user ?? "0:0").split(":").map(Number) as [number, number | undefined];
       const byInit = await execThroughInit(guestPaths(env.paths, g.name).execSocket, {
         uid, gid: gid ?? 0, cwd: req.cwd ?? "/", nice: policy.nice, noNewPrivs: policy.noNewPrivs,
         rlimits: policy.rlimits ?? [], argv: req.argv, env: policy.env,
-      }, relay.fds, () => relay.start());
+        ...(tty ? { terminal: ourWindowSize() } : {}),
+      }, tty ? [] : relay.fds, (master) => (master === undefined ? relay.start() : terminal.start(master)));
       if (byInit.ran) {
-        await relay.drained();
+        if (tty) await terminal.finish();
+        else await relay.drained();
         return byInit.status;
       }
     }
@@ -126,6 +133,7 @@ export async function execInGuest(env: Env, g: GuestConfig, req: ExecRequest): P
     await relay.drained();
     return code;
   } finally {
+    terminal.close();
     relay.close();
   }
 }

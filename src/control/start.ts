@@ -194,7 +194,7 @@ export async function startGuest(env: Env, g: GuestConfig, opts: { plan?: InitPl
       cgroupPath: cgroupsPath, log, cfgDir: g.cfgDir, vdir: g.vdir, netns: net.netnsPath, exec, guestInit: plan.guestInit,
       ...(rebootWatch ? { rebootWatch } : {}),
       ...(systemd ? { haltSignal: SYSTEMD_HALT_SIGNAL } : {}),
-      ...(execSocket !== undefined ? { initExec: true } : {}),
+      ...(execSocket !== undefined ? { initExec: true, initTerminal: true } : {}),
       ...(opts.plan ? { rescue: true } : {}),
     };
     writeRunRecord(env.paths, record);

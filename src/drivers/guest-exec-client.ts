@@ -1,12 +1,14 @@
 // The host's end of the guest init's exec service (protocol: pure/guest-exec-protocol.ts; the
 // guest's end: native/guest-exec.c). One connection per command: the request and the command's
 // three descriptors go in, "pid", "exit" (or "refused") come back, and the signals we get are
-// passed on as "signal N" lines while the command runs.
+// passed on as "signal N" lines while the command runs. A terminal request sends no descriptors and
+// gets the master of the guest's fresh pty with its "pid" line, which is checked before use.
 
-import { chmodSync, closeSync, readSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, rmSync, writeSync } from "node:fs";
 import { encodeExecRequest, EXEC_SIGNAL, parseExecReply, type GuestExecRequest } from "../pure/guest-exec-protocol";
 import { signalNumber } from "./process";
-import { connectUnix, listenUnix, sendWithFds, whenReadable } from "./unix-socket";
+import { isPtyMaster } from "./terminal";
+import { connectUnix, listenUnix, receiveWithFds, sendWithFds, whenReadable } from "./unix-socket";
 
 /** How long the guest's init may take to start the command before exec uses the runtime instead. */
 const START_TIMEOUT_MS = 10_000;
@@ -19,10 +21,25 @@ export type GuestExecOutcome =
   /** Nothing ran: no socket, no answer, or the guest cannot give the command its policy. */
   | { ran: false; why: string };
 
-/** Lines from the connection, bounded: a guest that sends endless text gets nowhere. */
+/**
+ * Lines from the connection, bounded: a guest that sends endless text gets nowhere. Descriptors
+ * that come along are kept (at most one per read; more are dropped by the kernel) until taken.
+ */
 class LineReader {
   private pending = "";
+  private fds: number[] = [];
   constructor(private fd: number) {}
+
+  /** The descriptors received so far, now the caller's to close. */
+  takeFds(): number[] {
+    const fds = this.fds;
+    this.fds = [];
+    return fds;
+  }
+
+  closeFds(): void {
+    for (const fd of this.takeFds()) closeQuietly(fd);
+  }
 
   /** The next line, or undefined on end of file or timeout. */
   async next(timeoutMs: number): Promise<string | undefined> {
@@ -37,17 +54,16 @@ class LineReader {
       const left = timeoutMs < 0 ? -1 : deadline - Date.now();
       if (timeoutMs >= 0 && left <= 0) return undefined;
       if (!(await whenReadable(this.fd, left))) return undefined;
-      const buf = Buffer.alloc(512);
-      let n: number;
+      let got: { data: Buffer; fds: number[] };
       try {
-        n = readSync(this.fd, buf, 0, buf.length, null);
-      } catch (e) {
-        // A signal during the read: read again.
-        if ((e as NodeJS.ErrnoException).code === "EINTR" || (e as NodeJS.ErrnoException).code === "EAGAIN") continue;
+        // Readable, so this does not block.
+        got = receiveWithFds(this.fd, 512, 1);
+      } catch {
         return undefined;
       }
-      if (n <= 0) return undefined;
-      this.pending += buf.toString("utf8", 0, n);
+      this.fds.push(...got.fds);
+      if (got.data.length === 0) return undefined;
+      this.pending += got.data.toString("utf8");
       if (this.pending.length > 4096) return undefined;
     }
   }
@@ -64,8 +80,19 @@ export function listenExecSocket(path: string): number {
   return fd;
 }
 
-/** `onStarted`: called once the guest's side has started the command (its "pid" line). */
-export async function execThroughInit(socketPath: string, req: GuestExecRequest, stdio: [number, number, number], onStarted?: () => void): Promise<GuestExecOutcome> {
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {}
+}
+
+/**
+ * `stdio`: the command's three descriptors; none for a terminal request (`req.terminal`).
+ * `onStarted`: called once the guest's side has started the command (its "pid" line), with the
+ * pty's master for a terminal request (the callee's to close).
+ */
+export async function execThroughInit(socketPath: string, req: GuestExecRequest, stdio: number[], onStarted?: (master?: number) => void): Promise<GuestExecOutcome> {
+  if ((req.terminal ? 0 : 3) !== stdio.length) throw new Error("internal: a terminal request takes no descriptors, any other three");
   const fd = connectUnix(socketPath);
   if (fd === undefined) return { ran: false, why: "the guest's init does not listen" };
   // From the moment the request is sent: a signal that comes before "pid" waits in the socket
@@ -78,6 +105,7 @@ export async function execThroughInit(socketPath: string, req: GuestExecRequest,
     } catch {}
   };
   const handlers = PASSED_SIGNALS.map((s) => [s, pass(s)] as const);
+  const lines = new LineReader(fd);
   for (const [s, h] of handlers) process.on(s, h);
   try {
     try {
@@ -88,7 +116,6 @@ export async function execThroughInit(socketPath: string, req: GuestExecRequest,
       if (signalled !== undefined) return { ran: true, status: 128 + signalled };
       return { ran: false, why: "the guest's init dropped the request" };
     }
-    const lines = new LineReader(fd);
     const first = await lines.next(START_TIMEOUT_MS);
     const reply = first === undefined ? undefined : parseExecReply(first);
     if (reply?.kind !== "pid") {
@@ -96,7 +123,21 @@ export async function execThroughInit(socketPath: string, req: GuestExecRequest,
       if (signalled !== undefined) return { ran: true, status: 128 + signalled };
       return { ran: false, why: reply?.kind === "refused" ? reply.reason : "the guest's init did not start the command" };
     }
-    onStarted?.();
+    let master: number | undefined;
+    if (req.terminal) {
+      const got = lines.takeFds();
+      master = got.length === 1 && isPtyMaster(got[0]!) ? got[0] : undefined;
+      for (const other of got) if (other !== master) closeQuietly(other);
+      if (master === undefined) {
+        // Not what our init sends: whoever answered gets its command ended, if it started one,
+        // and the runtime, which makes its own pty, runs the command instead.
+        try {
+          writeSync(fd, `${EXEC_SIGNAL} ${signalNumber("SIGKILL")}\n`);
+        } catch {}
+        return { ran: false, why: "the guest's init did not hand back a terminal" };
+      }
+    }
+    onStarted?.(master);
     for (;;) {
       const line = await lines.next(-1);
       if (line === undefined) return { ran: true, status: 255 };
@@ -105,6 +146,7 @@ export async function execThroughInit(socketPath: string, req: GuestExecRequest,
     }
   } finally {
     for (const [s, h] of handlers) process.off(s, h);
+    lines.closeFds();
     closeSync(fd);
   }
 }

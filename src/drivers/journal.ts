@@ -31,6 +31,11 @@ export function setCaller(c: Caller): void {
   caller = c;
 }
 
+/** The process that asked for this command, when it is not this one (the service's client). */
+export function callerPid(): number | undefined {
+  return caller?.pid;
+}
+
 export function record(logDir: string, ev: JournalEvent): void {
   const who = caller ?? { uid: process.getuid?.() ?? 0, pid: process.pid };
   appendLog(`${logDir}/events.log`, JSON.stringify({ time: new Date().toISOString(), pid: process.pid, caller: who, ...ev }) + "\n", JOURNAL_MAX_BYTES);

@@ -16,6 +16,23 @@ export function procStartTime(pid: number): string | undefined {
   }
 }
 
+/**
+ * Is the process in the foreground of its controlling terminal (or without one)? A background
+ * job that changes the terminal's mode is stopped by SIGTTOU, and one that reads it would take
+ * the foreground's input.
+ */
+export function inForeground(pid: number | "self"): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // After the name: state, ppid, pgrp, session, tty_nr, tpgid.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const tpgid = Number(f[5]);
+    return tpgid === -1 || tpgid === Number(f[2]);
+  } catch {
+    return true;
+  }
+}
+
 // pidfd_open and pidfd_send_signal have the same numbers on every architecture (asm-generic).
 const SYS_pidfd_open = 434;
 const SYS_pidfd_send_signal = 424;

@@ -49,6 +49,8 @@ export interface RunRecord {
   rescue?: boolean;
   /** Our guest init serves exec on GuestPaths.execSocket (pure/guest-exec-protocol.ts). */
   initExec?: boolean;
+  /** ... and at a terminal too, with a fresh pty it makes in the guest (older inits did not). */
+  initTerminal?: boolean;
 }
 
 export function runFile(paths: Paths, name: string): string {

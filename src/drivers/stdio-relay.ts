@@ -89,7 +89,8 @@ export class StdioRelay {
   }
 }
 
-function isOpen(fd: number): boolean {
+/** Is fd one of ours (a closed standard descriptor gives a copier nothing to read or write)? */
+export function isOpen(fd: number): boolean {
   try {
     fstatSync(fd);
     return true;

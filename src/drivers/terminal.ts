@@ -17,3 +17,19 @@ export function isTerminal(fd: number): boolean {
     return false;
   }
 }
+
+/** /dev/ptmx, and every devpts instance's ptmx: opening it makes a new pty and gives its master. */
+const PTMX_RDEV = (5n << 8n) | 2n;
+
+/**
+ * Is fd the master of a pty? Only a descriptor opened from a ptmx node is: what a guest hands back
+ * for its fresh terminal is checked with this before the host copies to or sizes it.
+ */
+export function isPtyMaster(fd: number): boolean {
+  try {
+    const st = fstatSync(fd, { bigint: true });
+    return st.isCharacterDevice() && st.rdev === PTMX_RDEV;
+  } catch {
+    return false;
+  }
+}

@@ -4,7 +4,7 @@
 //   gen-protocol-header.ts guest-exec   the guest init's exec service (pure/guest-exec-protocol.ts)
 
 import { MAX_REQUEST_BYTES, REPLY_DIRECT, REPLY_EXIT, REPLY_PID, REQUEST_MAGIC, SERVICE_ENV, SOCKET_REL } from "../pure/service-protocol";
-import { EXEC_MAGIC, EXEC_REPLY_EXIT, EXEC_REPLY_PID, EXEC_REPLY_REFUSED, EXEC_SIGNAL, INIT_EXEC_FD, MAX_EXEC_REQUEST_BYTES } from "../pure/guest-exec-protocol";
+import { EXEC_MAGIC, EXEC_REPLY_EXIT, EXEC_REPLY_PID, EXEC_REPLY_REFUSED, EXEC_SIGNAL, EXEC_TERMINAL, INIT_EXEC_FD, MAX_EXEC_REQUEST_BYTES, MAX_TERMINAL_SIZE } from "../pure/guest-exec-protocol";
 import { COMMANDS } from "../cli/commands";
 
 const str = (s: string) => JSON.stringify(s);
@@ -30,6 +30,8 @@ if (which === "service") {
 #define EXEC_REPLY_EXIT ${str(EXEC_REPLY_EXIT)}
 #define EXEC_REPLY_REFUSED ${str(EXEC_REPLY_REFUSED)}
 #define EXEC_SIGNAL ${str(EXEC_SIGNAL)}
+#define EXEC_TERMINAL ${str(EXEC_TERMINAL)}
+#define MAX_TERMINAL_SIZE ${MAX_TERMINAL_SIZE}
 `);
 } else {
   throw new Error("usage: gen-protocol-header.ts service|guest-exec");

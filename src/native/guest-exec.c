@@ -12,6 +12,10 @@
  * init cannot become), the handler answers "refused" before anything ran and the host falls back
  * to the runtime's exec.
  *
+ * For a command at a terminal the host sends no descriptors but a window size: the handler opens a
+ * fresh pty in the guest, makes its slave the command's controlling terminal and stdio, and sends
+ * the master back with the "pid" line; the host copies between it and the admin's terminal.
+ *
  * Threat model: the guest's root can ptrace init and its handlers (same user), so it can read or
  * answer any request. That gives it nothing more than the command itself would have: the host
  * hands in only pipes and sockets, never a host file or terminal, and believes no more from the
@@ -29,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -68,6 +73,8 @@ struct request {
   struct { int resource; struct rlimit value; } limits[MAX_RLIMITS];
   char **argv;
   char **env;
+  int terminal; /* a fresh pty of rows x cols instead of the host's three descriptors */
+  struct winsize size;
 };
 
 /* The next NUL-terminated field of the body, or NULL when the body has ended. */
@@ -140,6 +147,14 @@ static int parse(char *body, size_t size, struct request *r) {
   }
   if (number(field(&pos, end), 1, 1 << 20, &v) || !(r->argv = strings(&pos, end, v))) return -1;
   if (number(field(&pos, end), 0, 1 << 20, &v) || !(r->env = strings(&pos, end, v))) return -1;
+  if (pos == end) return 0;
+  const char *t = field(&pos, end);
+  if (!t || strcmp(t, EXEC_TERMINAL) != 0) return -1;
+  r->terminal = 1;
+  if (number(field(&pos, end), 0, MAX_TERMINAL_SIZE, &v)) return -1;
+  r->size.ws_row = (unsigned short)v;
+  if (number(field(&pos, end), 0, MAX_TERMINAL_SIZE, &v)) return -1;
+  r->size.ws_col = (unsigned short)v;
   return pos == end ? 0 : -1;
 }
 
@@ -155,8 +170,9 @@ static int read_all(int fd, char *buf, size_t n) {
   return 0;
 }
 
-/* The length word with the three standard descriptors, then the body. */
-static char *receive(int conn, size_t *size, int fds[3]) {
+/* The length word with the three standard descriptors (none for a terminal request), then the
+ * body. `*nfds_out`: how many came. */
+static char *receive(int conn, size_t *size, int fds[3], int *nfds_out) {
   uint32_t len;
   struct iovec iov = {&len, sizeof len};
   union { struct cmsghdr h; char buf[CMSG_SPACE(3 * sizeof(int))]; } ctl;
@@ -175,7 +191,8 @@ static char *receive(int conn, size_t *size, int fds[3]) {
       else close(fd);
     }
   }
-  if (nfds != 3 || (msg.msg_flags & MSG_CTRUNC)) return NULL;
+  *nfds_out = nfds;
+  if ((nfds != 3 && nfds != 0) || (msg.msg_flags & MSG_CTRUNC)) return NULL;
   if (got < (ssize_t)sizeof len && read_all(conn, (char *)&len + got, sizeof len - (size_t)got)) return NULL;
   if (len == 0 || len > MAX_EXEC_REQUEST_BYTES) return NULL;
   char *body = malloc(len);
@@ -213,6 +230,8 @@ static void run_command(const struct request *r, const int fds[3], int report, c
   char msg[256];
 #define REFUSE(...) do { int n_ = snprintf(msg, sizeof msg, "R" __VA_ARGS__); (void)!write(report, msg, n_ > 0 ? (size_t)n_ : 0); _exit(126); } while (0)
   setsid();
+  /* A terminal's slave becomes the session's controlling terminal, as at a login. */
+  if (r->terminal && ioctl(fds[0], TIOCSCTTY, 0) != 0) REFUSE("cannot take the terminal: %s", strerror(errno));
   /* Above the standard three first, so that no dup2 below overwrites a descriptor still to move
    * (init may run with some of 0-2 closed, and then received descriptors land there). */
   if ((report = fcntl(report, F_DUPFD_CLOEXEC, 3)) < 0) _exit(126);
@@ -271,15 +290,57 @@ static void pass_signals(int conn, pid_t pid, int *open) {
   }
 }
 
+/* A fresh pty from the guest's own /dev/ptmx (its devpts instance), of the host's window size: the
+ * master is returned, the slave in all of fds[0..2] (one descriptor). The slave is opened from the
+ * master (TIOCGPTPEER), never by a path the guest could swap. */
+static int open_terminal(const struct winsize *size, int fds[3]) {
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return -1;
+  int unlock = 0;
+  int slave = -1;
+  if (ioctl(master, TIOCSPTLCK, &unlock) != 0 || ioctl(master, TIOCSWINSZ, size) != 0 ||
+      (slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+    int e = errno;
+    close(master);
+    errno = e;
+    return -1;
+  }
+  fds[0] = fds[1] = fds[2] = slave;
+  return master;
+}
+
+/* The "pid" line with the pty's master attached. */
+static int send_pid_with(int conn, pid_t pid, int master) {
+  char line[32];
+  int n = snprintf(line, sizeof line, EXEC_REPLY_PID " %d\n", (int)pid);
+  struct iovec iov = {line, (size_t)n};
+  union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int))]; } ctl;
+  memset(&ctl, 0, sizeof ctl);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof master);
+  ssize_t sent;
+  while ((sent = sendmsg(conn, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {}
+  return sent == n ? 0 : -1;
+}
+
 static void handle(int conn, const sigset_t *child_mask) {
   struct timeval timeout = {REQUEST_TIMEOUT_SEC, 0};
   setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  int fds[3] = {-1, -1, -1};
+  int fds[3] = {-1, -1, -1}, nfds = 0;
   size_t size;
-  char *body = receive(conn, &size, fds);
+  char *body = receive(conn, &size, fds, &nfds);
   struct request r = {0};
-  if (!body || parse(body, size, &r) != 0) {
+  if (!body || parse(body, size, &r) != 0 || nfds != (r.terminal ? 0 : 3)) {
     dprintf(conn, EXEC_REPLY_REFUSED " the request could not be read\n");
+    _exit(1);
+  }
+  int master = -1;
+  if (r.terminal && (master = open_terminal(&r.size, fds)) < 0) {
+    dprintf(conn, EXEC_REPLY_REFUSED " cannot open a terminal in the guest: %s\n", strerror(errno));
     _exit(1);
   }
   int report[2];
@@ -298,7 +359,7 @@ static void handle(int conn, const sigset_t *child_mask) {
     run_command(&r, fds, report[1], child_mask);
   }
   close(report[1]);
-  for (int i = 0; i < 3; i++) close(fds[i]);
+  for (int i = 0; i < (r.terminal ? 1 : 3); i++) close(fds[i]); /* a terminal's three are one */
   char msg[256];
   ssize_t got;
   while ((got = read(report[0], msg, sizeof msg - 1)) < 0 && errno == EINTR) {}
@@ -309,7 +370,14 @@ static void handle(int conn, const sigset_t *child_mask) {
     dprintf(conn, EXEC_REPLY_REFUSED " %s\n", msg + 1);
     _exit(1);
   }
-  dprintf(conn, EXEC_REPLY_PID " %d\n", (int)pid);
+  if (master >= 0) {
+    /* Ours closed: the host reads end of the command's output (EIO) once the command's side of
+     * the pty has gone. */
+    if (send_pid_with(conn, pid, master) != 0) _exit(1);
+    close(master);
+  } else {
+    dprintf(conn, EXEC_REPLY_PID " %d\n", (int)pid);
+  }
   int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   timeout.tv_sec = 0;
   setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);

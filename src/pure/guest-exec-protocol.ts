@@ -12,10 +12,19 @@
 //   u32 little-endian length of what follows, then NUL-terminated fields:
 //   MAGIC, uid, gid, working directory, nice, no_new_privs (0|1),
 //   rlimit count, then per limit: resource number, soft, hard ("inf" for none),
-//   argc, argv..., envc, env entries
+//   argc, argv..., envc, env entries,
+//   and for a command at a terminal: EXEC_TERMINAL, rows, cols (then no descriptors are attached)
+//
+// A terminal request never carries the host's terminal: the guest's side opens a fresh pty in the
+// guest (its own /dev/ptmx), gives the command the pty's slave as its controlling terminal and
+// stdio, and hands the pty's master back attached to the "pid" line. The host checks that what it
+// got is a pty master (the character device of /dev/ptmx, 5:2), only ever sets the window
+// size on it, and copies between it and its own terminal. The terminal fields come last so that a
+// request without them is the one every earlier init understands.
 //
 // The guest's side answers with lines:
-//   "pid N"        the command runs (N: its PID inside the guest)
+//   "pid N"        the command runs (N: its PID inside the guest); for a terminal, with the pty's
+//                  master attached (SCM_RIGHTS)
 //   "exit N"       it ended with status N (128+signal when a signal ended it); the last line
 //   "refused TEXT" nothing ran, because the guest cannot give the command its policy (a limit
 //                  init no longer holds, a user it cannot become): the host falls back to the
@@ -38,6 +47,11 @@ export const EXEC_REPLY_EXIT = "exit";
 export const EXEC_REPLY_REFUSED = "refused";
 export const EXEC_SIGNAL = "signal";
 
+/** The field that starts a terminal request's rows and cols. */
+export const EXEC_TERMINAL = "terminal";
+/** The largest rows or cols a terminal request may give (the kernel's winsize holds 16 bits). */
+export const MAX_TERMINAL_SIZE = 65535;
+
 /** Linux's RLIMIT_* numbers, the same on every architecture we build for. */
 export const RLIMIT_NUMBERS: Record<string, number> = {
   RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
@@ -55,6 +69,8 @@ export interface GuestExecRequest {
   rlimits: Array<{ type: string; soft: number; hard: number }>;
   argv: string[];
   env: string[];
+  /** A fresh pty in the guest of this size, instead of the three descriptors. */
+  terminal?: { rows: number; cols: number };
 }
 
 export function encodeExecRequest(r: GuestExecRequest): Buffer {
@@ -67,6 +83,7 @@ export function encodeExecRequest(r: GuestExecRequest): Buffer {
   const fields = [
     EXEC_MAGIC, String(r.uid), String(r.gid), r.cwd, String(r.nice), r.noNewPrivs ? "1" : "0",
     String(r.rlimits.length), ...rl, String(r.argv.length), ...r.argv, String(r.env.length), ...r.env,
+    ...(r.terminal ? [EXEC_TERMINAL, String(size(r.terminal.rows)), String(size(r.terminal.cols))] : []),
   ];
   for (const f of fields) if (f.includes("\0")) throw new Error("internal: a NUL byte in an exec request field");
   const body = Buffer.from(fields.map((f) => f + "\0").join(""));
@@ -74,6 +91,10 @@ export function encodeExecRequest(r: GuestExecRequest): Buffer {
   const len = Buffer.alloc(4);
   len.writeUInt32LE(body.length, 0);
   return Buffer.concat([len, body]);
+}
+
+function size(n: number): number {
+  return Number.isInteger(n) && n >= 0 ? Math.min(n, MAX_TERMINAL_SIZE) : 0;
 }
 
 export type ExecReply =
