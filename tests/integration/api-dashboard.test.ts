@@ -7,10 +7,11 @@
 // are refused (CSRF).
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { TestHost, busyboxGuest } from "../helpers/host";
 import { ApiClient } from "../helpers/api";
+import { freePort, makeTestPki } from "../helpers/test-pki";
 
 const h = new TestHost("apidash");
 const api = new ApiClient(h);
@@ -20,18 +21,13 @@ const VIEWER = "viewer-token-sees-dash2-0123456";
 let port = 0;
 let browser: Browser | undefined;
 
-function openssl(...args: string[]): void {
-  const r = Bun.spawnSync(["openssl", ...args], { stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.toString()}`);
-}
-
 beforeAll(async () => {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  port = probe.port;
-  probe.stop(true);
+  port = freePort();
   const conf = `${h.confDir}/.api`;
   mkdirSync(conf, { recursive: true, mode: 0o700 });
-  openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", `${conf}/key.pem`, "-out", `${conf}/cert.pem`);
+  makeTestPki(`${h.root}/pki`);
+  copyFileSync(`${h.root}/pki/server.key`, `${conf}/key.pem`);
+  copyFileSync(`${h.root}/pki/server.pem`, `${conf}/cert.pem`);
   writeFileSync(`${conf}/listen`, `127.0.0.1:${port}\n`);
   writeFileSync(`${conf}/tokens`, `admin ${TOKEN}\nviewer ${VIEWER} dash2\n`);
   for (const f of ["key.pem", "tokens"]) chmodSync(`${conf}/${f}`, 0o600);
@@ -43,7 +39,7 @@ beforeAll(async () => {
   browser = await puppeteer.launch({
     executablePath: "/usr/bin/chromium",
     headless: true,
-    acceptInsecureCerts: true, // the test's own self-signed certificate
+    acceptInsecureCerts: true, // signed by the test's own CA, which the browser does not know
     args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
   });
 });

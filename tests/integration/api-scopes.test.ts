@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { TestHost, busyboxGuest } from "../helpers/host";
 import { ApiClient } from "../helpers/api";
+import { freePort, makeTestPki } from "../helpers/test-pki";
 
 const h = new TestHost("apiscope");
 const api = new ApiClient(h);
@@ -19,11 +20,6 @@ const MINE = "sa-1";
 const OTHER = "sb-1";
 let port = 0;
 const followers: Array<{ kill(): void }> = [];
-
-function openssl(...args: string[]): void {
-  const r = Bun.spawnSync(["openssl", ...args], { stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.toString()}`);
-}
 
 /** A request to the TCP listener with a token; the HTTP status and the body. */
 function as(token: string, method: string, path: string, body?: unknown): { status: number; body: string; json: any } {
@@ -83,14 +79,8 @@ async function until(cond: () => boolean, ms = 30000): Promise<void> {
 }
 
 beforeAll(async () => {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  port = probe.port;
-  probe.stop(true);
-  mkdirSync(pki, { recursive: true });
-  openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=test CA", "-keyout", `${pki}/ca.key`, "-out", `${pki}/ca.pem`);
-  openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=server", "-keyout", `${pki}/server.key`, "-out", `${pki}/server.csr`);
-  writeFileSync(`${pki}/server.ext`, "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-  openssl("x509", "-req", "-in", `${pki}/server.csr`, "-CA", `${pki}/ca.pem`, "-CAkey", `${pki}/ca.key`, "-CAcreateserial", "-days", "2", "-extfile", `${pki}/server.ext`, "-out", `${pki}/server.pem`);
+  port = freePort();
+  makeTestPki(pki);
   busyboxGuest(h, MINE);
   busyboxGuest(h, OTHER);
   configure(`ops ${OPS}\nalice ${ALICE} sa-*,sx\n`);

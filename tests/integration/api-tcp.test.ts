@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { TestHost, busyboxGuest } from "../helpers/host";
 import { ApiClient } from "../helpers/api";
+import { freePort, makeTestPki } from "../helpers/test-pki";
 
 const h = new TestHost("apitcp");
 const api = new ApiClient(h);
@@ -13,11 +14,6 @@ const pki = `${h.root}/pki`;
 const conf = `${h.confDir}/.api`;
 const TOKEN = "s3cret-token-for-ops-0123456789";
 let port = 0;
-
-function openssl(...args: string[]): void {
-  const r = Bun.spawnSync(["openssl", ...args], { stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr.toString()}`);
-}
 
 /** curl against the TCP listener; returns the HTTP status (0: no HTTP answer at all). */
 function curl(path: string, ...args: string[]): { status: number; body: string } {
@@ -34,20 +30,8 @@ async function restart(): Promise<void> {
 }
 
 beforeAll(async () => {
-  // A free port: the kernel picks one, we let it go and use it.
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  port = probe.port;
-  probe.stop(true);
-  mkdirSync(pki, { recursive: true });
-  openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=test CA", "-keyout", `${pki}/ca.key`, "-out", `${pki}/ca.pem`);
-  const signed = (name: string, ext: string) => {
-    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", `/CN=${name}`, "-keyout", `${pki}/${name}.key`, "-out", `${pki}/${name}.csr`);
-    writeFileSync(`${pki}/${name}.ext`, ext);
-    openssl("x509", "-req", "-in", `${pki}/${name}.csr`, "-CA", `${pki}/ca.pem`, "-CAkey", `${pki}/ca.key`, "-CAcreateserial", "-days", "2", "-extfile", `${pki}/${name}.ext`, "-out", `${pki}/${name}.pem`);
-  };
-  signed("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n");
-  signed("client", "extendedKeyUsage=clientAuth\n");
-  openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=stranger", "-keyout", `${pki}/stranger.key`, "-out", `${pki}/stranger.pem`);
+  port = freePort();
+  makeTestPki(pki, { clients: ["client"], stranger: true });
   busyboxGuest(h, "tcpg");
   await api.start();
 });
