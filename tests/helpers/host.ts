@@ -76,17 +76,27 @@ export class TestHost {
   }
 
   /** Stop and delete every guest, then remove the root. Safe to call twice. */
-  cleanup(): void {
-    if (!existsSync(this.root)) return;
+  /**
+   * Stop and delete every guest of this root, and stop its service. Tests whose guests live on a
+   * file system of their own (a loop device) call it before they remove that file system;
+   * `between`, if given, runs after the stops and before the deletes.
+   */
+  removeGuests(between?: () => void): void {
     let names: string[] = [];
     try {
       // A guest's directory, or its legacy NAME.conf (a NAME.sh is no guest of its own).
       names = [...new Set(readdirSync(this.confDir).filter((n) => !n.startsWith(".") && !n.endsWith(".sh")).map((n) => n.replace(/\.conf$/, "")))];
     } catch {}
     for (const n of names) this.run("vserver", ["--silent", n, "stop"], { timeout: 60 });
+    between?.();
     for (const n of names) this.run("vserver", ["--silent", n, "delete", "--force"], { timeout: 60 });
     // The host service this root's commands started (if any) goes too.
     this.run("vserverd", ["--stop"], { timeout: 30 });
+  }
+
+  cleanup(): void {
+    if (!existsSync(this.root)) return;
+    this.removeGuests();
     // The kernel's reboot watch lives in this root's bpf file system: unmounting it detaches it.
     if (existsSync(`${this.runDir}/.bpf/fs`)) Bun.spawnSync(["umount", `${this.runDir}/.bpf/fs`], { stdout: "ignore", stderr: "ignore" });
     const left = this.leftovers();

@@ -5,7 +5,7 @@
 // (absent, not zero). The numbers are checked against `btrfs qgroup show` from outside.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { TestHost, busyboxGuest } from "../helpers/host";
 import { LoopPool } from "../helpers/loop-pool";
 import { ApiClient } from "../helpers/api";
@@ -30,13 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   try {
     await api.stop();
-    let names: string[] = [];
-    try {
-      names = readdirSync(h.confDir).filter((n) => !n.startsWith("."));
-    } catch {}
-    for (const n of names) h.run("vserver", ["--silent", n, "stop"], { timeout: 60 });
-    for (const n of names) h.run("vserver", ["--silent", n, "delete", "--force"], { timeout: 60 });
-    h.run("vserverd", ["--stop"], { timeout: 30 });
+    h.removeGuests();
   } finally {
     pool?.remove();
     h.cleanup();

@@ -30,13 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   try {
     await api.stop();
-    let names: string[] = [];
-    try {
-      names = readdirSync(h.confDir).filter((n) => !n.startsWith("."));
-    } catch {}
-    for (const n of names) h.run("vserver", ["--silent", n, "stop"], { timeout: 60 });
-    for (const n of names) h.run("vserver", ["--silent", n, "delete", "--force"], { timeout: 60 });
-    h.run("vserverd", ["--stop"], { timeout: 30 });
+    h.removeGuests();
   } finally {
     pool?.remove();
     h.cleanup();

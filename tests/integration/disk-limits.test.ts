@@ -24,14 +24,7 @@ function removeNestedSubvolumes(): void {
 
 afterAll(() => {
   try {
-    let names: string[] = [];
-    try {
-      names = readdirSync(h.confDir).filter((n) => !n.startsWith("."));
-    } catch {}
-    for (const n of names) h.run("vserver", ["--silent", n, "stop"], { timeout: 60 });
-    removeNestedSubvolumes();
-    for (const n of names) h.run("vserver", ["--silent", n, "delete", "--force"], { timeout: 60 });
-    h.run("vserverd", ["--stop"], { timeout: 30 });
+    h.removeGuests(removeNestedSubvolumes);
   } finally {
     pool.remove();
     Bun.spawnSync(["rm", "-f", PROBE]);

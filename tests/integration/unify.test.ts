@@ -15,19 +15,9 @@ const ATTACK = `${h.root}.unify-attack`;
 const STORE = `${h.root}/vservers/.unify/store`;
 const ATTACKS = ["write", "truncate", "mmap", "procfd", "chmod", "chown", "xattr", "overlay-xattr", "chattr", "punch", "dedupe", "rename", "link"];
 
-function removeGuests(t: TestHost): void {
-  let names: string[] = [];
-  try {
-    names = readdirSync(t.confDir).filter((n) => !n.startsWith("."));
-  } catch {}
-  for (const n of names) t.run("vserver", ["--silent", n, "stop"], { timeout: 60 });
-  for (const n of names) t.run("vserver", ["--silent", n, "delete", "--force"], { timeout: 60 });
-  t.run("vserverd", ["--stop"], { timeout: 30 });
-}
-
 afterAll(() => {
   try {
-    removeGuests(h);
+    h.removeGuests();
   } finally {
     pool.remove();
     Bun.spawnSync(["rm", "-f", ATTACK]);
