@@ -134,13 +134,15 @@ P();
     P("|---|---:|---:|---:|---:|");
     // exec goes through the guest's own init (docs/architecture.md): no runtime call in the path.
     const parts: [string, number, number][] = [
-      ["the client, a warm worker, run record read, PID 1 check (`vserver bb running`)", running, cr],
-      ["loading the guest's config, the request to the guest's init, its fork and exec, the journal line (rest)", ex - running, ce - cr],
+      ["the client, a worker that has served before, run record read, PID 1 check (`vserver bb running`)", running, cr],
+      ["a worker that has served nothing yet (cold code, and back to back, the start of its successor beside it), loading the guest's config, the request to the guest's init, its fork and exec, the journal line (rest)", ex - running, ce - cr],
     ];
     for (const [k, v, c] of parts) P(`| ${k} | ${f1(v)} | ${((100 * v) / ex).toFixed(0)}% | ${f1(c)} | ${((100 * c) / ce).toFixed(0)}% |`);
     P(`| **total** | **${f1(ex)}** | | **${f1(ce)}** | |`);
     P();
-    P("CPU time (hyperfine's user+sys of the process tree, median of round means) is less disturbed by other load than wall time; on a busy machine the wall-time split can even go negative.");
+    P("CPU time (hyperfine's user+sys of the process tree, median of round means) is less disturbed by other load than wall time; on a busy machine the wall-time split can even go negative. It counts the client only: the worker is the service's child, not the client's.");
+    P();
+    P("`running` is one of the views a worker serves and then waits again (service/reusable.ts); exec ends its worker, so each exec is served by a fresh one and, back to back, a successor starts beside it (docs/architecture.md).");
     P();
     if (fin(argv)) {
       P(`For comparison, the runtime's exec that \`VSERVER_EXEC=runtime\` (and a terminal) takes: \`nsenter --mount=VIEW crun exec --no-new-privs bb /bin/true\` run directly costs ${f1(argv)} ms (CPU ${f1(ca)} ms).`);
