@@ -5,9 +5,11 @@
 // read and report, write their output through drivers/output.ts (synchronous), start no process
 // that outlives them, install no signal handler or timer, call no process.exit, and keep no
 // module state but the host's facts (a guest's config is read anew by every command: its Env
-// holds the `.defaults` it read). The views are such commands. Anything else (and any form of
-// these not listed, with options this list does not name) runs as before: one command, then the
-// worker exits, so that a command's own assumptions about its process stay true.
+// holds the `.defaults` it read). The views are such commands, and so is vkill, which only reads
+// /proc and the cgroups and sends signals (its freeze of a guest is undone before it returns).
+// Anything else (and any form of these not listed, with options this list does not name) runs as
+// before: one command, then the worker exits, so that a command's own assumptions about its
+// process stay true.
 
 /** `vserver` forms that only read: the guest list, and one guest's state. */
 function readOnlyVserver(args: string[]): boolean {
@@ -24,6 +26,7 @@ export function reusableRequest(command: string, args: string[]): boolean {
     case "vserver-stat":
     case "vps":
     case "vserver-info":
+    case "vkill":
       return true;
     case "vserver":
       return readOnlyVserver(args);

@@ -5,10 +5,11 @@ import { describe, expect, test } from "bun:test";
 import { reusableRequest } from "../../src/service/reusable";
 
 describe("reusable requests", () => {
-  test("the views are", () => {
+  test("the views and vkill are", () => {
     expect(reusableRequest("vserver-stat", [])).toBe(true);
     expect(reusableRequest("vps", ["ax"])).toBe(true);
     expect(reusableRequest("vserver-info", ["web", "CONTEXT"])).toBe(true);
+    expect(reusableRequest("vkill", ["--xid", "web", "-s", "HUP", "1"])).toBe(true);
     expect(reusableRequest("vserver", ["--list"])).toBe(true);
     expect(reusableRequest("vserver", ["--list", "--json"])).toBe(true);
     expect(reusableRequest("vserver", ["web", "running"])).toBe(true);
@@ -20,7 +21,7 @@ describe("reusable requests", () => {
     for (const args of [["web", "start"], ["web", "exec", "true"], ["web", "enter"], ["web", "running", "x"], ["--silent", "web", "status"], ["--list", "x"], ["web"], []]) {
       expect(reusableRequest("vserver", args)).toBe(false);
     }
-    for (const cmd of ["vkill", "vlimit", "chcontext", "start-vservers", "vuname", "vserver-events", "nosuch"]) {
+    for (const cmd of ["vlimit", "chcontext", "start-vservers", "vuname", "vserver-events", "nosuch"]) {
       expect(reusableRequest(cmd, [])).toBe(false);
     }
   });
