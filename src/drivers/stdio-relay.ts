@@ -12,13 +12,14 @@
 
 import type { Subprocess } from "bun";
 import { closeSync, fstatSync } from "node:fs";
+import { ToolError } from "../errors";
 import { libc } from "./libc";
 const O_CLOEXEC = 0o2000000;
 
 function makePipe(): [read: number, write: number] {
   const b = Buffer.alloc(8);
   const pipe2 = libc().func("int pipe2(void *, int)");
-  if ((pipe2(b, O_CLOEXEC) as number) !== 0) throw new Error(`pipe2: errno ${libc().errno()}`);
+  if ((pipe2(b, O_CLOEXEC) as number) !== 0) throw new ToolError(`cannot make a pipe to relay a standard descriptor (errno ${libc().errno()}).`);
   return [b.readInt32LE(0), b.readInt32LE(4)];
 }
 
